@@ -1,0 +1,173 @@
+"""The catalogue of sample types biomock knows: names, units, kinds and codes.
+
+Every producer emits only these types, in these canonical units; every
+consumer (filters, formats, the dashboard) reads their metadata from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["quantity", "category", "interval"]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleType:
+    """Metadata of one sample type.
+
+    Attributes:
+        name: the API name, e.g. ``heart_rate``.
+        unit: the canonical unit (UCUM-like, as HealthKit spells it), ``None`` for categories.
+        kind: ``quantity`` (a point value), ``interval`` (a value over ``start``..``timestamp``)
+            or ``category`` (a string value; sleep stages and workouts also carry ``start``).
+        healthkit: the HealthKit type identifier.
+        loinc: the LOINC code, where one exists.
+        normal_range: a healthy adult's usual range, ``None`` where it does not apply.
+        cadence_s: how often a watch-like device reports it, in seconds of simulated
+            time; ``None`` for event-driven types (sleep stages, workouts).
+        has_start: whether samples carry ``start`` (interval and category types).
+    """
+
+    name: str
+    unit: str | None
+    kind: Kind
+    healthkit: str
+    loinc: str | None
+    normal_range: tuple[float, float] | None
+    cadence_s: float | None
+    has_start: bool = False
+
+
+_TYPES = (
+    SampleType(
+        "heart_rate",
+        "count/min",
+        "quantity",
+        "HKQuantityTypeIdentifierHeartRate",
+        "8867-4",
+        (60, 100),
+        1,
+    ),
+    SampleType(
+        "heart_rate_variability_sdnn",
+        "ms",
+        "quantity",
+        "HKQuantityTypeIdentifierHeartRateVariabilitySDNN",
+        "80404-7",
+        (20, 100),
+        300,
+    ),
+    SampleType(
+        "resting_heart_rate",
+        "count/min",
+        "quantity",
+        "HKQuantityTypeIdentifierRestingHeartRate",
+        "40443-4",
+        (50, 90),
+        86400,
+    ),
+    SampleType(
+        "steps",
+        "count",
+        "interval",
+        "HKQuantityTypeIdentifierStepCount",
+        "55423-8",
+        None,
+        60,
+        has_start=True,
+    ),
+    SampleType(
+        "distance_walking_running",
+        "m",
+        "interval",
+        "HKQuantityTypeIdentifierDistanceWalkingRunning",
+        None,
+        None,
+        60,
+        has_start=True,
+    ),
+    SampleType(
+        "active_energy_burned",
+        "kcal",
+        "interval",
+        "HKQuantityTypeIdentifierActiveEnergyBurned",
+        "41981-2",
+        None,
+        60,
+        has_start=True,
+    ),
+    SampleType(
+        "oxygen_saturation",
+        "%",
+        "quantity",
+        "HKQuantityTypeIdentifierOxygenSaturation",
+        "59408-5",
+        (95, 100),
+        60,
+    ),
+    SampleType(
+        "respiratory_rate",
+        "count/min",
+        "quantity",
+        "HKQuantityTypeIdentifierRespiratoryRate",
+        "9279-1",
+        (12, 20),
+        60,
+    ),
+    SampleType(
+        "body_temperature",
+        "degC",
+        "quantity",
+        "HKQuantityTypeIdentifierBodyTemperature",
+        "8310-5",
+        (36.1, 37.2),
+        300,
+    ),
+    SampleType(
+        "blood_pressure_systolic",
+        "mmHg",
+        "quantity",
+        "HKQuantityTypeIdentifierBloodPressureSystolic",
+        "8480-6",
+        (90, 120),
+        900,
+    ),
+    SampleType(
+        "blood_pressure_diastolic",
+        "mmHg",
+        "quantity",
+        "HKQuantityTypeIdentifierBloodPressureDiastolic",
+        "8462-4",
+        (60, 80),
+        900,
+    ),
+    SampleType(
+        "blood_glucose",
+        "mg/dL",
+        "quantity",
+        "HKQuantityTypeIdentifierBloodGlucose",
+        "2339-0",
+        (70, 140),
+        300,
+    ),
+    SampleType(
+        "sleep_analysis",
+        None,
+        "category",
+        "HKCategoryTypeIdentifierSleepAnalysis",
+        None,
+        None,
+        None,
+        has_start=True,
+    ),
+    SampleType(
+        "workout", None, "category", "HKWorkoutTypeIdentifier", None, None, None, has_start=True
+    ),
+)
+
+TYPES: dict[str, SampleType] = {t.name: t for t in _TYPES}
+"""Every known type by API name, in catalogue order."""
+
+SLEEP_STAGES = ("inBed", "awake", "asleepUnspecified", "asleepCore", "asleepDeep", "asleepREM")
+"""The values of ``sleep_analysis`` samples."""

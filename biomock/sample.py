@@ -1,0 +1,62 @@
+"""The unit of data that flows through biomock: one measured or categorised sample.
+
+Producers (``biomock.sim``, ``biomock.replay``) create :class:`Sample` objects;
+the hub gives each one an id and encodes it once; formats turn it into the
+shapes the apps read. Times are integers of milliseconds since the Unix epoch
+(UTC), so that serialisation is exact and cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+JSONScalar = str | int | float | bool | None
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One data point, before the hub numbers it.
+
+    Attributes:
+        type: the API type name, e.g. ``heart_rate`` (see ``biomock.catalogue``).
+        value: a number for quantities, a string for categories.
+        time_ms: the sample's timestamp (for interval types, the interval's end).
+        unit: the canonical unit, ``None`` for categories.
+        subject: the simulated (or replayed) person.
+        start_ms: the interval's beginning, for interval types only.
+        scenario: the scenario the subject was in, for simulated samples.
+        event: ``"start"`` or ``"end"`` for ``workout`` samples.
+        extra: further fields, serialised after the standard ones.
+    """
+
+    type: str
+    value: float | int | str
+    time_ms: int
+    unit: str | None
+    subject: str = "default"
+    start_ms: int | None = None
+    scenario: str | None = None
+    event: str | None = None
+    extra: Mapping[str, JSONScalar] = field(default_factory=dict)
+
+
+def format_time(ms: int) -> str:
+    """Format epoch milliseconds as API.md's ISO 8601: ``2026-02-03T10:30:00.000Z``."""
+    seconds, millis = divmod(ms, 1000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{millis:03d}Z"
+
+
+def parse_time(text: str) -> int:
+    """Parse an ISO 8601 time into epoch milliseconds; no offset means UTC.
+
+    Raises:
+        ValueError: if ``text`` is not an ISO 8601 date-time.
+    """
+    moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
