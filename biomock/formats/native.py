@@ -1,4 +1,4 @@
-"""The native format: the original ``value``/``timestamp``/``type`` contract plus biomock's fields."""
+"""The native format: the original value, timestamp and type keys plus biomock's fields."""
 
 from __future__ import annotations
 
