@@ -16,6 +16,11 @@ class Source(Protocol):
     """
 
     @property
+    def start_ms(self) -> int:
+        """The simulated time the source begins at; the simulated clock starts here."""
+        ...
+
+    @property
     def subjects(self) -> list[str]:
         """The names of the people this source produces samples for."""
         ...
@@ -49,11 +54,16 @@ class RandomWalkSource:
         subjects: list[str] | None = None,
         period_ms: int = 1000,
     ) -> None:
+        self._start_ms = start_ms
         self._rng = random.Random(seed)
         self._subjects = subjects or ["default"]
         self._period_ms = period_ms
         self._next_ms = start_ms
         self._hr = {name: 70.0 for name in self._subjects}
+
+    @property
+    def start_ms(self) -> int:
+        return self._start_ms
 
     @property
     def subjects(self) -> list[str]:
