@@ -58,14 +58,14 @@ class BiomockApp(QuartTrio):
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
-        send = cors_send(self.cors, scope, send)
+        server_send, send = send, cors_send(self.cors, scope, send)
         if await preflight(scope, send):
             return
         if scope["path"] == "/api/stream":
             if scope["method"] not in ("GET", "HEAD"):
                 await send_error(send, _method_not_allowed(scope["method"], "/api/stream"))
             else:
-                await self.stream_route(scope, receive, send)
+                await self.stream_route(scope, receive, send, server_send=server_send)
             return
         await super().asgi_app(scope, receive, shield_final_send(send))
 
@@ -113,6 +113,7 @@ def create_app(
         source.subjects,
         heartbeat_s=config.heartbeat_s,
         slow_client_timeout_s=config.slow_client_timeout_s,
+        fast_path=config.fast_path,
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
 

@@ -50,6 +50,11 @@ class Config(BaseModel):
         5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
     )
     backlog: int = Field(4096, ge=1, le=65535, description="Listen backlog.")
+    fast_path: bool = Field(
+        True,
+        description="Write stream chunks straight to Hypercorn's socket when it is safe "
+        "(HTTP/1.1, no TLS); false keeps every write on the public ASGI path.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     @field_validator("cors_origins", mode="before")

@@ -62,6 +62,14 @@ class Record:
             return framed
 
 
+@dataclass(slots=True)
+class _TakeCache:
+    """Chunks already joined since the last publish, by (cursor, filter)."""
+
+    newest: int | None = None
+    chunks: dict[tuple[int, Filter], tuple[bytes, int]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class HubStatistics:
     """A snapshot of the hub's counters (API.md ``/api/stats``)."""
@@ -93,6 +101,9 @@ class Subscription:
         self.filter = filter
         self.initial = initial
         self.slow = False
+        self.direct: Callable[[], bool] | None = None
+        """Set only while the subscriber's task is idle: delivers without waking it
+        (``biomock.fastpath``); returns False when the task must be woken after all."""
         self._hub = hub
         self._cursor = cursor
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
@@ -104,6 +115,9 @@ class Subscription:
 
     def notify(self) -> None:
         """Wake the subscriber; a wake-up already pending covers this one too."""
+        direct = self.direct
+        if direct is not None and direct():
+            return
         # try/except rather than contextlib.suppress: this runs per subscriber per publish.
         try:  # noqa: SIM105
             self._wake_send.send_nowait(None)
@@ -137,17 +151,28 @@ class Subscription:
         oldest = buffer.oldest_id
         if oldest is not None and self._cursor < oldest - 1:
             raise SubscriberLagged
-        records = buffer.after(self._cursor)
-        if not records:
+        newest = buffer.newest_id
+        if newest is None or newest <= self._cursor:
             return b"", 0
-        self._cursor = records[-1].id
-        fmt, filt = self.filter.format, self.filter
-        if filt.selects_all:
-            frames = [record.frame(fmt) for record in records]
-        else:
-            frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
-        frames = [frame for frame in frames if frame]
-        return b"".join(frames), len(frames)
+        # Subscribers woken by the same publish mostly share a cursor and a filter:
+        # join their frames once.
+        cache = self._hub._takes
+        if cache.newest != newest:
+            cache.newest = newest
+            cache.chunks.clear()
+        key = (self._cursor, self.filter)
+        taken = cache.chunks.get(key)
+        if taken is None:
+            records = buffer.after(self._cursor)
+            fmt, filt = self.filter.format, self.filter
+            if filt.selects_all:
+                frames = [record.frame(fmt) for record in records]
+            else:
+                frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
+            frames = [frame for frame in frames if frame]
+            taken = cache.chunks[key] = (b"".join(frames), len(frames))
+        self._cursor = newest
+        return taken
 
 
 class Hub:
@@ -168,6 +193,7 @@ class Hub:
         self.listeners: list[Callable[[Sequence[Record]], None]] = []
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
+        self._takes = _TakeCache()
         self._closed = False
         self.published = 0
         self.delivered = 0

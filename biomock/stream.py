@@ -8,13 +8,13 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from urllib.parse import parse_qsl
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
-from biomock import sse
+from biomock import fastpath, sse
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import Hub, Subscription
 from biomock.params import check_int, parse_filter, parse_int
@@ -76,6 +76,8 @@ class StreamRoute:
         heartbeat_s: send a keepalive comment after this much silence.
         slow_client_timeout_s: a write blocked this long marks the client as stalled
             (the kernel cuts the connection, see ``biomock.server``).
+        fast_path: write published samples straight to the socket where that is safe
+            (``biomock.fastpath``).
     """
 
     def __init__(
@@ -85,15 +87,28 @@ class StreamRoute:
         *,
         heartbeat_s: float,
         slow_client_timeout_s: float,
+        fast_path: bool = True,
     ) -> None:
         self.hub = hub
         self.subjects = subjects
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
+        self.fast_path = fast_path and fastpath.AVAILABLE
+        self._memo = fastpath.FrameMemo()
 
     async def __call__(
-        self, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+        self,
+        scope: HTTPScope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        *,
+        server_send: ASGISendCallable | None = None,
     ) -> None:
+        """Serve one stream.
+
+        ``server_send`` is the send callable exactly as the server passed it (before
+        any wrapping); the fast path uses it to find the connection.
+        """
         try:
             args = query_args(scope)
             filter = parse_filter(args, self.subjects)
@@ -115,9 +130,14 @@ class StreamRoute:
         reason = "disconnected"  # unless the pump returns, the client went away
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            direct = None
+            if self.fast_path and server_send is not None:
+                writer = fastpath.attach(server_send, scope)
+                if writer is not None:
+                    direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
-                reason = await self._pump(sub, send)
+                reason = await self._pump(sub, send, direct)
                 nursery.cancel_scope.cancel()
             if reason != "disconnected":
                 with trio.CancelScope(shield=True):
@@ -130,33 +150,56 @@ class StreamRoute:
             subscription.__exit__(None, None, None)
             logger.debug("subscriber left: %s", reason)
 
-    async def _pump(self, sub: Subscription, send: ASGISendCallable) -> str:
-        """Write until the hub closes or the subscriber lags; returns why it stopped."""
+    async def _pump(
+        self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
+    ) -> str:
+        """Write until the hub closes or the subscriber lags; returns why it stopped.
+
+        With ``direct``, publishes that arrive while this task waits are written by
+        the hub's publish itself; the task wakes only to write what the socket
+        did not take (``direct.pending``, always first), to send a keepalive, or
+        to end.
+        """
         hub = self.hub
         chunk, events = sub.initial, 0
         last_sent = trio.current_time()
         while True:
+            if direct is not None and direct.pending is not None:
+                last_sent = await self._timed(sub, direct.flush())
             if chunk:
-                started = trio.current_time()
-                try:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                finally:
-                    last_sent = trio.current_time()
-                    if last_sent - started >= self.slow_client_timeout_s * 0.9:
-                        sub.slow = True
+                body = {"type": "http.response.body", "body": chunk, "more_body": True}
+                last_sent = await self._timed(sub, send(body))  # type: ignore[arg-type]
                 hub.count_write(len(chunk), events)
+            chunk, events = b"", 0
             with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
+                sub.direct = direct
                 try:
                     await sub.wait()
                 except HubClosed:
                     return "shutdown"
+                finally:
+                    sub.direct = None
             if silence.cancelled_caught:
-                chunk, events = sse.KEEPALIVE, 0
+                if direct is not None and direct.last_write > last_sent:
+                    last_sent = direct.last_write  # written while idle: not silent
+                else:
+                    chunk = sse.KEEPALIVE
                 continue
             try:
                 chunk, events = sub.take()
             except SubscriberLagged:
                 return "lagged"
+
+    async def _timed(self, sub: Subscription, write: Awaitable[None]) -> float:
+        """Await ``write``; mark ``sub`` as stalled if it blocked close to the timeout."""
+        started = trio.current_time()
+        try:
+            await write
+        finally:
+            finished = trio.current_time()
+            if finished - started >= self.slow_client_timeout_s * 0.9:
+                sub.slow = True
+        return finished
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:

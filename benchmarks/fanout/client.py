@@ -44,6 +44,7 @@ class Window:
         self.open = False
         self.events = 0
         self.latencies = array("d")
+        self.published = array("d")
 
 
 class Conn:
@@ -143,7 +144,9 @@ class Conn:
             self.events += 1
             if window.open:
                 window.events += 1
-                window.latencies.append(now - _published_at(event, eol))
+                published = _published_at(event, eol)
+                window.latencies.append(now - published)
+                window.published.append(published)
         self.last_id = last
 
 
@@ -169,10 +172,21 @@ def _published_at(event: bytes, start: int) -> float:
 
 
 def read_cpu_s(pid: int) -> float:
-    """User plus system CPU seconds of process ``pid`` (all its threads)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+    """CPU seconds of process ``pid``, all its threads, to the nanosecond.
+
+    ``/proc/PID/task/*/schedstat`` counts time on the CPU in ns; ``/proc/PID/stat``'s
+    utime + stime (10 ms ticks) is the fallback where schedstat is missing.
+    """
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 def read_rss_kb(pid: int) -> int:
@@ -223,7 +237,9 @@ class Client:
         if self.connected + self.failed >= self.args.n:
             self.settled.set()
 
-    async def _open(self, conn: Conn, request: bytes, rcvbuf: int | None = None) -> trio.socket.SocketType:
+    async def _open(
+        self, conn: Conn, request: bytes, rcvbuf: int | None = None
+    ) -> trio.socket.SocketType:
         started = time.perf_counter()
         async with self.limiter:
             sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -373,10 +389,23 @@ class Client:
             nursery.cancel_scope.cancel()
 
         lat = sorted(self.window.latencies)
+        per_tick: dict[float, list[float]] = {}
+        for published, latency in zip(self.window.published, self.window.latencies, strict=True):
+            per_tick.setdefault(published, []).append(latency)
+        result["ticks"] = [
+            [
+                round(p, 3),
+                len(v),
+                round(min(v), 4),
+                round(sorted(v)[len(v) // 2], 4),
+                round(max(v), 4),
+            ]
+            for p, v in sorted(per_tick.items())
+        ]
         live = [c for c in self.conns if c.connect_s is not None]
         result.update(
             window_s=round(elapsed, 3),
-            server_cpu_s=round(cpu1 - cpu0, 3),
+            server_cpu_s=round(cpu1 - cpu0, 6),
             client_cpu_s=round(
                 usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 3
             ),

@@ -23,7 +23,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from benchmarks.fanout.workload import PER_TICK, SUBJECTS
+from benchmarks.fanout.workload import SUBJECTS
 
 QUEUE_SIZE = 1000
 """Events a subscriber may fall behind before it is dropped (125 ticks)."""

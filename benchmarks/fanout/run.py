@@ -1,0 +1,438 @@
+"""Run the fan-out comparison: every server, every workload, one invocation.
+
+Each server runs in its own process pinned to core 0 (``os.sched_setaffinity``);
+the load client runs in another process pinned to core 1. The client reads the
+server's CPU time and RSS from ``/proc`` around its measurement window, so every
+figure in a row comes from the same seconds, and every ratio compares servers
+measured minutes apart on the same machine.
+
+Run: ``python -m benchmarks.fanout.run`` (``make bench-fanout``) for the full
+comparison, which rewrites the fan-out section of ``docs/performance.md`` and
+``docs/img/fanout.png``; ``--quick`` for a seconds-long smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "performance.md"
+PLOT = ROOT / "docs" / "img" / "fanout.png"
+RESULTS = ROOT / "benchmarks" / "fanout" / "last-run.json"
+BEGIN, END = "<!-- fanout:begin -->", "<!-- fanout:end -->"
+PEER = "peer"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    n: int
+    rate: float = 1.0
+    servers: tuple[str, ...] = (PEER, "biomock")
+    stall: bool = False
+    late: int = 0
+    warmup: float = 2.0
+    duration: float = 10.0
+    drain: float = 5.0
+    label: str = ""
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+SERVER_LABELS = {
+    PEER: "peer (FastAPI + uvicorn, queue per subscriber)",
+    "biomock": "biomock (direct write)",
+    "biomock-public": "biomock (public ASGI path only)",
+}
+
+FULL = [
+    Scenario("n1000", 1000, label="1,000 subscribers, 1 tick/s"),
+    Scenario(
+        "n2000",
+        2000,
+        servers=(PEER, "biomock", "biomock-public"),
+        label="2,000 subscribers, 1 tick/s",
+    ),
+    Scenario(
+        "n5000",
+        5000,
+        servers=(PEER, "biomock", "biomock-public"),
+        label="5,000 subscribers, 1 tick/s",
+    ),
+    Scenario("n10000", 10000, label="10,000 subscribers, 1 tick/s"),
+    Scenario(
+        "overload",
+        5000,
+        rate=20.0,
+        late=50,
+        servers=(PEER, "biomock", "biomock-public"),
+        label="overload: 5,000 subscribers, 20 ticks/s (160 samples/s), 50 join mid-run",
+    ),
+    Scenario(
+        "stall",
+        2000,
+        stall=True,
+        servers=(PEER, "biomock", "biomock-public"),
+        label="2,000 subscribers plus one that stops reading",
+    ),
+]
+QUICK = [
+    Scenario(
+        "quick",
+        50,
+        servers=(PEER, "biomock", "biomock-public"),
+        warmup=0.5,
+        duration=3.0,
+        drain=2.0,
+        label="smoke run: 50 subscribers, 1 tick/s",
+    )
+]
+
+STALL_TIMEOUT_S = 5.0
+"""The stall run's slow-client timeout, so the cut happens within the run."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_server(name: str, scenario: Scenario, port: int) -> Server:
+    python = sys.executable
+    if name == PEER:
+        return Server(
+            name,
+            [
+                python,
+                "-m",
+                "benchmarks.fanout.peer",
+                "--port",
+                str(port),
+                "--rate",
+                str(scenario.rate),
+            ],
+        )
+    env = {
+        "BIOMOCK_HOST": "127.0.0.1",
+        "BIOMOCK_PORT": str(port),
+        "BIOMOCK_SPEED": str(scenario.rate),
+        "BIOMOCK_MAX_SUBSCRIBERS": "20000",
+        "BIOMOCK_LOG_LEVEL": "warning",
+        "BIOMOCK_FAST_PATH": "false" if name == "biomock-public" else "true",
+    }
+    argv = [python, "-m", "benchmarks.fanout.serve_biomock"]
+    if scenario.stall:
+        env["BIOMOCK_SLOW_CLIENT_TIMEOUT_S"] = str(STALL_TIMEOUT_S)
+        argv += ["--backlog-samples", "9000", "--padding", "1000"]
+    return Server(name, argv, env)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
+
+
+def pin(core: int | None) -> Any:
+    if core is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {core})
+
+
+def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None]) -> dict[str, Any]:
+    port = free_port()
+    server = make_server(name, scenario, port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIOMOCK_")}
+    env.update(server.env)
+    proc = subprocess.Popen(
+        server.argv, cwd=ROOT, env=env, preexec_fn=pin(cores[0]), stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_listening(port, proc)
+        time.sleep(1.5)  # the generator's first tick, and the stall run's backlog
+        argv = [
+            sys.executable,
+            "-m",
+            "benchmarks.fanout.client",
+            "--port",
+            str(port),
+            "--n",
+            str(scenario.n),
+            "--server-pid",
+            str(proc.pid),
+            "--warmup",
+            str(scenario.warmup),
+            "--duration",
+            str(scenario.duration),
+            "--drain",
+            str(scenario.drain),
+            "--stats-path",
+            "/api/stats",
+        ]
+        if cores[1] is not None:
+            argv += ["--cpu", str(cores[1])]
+        if scenario.late:
+            argv += ["--late", str(scenario.late)]
+        if scenario.stall:
+            argv += ["--stall", "--stall-path", "/api/stream?history=10000"]
+        limit = 60 + scenario.warmup + scenario.duration + scenario.drain
+        out = subprocess.run(
+            argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
+        ).stdout
+        result: dict[str, Any] = json.loads(out)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    result["server"] = name
+    result["scenario"] = scenario.name
+    window = result["window_s"] or 1.0
+    result["samples_per_cpu_s"] = (
+        result["events_in_window"] / result["server_cpu_s"] if result["server_cpu_s"] else None
+    )
+    result["server_cpu_frac"] = result["server_cpu_s"] / window
+    result["client_cpu_frac"] = result["client_cpu_s"] / window
+    connected = max(1, result["connected"])
+    result["rss_per_sub_kb"] = (result["rss_kb"] - result["rss_idle_kb"]) / connected
+    return result
+
+
+def add_ratios(results: list[dict[str, Any]]) -> None:
+    peers = {r["scenario"]: r for r in results if r["server"] == PEER}
+    for r in results:
+        peer = peers.get(r["scenario"])
+        if peer and peer["samples_per_cpu_s"] and r["samples_per_cpu_s"]:
+            r["ratio"] = r["samples_per_cpu_s"] / peer["samples_per_cpu_s"]
+        else:
+            r["ratio"] = None
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "loadavg_before": os.getloadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def render_markdown(
+    results: list[dict[str, Any]], scenarios: list[Scenario], info: dict[str, Any], elapsed: float
+) -> str:
+    lines = [
+        BEGIN,
+        f"Measured {info['started']} by `make bench-fanout` (`python -m benchmarks.fanout.run`), "
+        f"{elapsed:.0f} s in all, on a {info['cpus']}-core machine ({info['cpu_model']}, "
+        f"Linux {info['kernel']}, Python {info['python']}) shared with other work "
+        f"(load average {info['loadavg_before'][0]:.2f} before the run). Each server ran "
+        "in its own process pinned to one core, the load client pinned to the other. "
+        "Ratio: samples delivered per server CPU-second, relative to the peer in the same "
+        "scenario of the same run. Latency: from the sample's publication (`tick`) to its "
+        "arrival at the client. RSS per subscriber: (RSS with every subscriber connected "
+        "- RSS idle) / subscribers.",
+        "",
+    ]
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_scenario.setdefault(r["scenario"], []).append(r)
+    header = (
+        "| server | samples / CPU-s | ratio | server CPU | p50 | p99 | max "
+        "| connected (all within) | RSS / sub | gaps / dups | behind at end | cut by server |"
+    )
+    for scenario in scenarios:
+        rows = by_scenario.get(scenario.name, [])
+        if not rows:
+            continue
+        lines += [f"**{scenario.label}**", "", header, "| " + " | ".join(["---"] * 12) + " |"]
+        for r in rows:
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        SERVER_LABELS.get(r["server"], r["server"]),
+                        _num(r["samples_per_cpu_s"]),
+                        _num(r["ratio"], "{:.2f}x"),
+                        f"{r['server_cpu_frac'] * 100:.0f}%",
+                        _ms(r["latency_p50_s"]),
+                        _ms(r["latency_p99_s"]),
+                        _ms(r["latency_max_s"]),
+                        f"{r['connected']:,}/{r['n']:,} ({r['connect_all_s']:.1f} s)",
+                        f"{r['rss_per_sub_kb']:.1f} KB",
+                        f"{r['gaps']} / {r['dups']}",
+                        str(r["behind_at_end"]),
+                        str(r["closed_by_server"] + r["errors"]),
+                    ]
+                )
+                + " |"
+            )
+        extra = []
+        for r in rows:
+            note = []
+            if r.get("late"):
+                late = r["late"]
+                note.append(
+                    f"{late['admitted']}/{late['opened']} late joiners admitted "
+                    f"(slowest {_ms(late['connect_max_s'])}), {late['received']} received samples"
+                )
+            if r.get("stalled") is not None:
+                stats = r.get("server_stats") or {}
+                dropped = stats.get("dropped_slow", stats.get("dropped"))
+                note.append(
+                    f"stalled client connected: {r['stalled'].get('connected')}, "
+                    f"server's dropped count: {dropped}"
+                )
+            if r["client_cpu_frac"] > 0.85:
+                note.append(
+                    f"client busy {r['client_cpu_frac'] * 100:.0f}% (latency partly client-side)"
+                )
+            if note:
+                extra.append(f"- {SERVER_LABELS.get(r['server'], r['server'])}: " + "; ".join(note))
+        lines += ["", *extra, ""] if extra else [""]
+    lines += ["![latency and CPU against subscribers](img/fanout.png)", "", END]
+    return "\n".join(lines)
+
+
+def write_doc(section: str) -> None:
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = DOC.read_text() if DOC.exists() else "# Performance\n\n" + BEGIN + "\n" + END + "\n"
+    if BEGIN not in text:
+        text = text.rstrip() + "\n\n" + BEGIN + "\n" + END + "\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(head + section + tail)
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steady = [r for r in results if r["scenario"].startswith("n")]
+    fig, (ax_lat, ax_cpu) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name in (PEER, "biomock", "biomock-public"):
+        rows = sorted((r for r in steady if r["server"] == name), key=lambda r: r["n"])
+        if not rows:
+            continue
+        n = [r["n"] for r in rows]
+        label = SERVER_LABELS[name]
+        ax_lat.plot(n, [r["latency_p99_s"] * 1000 for r in rows], "o-", label=label + " p99")
+        ax_lat.plot(
+            n, [r["latency_p50_s"] * 1000 for r in rows], "x--", alpha=0.6, label=label + " p50"
+        )
+        ax_cpu.plot(n, [r["server_cpu_frac"] * 100 for r in rows], "o-", label=label)
+    ax_lat.set(
+        xlabel="subscribers",
+        ylabel="publish-to-receive latency (ms)",
+        yscale="log",
+        title="Latency at 1 tick/s (8 samples/tick)",
+    )
+    ax_cpu.set(
+        xlabel="subscribers", ylabel="server CPU (% of one core)", title="Server CPU at 1 tick/s"
+    )
+    ax_lat.legend(fontsize=7)
+    ax_cpu.legend(fontsize=7)
+    for ax in (ax_lat, ax_cpu):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--servers", default=None, help="comma-separated server names")
+    parser.add_argument("--out", type=Path, default=None, help="results JSON")
+    parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
+    args = parser.parse_args(argv)
+
+    scenarios = QUICK if args.quick else FULL
+    if args.only:
+        wanted = set(args.only.split(","))
+        scenarios = [s for s in scenarios if s.name in wanted]
+    cores: tuple[int | None, int | None] = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
+    info = machine()
+    started = time.monotonic()
+    results = []
+    for scenario in scenarios:
+        servers = scenario.servers
+        if args.servers:
+            servers = tuple(s for s in servers if s in args.servers.split(","))
+        for name in servers:
+            print(f"{scenario.name}: {name} ...", file=sys.stderr, flush=True)
+            result = run_one(scenario, name, cores)
+            print(
+                f"  {result['events_in_window']:,} samples, "
+                f"server CPU {result['server_cpu_s']:.2f} s, "
+                f"p99 {_ms(result['latency_p99_s'])}, gaps {result['gaps']}, dups {result['dups']}",
+                file=sys.stderr,
+                flush=True,
+            )
+            results.append(result)
+    add_ratios(results)
+    elapsed = time.monotonic() - started
+    out = args.out or (None if args.quick else RESULTS)
+    if out is not None:
+        out.write_text(
+            json.dumps({"machine": info, "elapsed_s": elapsed, "results": results}, indent=1)
+        )
+    if not args.quick and not args.no_doc:
+        write_doc(render_markdown(results, scenarios, info, elapsed))
+        plot(results, PLOT)
+    for r in results:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        print(
+            f"{r['scenario']:10} {r['server']:15} ratio {ratio:>7}  p99 {_ms(r['latency_p99_s'])}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

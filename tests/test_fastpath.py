@@ -1,0 +1,304 @@
+"""The fan-out fast path, over a real Hypercorn on 127.0.0.1 port 0.
+
+These run on the real clock: what is tested is the kernel's socket buffers and
+Hypercorn's connection state, which no virtual clock drives. Each is bounded
+to seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from functools import partial
+from importlib import metadata
+from typing import Any
+
+import pytest
+import trio
+from h11._writers import ChunkedWriter
+
+from biomock import fastpath
+from biomock.app import BiomockApp, create_app
+from biomock.config import Config
+from biomock.hub import Hub
+from biomock.sample import Sample
+from biomock.server import open_listen_socket, serve
+
+WALL_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+class QuietSource:
+    """A source that never produces: the tests publish to the hub themselves."""
+
+    start_ms = WALL_MS
+    subjects = ["default"]  # noqa: RUF012
+    finished = False
+
+    def advance(self, until_ms: int) -> list[Sample]:
+        return []
+
+    def jump(self, to_ms: int) -> None:
+        pass
+
+
+@asynccontextmanager
+async def serving(**settings: Any) -> AsyncIterator[tuple[BiomockApp, int]]:
+    config = Config(host="127.0.0.1", port=0, **settings)
+    app = create_app(config, source=QuietSource(), wall_ms=WALL_MS)
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    port = sock.getsockname()[1]
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
+        try:
+            yield app, port
+        finally:
+            stop.set()
+
+
+async def wait_until(predicate: Callable[[], bool]) -> None:
+    while True:
+        if predicate():
+            return
+        await trio.sleep(0.01)
+
+
+async def wait_idle(hub: Hub, subscribers: int) -> None:
+    """Until ``subscribers`` streams are open and each task waits, fast path attached."""
+    await wait_until(
+        lambda: (
+            len(hub._subscribers) == subscribers
+            and all(sub.direct is not None for sub in hub._subscribers)
+        )
+    )
+
+
+def batch(n: int, *, pad: int = 0, start: int = 0) -> list[Sample]:
+    extra = {"pad": "x" * pad} if pad else {}
+    return [
+        Sample("heart_rate", start + i, WALL_MS + start + i, "count/min", extra=extra)
+        for i in range(n)
+    ]
+
+
+class RawStream:
+    """A raw HTTP/1.x stream client that checks every byte of the chunked framing."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self.stream = stream
+        self.buffer = b""
+        self.chunked = False
+        self.head = b""
+
+    @classmethod
+    async def open(
+        cls, port: int, *, version: str = "1.1", headers: str = "", rcvbuf: int | None = None
+    ) -> RawStream:
+        sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        await sock.connect(("127.0.0.1", port))
+        client = cls(trio.SocketStream(sock))
+        request = f"GET /api/stream HTTP/{version}\r\nHost: 127.0.0.1\r\n{headers}\r\n"
+        await client.stream.send_all(request.encode())
+        return client
+
+    async def _fill(self) -> None:
+        data = await self.stream.receive_some(65536)
+        if not data:
+            raise EOFError
+        self.buffer += data
+
+    async def read_head(self) -> bytes:
+        while b"\r\n\r\n" not in self.buffer:
+            await self._fill()
+        self.head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        assert self.head.startswith(b"HTTP/1.1 200 "), self.head
+        self.chunked = b"transfer-encoding: chunked" in self.head.lower()
+        return self.head
+
+    async def read_chunk(self) -> bytes:
+        """The next chunk's payload; fails on anything but ``hex CRLF data CRLF``."""
+        if not self.chunked:
+            if not self.buffer:
+                await self._fill()
+            data, self.buffer = self.buffer, b""
+            return data
+        while b"\r\n" not in self.buffer:
+            await self._fill()
+        line, rest = self.buffer.split(b"\r\n", 1)
+        assert line and all(c in b"0123456789abcdef" for c in line), line
+        size = int(line, 16)
+        self.buffer = rest
+        while len(self.buffer) < size + 2:
+            await self._fill()
+        payload, trailer = self.buffer[:size], self.buffer[size : size + 2]
+        assert trailer == b"\r\n", trailer
+        self.buffer = self.buffer[size + 2 :]
+        return payload
+
+    async def read_ids(self, count: int) -> list[int]:
+        """Ids of the next ``count`` events, each event parsed as SSE."""
+        ids: list[int] = []
+        text = b""
+        while len(ids) < count:
+            text += await self.read_chunk()
+            *events, text = text.split(b"\n\n")
+            for event in events:
+                if event.startswith(b"id: "):
+                    lines = event.split(b"\n")
+                    assert len(lines) == 2 and lines[1].startswith(b"data: {"), event
+                    ids.append(int(lines[0][4:]))
+        assert text == b""
+        return ids
+
+
+class Counting:
+    """Counts calls of the fast path's entry points (direct writes, flushed remainders)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.direct = 0
+        self.flushed = 0
+        write_nowait = fastpath.DirectWriter.write_nowait
+        flush = fastpath.DirectDelivery.flush
+
+        def counting_write(writer: fastpath.DirectWriter, data: bytes) -> int | None:
+            self.direct += 1
+            return write_nowait(writer, data)
+
+        async def counting_flush(delivery: fastpath.DirectDelivery) -> None:
+            self.flushed += 1
+            await flush(delivery)
+
+        monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", counting_write)
+        monkeypatch.setattr(fastpath.DirectDelivery, "flush", counting_flush)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counting]:
+    yield Counting(monkeypatch)
+
+
+def test_the_internals_the_fast_path_relies_on_are_unchanged() -> None:
+    """If this fails, Hypercorn or h11 was upgraded: re-read biomock/fastpath.py against
+    the new internals before updating ``fastpath.SUPPORTED`` and the pins."""
+    installed = {name: metadata.version(name) for name in fastpath.SUPPORTED}
+    assert installed == fastpath.SUPPORTED
+    assert fastpath.AVAILABLE
+    written: list[bytes] = []
+    ChunkedWriter().send_data(b"id: 1\ndata: {}\n\n", written.append)
+    assert b"".join(written) == fastpath.frame_chunk(b"id: 1\ndata: {}\n\n")
+
+
+async def test_direct_writes_are_valid_chunked_sse(counting: Counting) -> None:
+    with trio.fail_after(10):
+        async with serving() as (app, port):
+            hub: Hub = app.state.hub
+            client = await RawStream.open(port)
+            await client.read_head()
+            assert await client.read_chunk() == b"retry: 3000\n\n"
+            for round_ in range(3):
+                await wait_idle(hub, 1)
+                first = hub.next_id
+                hub.publish(batch(5, start=round_ * 5))
+                # one chunk per publish, holding every event in order
+                payload = await client.read_chunk()
+                events = payload.split(b"\n\n")
+                assert events[-1] == b""
+                assert [int(e.split(b"\n")[0][4:]) for e in events[:-1]] == list(
+                    range(first, first + 5)
+                )
+            await client.stream.aclose()
+    assert counting.direct == 3
+    assert counting.flushed == 0
+
+
+async def test_an_http10_client_falls_back_to_the_public_path(counting: Counting) -> None:
+    with trio.fail_after(10):
+        async with serving() as (app, port):
+            hub: Hub = app.state.hub
+            client = await RawStream.open(port, version="1.0")
+            head = await client.read_head()
+            assert not client.chunked, head
+            await wait_until(lambda: hub.statistics().subscribers == 1)
+            first = hub.next_id
+            hub.publish(batch(3))
+            assert await client.read_ids(3) == [first, first + 1, first + 2]
+            await client.stream.aclose()
+    assert counting.direct == 0
+
+
+async def test_slow_reader_gets_every_byte_in_order(counting: Counting) -> None:
+    """Writes the socket cannot take go to the subscriber's task; the framing holds."""
+    with trio.fail_after(30):
+        async with serving(buffer_size=20000) as (app, port):
+            hub: Hub = app.state.hub
+            client = await RawStream.open(port, rcvbuf=8192)
+            await client.read_head()
+            await client.read_chunk()
+            await wait_idle(hub, 1)
+            first = hub.next_id
+            # About 8 MB while the client does not read: more than the socket buffers hold.
+            # Publishes in twos, so one also arrives while a remainder waits for the task.
+            for i in range(80):
+                hub.publish(batch(100, pad=1000, start=i * 100))
+                if i % 2:
+                    await trio.lowlevel.checkpoint()
+            assert await client.read_ids(8000) == list(range(first, first + 8000))
+            await client.stream.aclose()
+    assert counting.flushed > 0  # the remainder path was taken
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+async def test_a_stalled_client_never_delays_the_others(fast_path: bool) -> None:
+    with trio.fail_after(30):
+        async with serving(fast_path=fast_path, slow_client_timeout_s=1.0) as (app, port):
+            hub: Hub = app.state.hub
+            stalled = await RawStream.open(port, rcvbuf=4096)
+            reader = await RawStream.open(port)
+            await reader.read_head()
+            await reader.read_chunk()
+            await wait_until(lambda: hub.statistics().subscribers == 2)
+            delays = []
+            # 100 kB per publish: the stalled connection's buffers fill within the run.
+            for i in range(60):
+                first = hub.next_id
+                published = trio.current_time()
+                hub.publish(batch(20, pad=5000, start=i * 20))
+                assert await reader.read_ids(20) == list(range(first, first + 20))
+                delays.append(trio.current_time() - published)
+                await trio.sleep(0.05)
+            # ... and it is cut after the slow-client timeout while the reader goes on.
+            while hub.statistics().dropped_slow < 1:
+                first = hub.next_id
+                hub.publish(batch(1))
+                assert await reader.read_ids(1) == [first]
+                await trio.sleep(0.1)
+            assert hub.statistics().subscribers == 1
+            await reader.stream.aclose()
+            await stalled.stream.aclose()
+    assert max(delays) < 0.5, max(delays)
+
+
+async def test_resume_after_a_disconnect_has_no_gap(counting: Counting) -> None:
+    with trio.fail_after(10):
+        async with serving() as (app, port):
+            hub: Hub = app.state.hub
+            client = await RawStream.open(port)
+            await client.read_head()
+            await client.read_chunk()
+            await wait_idle(hub, 1)
+            hub.publish(batch(4))
+            seen = await client.read_ids(4)
+            await client.stream.aclose()
+            await wait_until(lambda: hub.statistics().subscribers == 0)
+            hub.publish(batch(3, start=4))  # missed while away
+            client = await RawStream.open(port, headers=f"Last-Event-ID: {seen[-1]}\r\n")
+            await client.read_head()
+            await wait_idle(hub, 1)
+            hub.publish(batch(2, start=7))  # live again, through the fast path
+            seen += await client.read_ids(5)
+            await client.stream.aclose()
+    assert seen == list(range(seen[0], seen[0] + 9))
+    assert counting.direct >= 2
