@@ -58,7 +58,15 @@ async def run_generator(
             samples = source.advance(clock.now_ms())
             status.ticks += 1
             if samples:
+                started = trio.current_time()
                 hub.publish(samples)
+                # Under overload the fan-out in publish could take the whole tick. Leave
+                # the rest of the server (accepting, requests) at least as much time as
+                # it took: ticks falling in that time are skipped, and their samples go
+                # out with the next one, in bigger writes.
+                resume_at = 2 * trio.current_time() - started
+                while clock.next_tick_at(tick) < resume_at:
+                    tick += 1
         logger.info("source finished after %d samples; still serving history", hub.published)
     finally:
         status.running = False

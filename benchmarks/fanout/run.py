@@ -20,6 +20,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ class Scenario:
     warmup: float = 2.0
     duration: float = 10.0
     drain: float = 5.0
+    light: bool = False
     label: str = ""
 
 
@@ -80,6 +82,7 @@ FULL = [
         5000,
         rate=20.0,
         late=50,
+        light=True,
         servers=(PEER, "biomock", "biomock-public"),
         label="overload: 5,000 subscribers, 20 ticks/s (160 samples/s), 50 join mid-run",
     ),
@@ -167,8 +170,14 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     server = make_server(name, scenario, port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIOMOCK_")}
     env.update(server.env)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
-        server.argv, cwd=ROOT, env=env, preexec_fn=pin(cores[0]), stdout=subprocess.DEVNULL
+        server.argv,
+        cwd=ROOT,
+        env=env,
+        preexec_fn=pin(cores[0]),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         wait_listening(port, proc)
@@ -196,14 +205,26 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
             argv += ["--cpu", str(cores[1])]
         if scenario.late:
             argv += ["--late", str(scenario.late)]
+        if scenario.light:
+            argv.append("--light")
         if scenario.stall:
             argv += ["--stall", "--stall-path", "/api/stream?history=10000"]
-        limit = 60 + scenario.warmup + scenario.duration + scenario.drain
+        limit = 120 + scenario.warmup + scenario.duration + scenario.drain
         out = subprocess.run(
             argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
         ).stdout
         result: dict[str, Any] = json.loads(out)
+    except (subprocess.SubprocessError, RuntimeError) as error:
+        log.seek(0)
+        tail = log.read()[-3000:].decode(errors="replace")
+        client = getattr(error, "stderr", None) or b""
+        print(
+            f"{name} failed: {error}\nserver log:\n{tail}\nclient:\n{client[-3000:].decode()}",
+            file=sys.stderr,
+        )
+        raise
     finally:
+        log.close()
         proc.terminate()
         try:
             proc.wait(timeout=10)
