@@ -102,12 +102,13 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  <Me HKCharacteristicTypeIdentifierDateOfBirth="1985-04-12" \
 HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale"/>
 """
+# Apple writes the owner's name with a typographic apostrophe (U+2019).
 WATCH = (
-    'sourceName="Anna’s Apple Watch" sourceVersion="10.3" device="&lt;&lt;HKDevice: '
+    'sourceName="Anna\u2019s Apple Watch" sourceVersion="10.3" device="&lt;&lt;HKDevice: '
     "0x2834a1e50&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
     'hardware:Watch6,2, software:10.3, creation date:2024-01-10 09:12:44 +0000&gt;"'
 )
-PHONE = 'sourceName="Anna’s iPhone" sourceVersion="17.3.1"'
+PHONE = 'sourceName="Anna\u2019s iPhone" sourceVersion="17.3.1"'
 TZ = timedelta(hours=-8)
 SLEEP = ("InBed", "AsleepCore", "AsleepDeep", "AsleepCore", "AsleepREM", "Awake")
 

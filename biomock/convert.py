@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from biomock.catalogue import TYPES
 from biomock.formats import encode_native
 from biomock.replay import ReplayError
-from biomock.replay.source import describe_unknown, load
+from biomock.replay.source import load
 from biomock.replay.store import from_row
 
 
@@ -42,8 +43,10 @@ def convert_command(source: Path, output: Path) -> None:
     finally:
         store.close()
     click.echo(f"converted {store.count} samples from {source} to {output}", err=True)
-    for name, count in sorted(store.type_counts.items()):
-        click.echo(f"  {name}: {count}", err=True)
+    for name in TYPES:
+        if store.type_counts[name]:
+            click.echo(f"  {name}: {store.type_counts[name]}", err=True)
     if unknown:
         click.echo(f"skipped {unknown.total()} records of unknown types:", err=True)
-        click.echo("  " + describe_unknown(unknown), err=True)
+        for kind, count in unknown.most_common():
+            click.echo(f"  {kind or '(no type)'}: {count}", err=True)

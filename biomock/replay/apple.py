@@ -60,8 +60,8 @@ class _PrologGuard(DefusedXMLParser):
 
     def __init__(self) -> None:
         super().__init__(target=TreeBuilder(), forbid_dtd=False)
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.StartElementHandler = self._root
+        self.parser.StartDoctypeDeclHandler = self._refuse_external_dtd
+        self.parser.StartElementHandler = self._stop_at_root
 
     def passes(self, chunk: bytes) -> bool:
         """Check the next chunk; True once the root element is reached (the prolog passed).
@@ -77,13 +77,13 @@ class _PrologGuard(DefusedXMLParser):
             return True  # not a guard matter: the C parser reports it with its position
         return False
 
-    def _doctype(
+    def _refuse_external_dtd(
         self, name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool
     ) -> None:
         if sysid is not None or pubid is not None:
             raise _ExternalDoctype(sysid or pubid or "")
 
-    def _root(self, name: str, attributes: object) -> None:
+    def _stop_at_root(self, name: str, attributes: object) -> None:
         raise _RootReached
 
 

@@ -50,6 +50,7 @@ def read_csv(path: Path) -> Iterator[Sample]:
                         subject=fields.get("subject"),
                         start=fields.get("start"),
                         event=fields.get("event"),
+                        text=True,
                     )
                 except ValueError as error:
                     raise ReplayError(f"{path}: line {reader.line_num}: {error}") from None

@@ -30,11 +30,14 @@ def make_sample(
     scenario: object = None,
     event: object = None,
     extra: Mapping[str, JSONScalar] | None = None,
+    text: bool = False,
 ) -> Sample:
     """Check one row's fields against the catalogue and return its sample.
 
     Quantities are converted to the catalogue unit when ``unit`` names another
-    unit of the same quantity (``degF``, ``mmol/L``, ``km``...).
+    unit of the same quantity (``degF``, ``mmol/L``, ``km``...). With ``text``
+    (a CSV cell) a quantity's value may be a number's text; in JSON it must be
+    a number.
 
     Raises:
         ValueError: with a short message saying which field is wrong and why.
@@ -61,7 +64,7 @@ def make_sample(
     else:
         if event is not None:
             raise ValueError(f"event is only for workout samples, got {event!r}")
-        number = _number(type_name, value)
+        number = _number(type_name, value, text)
         if unit is not None and unit != "":
             if not isinstance(unit, str):
                 raise ValueError(f"unit must be a string, got {unit!r}")
@@ -89,8 +92,8 @@ def _time(name: str, text: object) -> int:
         raise ValueError(f"{name} {text!r} is not an ISO 8601 date-time") from None
 
 
-def _number(type_name: str, value: object) -> float | int:
-    if isinstance(value, str):
+def _number(type_name: str, value: object, text: bool) -> float | int:
+    if text and isinstance(value, str):
         try:
             value = int(value)
         except ValueError:

@@ -103,8 +103,12 @@ class SampleStore:
             self._spill.close()
 
 
-def sort_samples(samples: Iterable[Sample], *, run_size: int = RUN_SIZE) -> SampleStore:
-    """Read every sample (so a bad file fails here) and return them in time order."""
+def sort_samples(samples: Iterable[Sample], *, run_size: int | None = None) -> SampleStore:
+    """Read every sample (so a bad file fails here) and return them in time order.
+
+    Past ``run_size`` samples (default :data:`RUN_SIZE`) they are spilled to disk.
+    """
+    run_size = run_size or RUN_SIZE
     counts: Counter[str] = Counter()
     subjects: dict[str, None] = {}
     runs: list[IO[bytes]] = []
