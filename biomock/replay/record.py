@@ -42,12 +42,20 @@ class Recorder:
             self._file.write(line)
             self._size += len(line)
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (or a failed write closed the file)."""
+        return self._file.closed
+
     def flush(self) -> None:
         """Push buffered lines to the operating system."""
         self._file.flush()
 
     def close(self) -> None:
-        """Flush and close the file; later writes raise ``ValueError``."""
+        """Flush and close the file; later writes raise ``ValueError``.
+
+        A flush that fails (a full disk) still closes the file, and raises ``OSError``.
+        """
         self._file.close()
 
     def _rotate(self) -> None:
