@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import datetime
 
 from biomock.catalogue import TYPES
 from biomock.replay.units import to_canonical
@@ -32,8 +31,6 @@ DIASTOLIC = TYPES["blood_pressure_diastolic"].healthkit
 _UNITS = {t.name: t.unit for t in TYPES.values()}
 _INTERVALS = frozenset(t.name for t in TYPES.values() if t.kind == "interval")
 _WORKOUT_PREFIX = "HKWorkoutActivityType"
-_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)", re.ASCII)
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 def apple_time(text: str) -> int:
@@ -42,19 +39,16 @@ def apple_time(text: str) -> int:
     Raises:
         ValueError: if ``text`` is not such a date.
     """
-    match = _DATE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"date {text!r} is not like '2024-03-01 07:14:22 -0800'")
-    year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
-    try:
-        days = date(int(year), int(month), int(day)).toordinal() - _EPOCH_DAY
-    except ValueError:
-        raise ValueError(f"date {text!r} is not a calendar date") from None
-    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
-        raise ValueError(f"date {text!r} has no such time of day")
-    offset = (int(off_h) * 3600 + int(off_m) * 60) * (1 if sign == "+" else -1)
-    seconds = days * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second) - offset
-    return seconds * 1000
+    # Called twice per record of a gigabyte export: the shape is checked here and
+    # the digits by the C fromisoformat, about twice as fast as a regular expression.
+    if len(text) == 25 and text[10] == " " and text[19] == " " and text[20] in "+-":
+        try:
+            moment = datetime.fromisoformat(text[:19] + text[20:])
+        except ValueError:
+            pass
+        else:
+            return int(moment.timestamp()) * 1000
+    raise ValueError(f"date {text!r} is not like '2024-03-01 07:14:22 -0800'")
 
 
 def record_sample(name: str, attrib: Mapping[str, str]) -> Sample:
