@@ -205,8 +205,10 @@ async def test_history_parameter_sends_newest_matching_first(
             start = trio.current_time()
             events = await read_events(client, 3, params={"history": "3", "subject": "a"})
             waited = trio.current_time() - start
+            stats = (await client.get("/api/stats")).json()
     assert ids(events) == [ID_BASE + 5, ID_BASE + 7, ID_BASE + 9]
     assert waited < 0.5  # history arrives at once, before any live sample
+    assert stats["delivered"] == 3
 
 
 async def test_bad_parameters_are_400_json(autojump_clock: trio.abc.Clock) -> None:
@@ -346,3 +348,13 @@ async def test_fifty_disconnects_leave_no_subscriber(autojump_clock: trio.abc.Cl
             stats = (await client.get("/api/stats")).json()
     assert stats["subscribers"] == 0
     assert stats["dropped_slow"] == 0
+
+
+async def test_head_answers_the_headers_only() -> None:
+    with trio.fail_after(30):
+        async with serving() as server, server.client() as client:
+            response = await client.head("/api/stream")
+            stats = (await client.get("/api/stats")).json()
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert stats["subscribers"] == 0
