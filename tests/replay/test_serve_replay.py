@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import trio
 from click.testing import CliRunner
+from fhir.resources.R4B.observation import Observation
 
 from biomock.cli import main
+from biomock.formats import FORMATS
 from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
 
@@ -116,3 +118,27 @@ def test_serve_refuses_a_bad_recording_with_one_line(tmp_path: Path) -> None:
         f"biomock: {bad}: refused: the file declares the entity 'a'; "
         "entity declarations are not accepted\n"
     )
+
+
+async def test_a_replayed_export_is_served_in_every_format() -> None:
+    path = FIXTURES / "export.xml"
+    samples = open_replay(path, loop=False, shift_to_now=False, now_ms=0).advance(2**62)
+    with trio.fail_after(20):
+        async with (
+            serving(replay=path, speed=100000) as running,
+            running.client() as client,
+        ):
+            await read_stream(client, len(samples), params={"history": str(len(samples))})
+            for fmt, encode in FORMATS.items():
+                response = await client.get("/api/history", params={"format": fmt})
+                assert response.status_code == 200, response.text
+                items = response.json()["items"]
+                assert len(items) == sum(encode(1, s) is not None for s in samples)
+                if fmt == "fhir":
+                    for item in items:
+                        Observation.model_validate(item)
+            # One blood pressure reading is one FHIR Observation with both components.
+            fhir = (await client.get("/api/history", params={"format": "fhir"})).json()["items"]
+            panels = [o for o in fhir if o["code"]["coding"][0]["code"] == "85354-9"]
+            assert len(panels) == 2
+            assert all(len(panel["component"]) == 2 for panel in panels)
