@@ -154,10 +154,8 @@ def _attribute(attrib: Mapping[str, str], key: str) -> str:
 
 
 def _number(text: str) -> float | int:
-    try:
+    if text.isascii() and text.isdigit():  # counts: no exception raised per decimal value
         return int(text)
-    except ValueError:
-        pass
     try:
         value = float(text)
     except ValueError:
