@@ -172,3 +172,10 @@ def test_an_empty_recording_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "recording.csv", CSV_HEADER)
     with pytest.raises(ReplayError, match="no samples to replay"):
         open_replay(path, loop=False, shift_to_now=False, now_ms=0)
+
+
+def test_a_spreadsheet_csv_with_bom_and_crlf_reads(tmp_path: Path) -> None:
+    path = tmp_path / "recording.csv"
+    path.write_bytes(b"\xef\xbb\xbfvalue,timestamp,type\r\n70,2026-01-01T00:00:00Z,heart_rate\r\n")
+    (sample,) = samples_of(path)
+    assert (sample.value, sample.subject, sample.unit) == (70, "default", "count/min")
