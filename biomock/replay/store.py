@@ -75,14 +75,23 @@ class SampleStore:
     :meth:`close` (or the end of the process) removes.
     """
 
-    def __init__(self, memory: list[Row] | None, spill: IO[bytes] | None) -> None:
+    def __init__(
+        self,
+        memory: list[Row] | None,
+        spill: IO[bytes] | None,
+        *,
+        type_counts: Counter[str],
+        subjects: list[str],
+        first_ms: int,
+        last_ms: int,
+    ) -> None:
         self._memory = memory
         self._spill = spill
-        self.count = 0
-        self.first_ms = 0
-        self.last_ms = 0
-        self.type_counts: Counter[str] = Counter()
-        self.subjects: list[str] = []
+        self.type_counts = type_counts
+        self.subjects = subjects
+        self.count = type_counts.total()
+        self.first_ms = first_ms
+        self.last_ms = last_ms
 
     @property
     def spilled(self) -> bool:
@@ -126,21 +135,25 @@ def sort_samples(samples: Iterable[Sample], *, run_size: int | None = None) -> S
                 runs.append(_write_run(batch))
                 batch = []
         batch.sort(key=_by_time)
-        if not runs:
-            store = SampleStore(batch, None)
-        else:
+        memory: list[Row] | None = batch
+        spill = None
+        if runs:
             runs.append(_write_run(batch))
-            merged = heapq.merge(*(_read_blocks(run) for run in runs), key=_by_time)
-            store = SampleStore(None, _write_run(merged))
+            memory = None
+            spill = _write_run(heapq.merge(*(_read_blocks(run) for run in runs), key=_by_time))
     finally:
         for run in runs:
             run.close()
-    store.type_counts = counts
-    store.subjects = list(subjects)
-    store.count = sum(counts.values())
-    if store.count:
-        store.first_ms, store.last_ms = first_ms, last_ms
-    return store
+    if not counts:
+        first_ms = last_ms = 0
+    return SampleStore(
+        memory,
+        spill,
+        type_counts=counts,
+        subjects=list(subjects),
+        first_ms=first_ms,
+        last_ms=last_ms,
+    )
 
 
 def _write_run(rows: Iterable[Row]) -> IO[bytes]:
