@@ -82,7 +82,8 @@ async def test_resuming_during_a_replay_sees_no_gap_and_no_duplicate(tmp_path: P
             # The simulated clock starts at the recording's first sample.
             now = parse_time((await client.get("/api/clock")).json()["now"])
             assert T0 <= now < T0 + 60_000
-            first = await read_stream(client, 100)
+            # history: whatever was published before this client connected comes first.
+            first = await read_stream(client, 100, params={"history": str(total)})
             await trio.sleep(0.3)  # samples are published while the client is away
             published = running.app.state.hub.published
             assert 100 < published < total, "resume from the buffer, while the replay runs"
