@@ -11,6 +11,7 @@ import click
 import trio
 
 from biomock.config import Config, ConfigError, load_config
+from biomock.generate import generate_command
 
 
 def _fail(message: str) -> None:
@@ -92,3 +93,6 @@ def run_server(config: Config) -> int:
     app = create_app(config)
     trio.run(serve, app, config, sock)
     return 0
+
+
+main.add_command(generate_command)

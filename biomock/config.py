@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from biomock.sim import subject_names
+
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
 
@@ -57,6 +59,12 @@ class Config(BaseModel):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("subjects")
+    @classmethod
+    def _valid_subjects(cls, value: str) -> str:
+        subject_names(value)  # a ValueError names what is wrong
         return value
 
     @field_validator("log_level")

@@ -116,6 +116,11 @@ class Simulator:
     def finished(self) -> bool:
         return False
 
+    @property
+    def now_ms(self) -> int:
+        """The simulated time reached so far: a scenario switched now applies after it."""
+        return self._now
+
     def advance(self, until_ms: int) -> list[Sample]:
         """Every sample with ``time_ms <= until_ms`` not returned before, in time order."""
         self._now = max(self._now, until_ms)
