@@ -25,7 +25,7 @@ from biomock.generator import GeneratorStatus, run_generator
 from biomock.hub import Hub
 from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.sample import format_time, parse_time
-from biomock.sim import Simulator, subject_names
+from biomock.sim import Simulator, parse_cadences, subject_names
 from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
 from biomock.subjects_api import add_subject_routes
@@ -99,7 +99,12 @@ def create_app(
         logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
         # whole seconds, so that timestamps read as the cadences they are
         start_ms = wall_ms - wall_ms % 1000
-        source = Simulator(start_ms, seed=seed, subjects=subject_names(config.subjects))
+        source = Simulator(
+            start_ms,
+            seed=seed,
+            subjects=subject_names(config.subjects),
+            cadences=parse_cadences(config.cadences),
+        )
     hub = Hub(
         capacity=config.buffer_size,
         id_base=wall_ms * 1000,

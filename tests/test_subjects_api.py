@@ -146,3 +146,11 @@ def test_the_served_source_is_the_simulator_from_the_settings() -> None:
     assert source.start_ms == WALL_MS + 1000  # whole seconds
     again = create_app(Config(seed=4, subjects="alice,bob"), wall_ms=WALL_MS + 1234).state.source
     assert again.advance(WALL_MS + 60_000) == source.advance(WALL_MS + 60_000)
+
+
+def test_cadences_come_from_the_settings() -> None:
+    config = Config(seed=4, cadences="heart_rate=0.5,steps=10")
+    source = create_app(config, wall_ms=WALL_MS).state.source
+    batch = source.advance(WALL_MS + 10_000)
+    assert sum(s.type == "heart_rate" for s in batch) == 21
+    assert [s.time_ms - WALL_MS for s in batch if s.type == "steps"] == [10_000]

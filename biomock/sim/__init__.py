@@ -14,6 +14,7 @@ from biomock.sim.simulator import (
     Simulator,
     UnknownScenario,
     UnknownSubject,
+    parse_cadences,
     subject_names,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "UnknownScenario",
     "UnknownSubject",
     "make_profile",
+    "parse_cadences",
     "subject_names",
 ]

@@ -53,6 +53,30 @@ def subject_names(spec: str) -> list[str]:
     return names
 
 
+def parse_cadences(text: str) -> dict[str, float]:
+    """Parse ``heart_rate=0.5,steps=30`` (seconds of simulated time) into a mapping.
+
+    Raises:
+        ValueError: for a malformed item, an unknown or event-driven type, or a cadence
+            outside 0.001 s to 7 days.
+    """
+    cadences: dict[str, float] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        name, sep, seconds = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            cadences[name.strip()] = float(seconds)
+        except ValueError:
+            raise ValueError(
+                f"cadence: {item.strip()!r} is not TYPE=SECONDS (e.g. heart_rate=1,steps=60)"
+            ) from None
+    _cadences_ms(cadences)
+    return cadences
+
+
 def _cadences_ms(cadences: Mapping[str, float] | None) -> dict[str, int]:
     result: dict[str, int] = {}
     for name, sample_type in TYPES.items():

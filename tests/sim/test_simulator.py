@@ -11,6 +11,7 @@ from biomock.sim import (
     Simulator,
     UnknownScenario,
     UnknownSubject,
+    parse_cadences,
     subject_names,
 )
 from biomock.source import Source
@@ -198,3 +199,11 @@ def test_custom_cadences() -> None:
     for bad in ({"heart_rate": 0}, {"heart_rate": float("nan")}, {"sleep_analysis": 60}, {"hr": 1}):
         with pytest.raises(ValueError, match="cadence"):
             Simulator(START, seed=1, subjects=["default"], cadences=bad)
+
+
+def test_parse_cadences() -> None:
+    assert parse_cadences("") == {}
+    assert parse_cadences("heart_rate=0.5, steps=30") == {"heart_rate": 0.5, "steps": 30.0}
+    for bad in ("heart_rate", "heart_rate=fast", "hr=1", "steps=0", "workout=60"):
+        with pytest.raises(ValueError, match="cadence"):
+            parse_cadences(bad)
