@@ -20,28 +20,15 @@ from biomock.sim.scenarios import DEFAULT_SCENARIO, SCENARIO_SPECS, Scenario
 from biomock.sim.schedule import (
     DAY_MS,
     HOUR_MS,
-    INTENSITY,
     SEDENTARY,
     SLEEP,
-    DayPlan,
-    Segment,
-    plan_day,
-    plan_index_at,
-    segment_index_at,
-    sleep_segment,
-    workout_segment,
 )
 from biomock.sim.seeds import derive_rng, derive_seed
-from biomock.sim.sleep import stage_at
+from biomock.sim.timeline import Timeline
 from biomock.sim.vitals import Vitals
 
 STEP_MS = 1000
 """The physiology advances at least once per simulated second."""
-
-FORCED_SEGMENT_MS = 9 * HOUR_MS
-"""A forced sleep or workout is planned in stretches of this length, renewed while it lasts."""
-
-_NEVER = 2**62
 
 # Sleep stages shift the heart-rate target (fraction of HRR) and scale beat-to-beat
 # variability: lowest and steadiest in deep sleep, higher and more variable in REM
@@ -107,13 +94,8 @@ class SubjectSim:
             self._emitters.append((cadences_ms[type_name], emit, type_name in _SUMMARY))
         self._cadence = {name: cadences_ms[name] for name in table}
         self._next = [0] * len(self._emitters)
-        self._plans: dict[int, DayPlan] = {}
         self._pending: list[Sample] = []
-        self._seg: Segment = Segment(start_ms, start_ms, SEDENTARY, INTENSITY[SEDENTARY], 0.0)
-        self._seg_start = start_ms
-        self._stage_i = 0
-        self._stage_start = start_ms
-        self._boundary = _NEVER
+        self.timeline = Timeline(self._seed, name, start_ms)
         self._t = start_ms
         self._now = start_ms
         self._floor = start_ms
@@ -123,100 +105,6 @@ class SubjectSim:
         self._rest_counts = [0] * 256
         self._rest_n = 0
         self._restart(start_ms, first=True)
-
-    # -- the plan -------------------------------------------------------------------------
-
-    def _plan(self, day: int) -> DayPlan:
-        plan = self._plans.get(day)
-        if plan is None:
-            if len(self._plans) > 4:
-                self._plans.clear()
-            plan = self._plans[day] = plan_day(self._seed, day)
-        return plan
-
-    def _plan_segment(self, t_ms: int) -> Segment:
-        plan = self._plan(plan_index_at(self._seed, t_ms))
-        return plan.segments[segment_index_at(plan, t_ms)]
-
-    def _forced_segment(self, t_ms: int) -> Segment:
-        rng = derive_rng(self._seed, "forced", self.scenario.force, t_ms)
-        if self.scenario.force == "sleep":
-            return sleep_segment(rng, t_ms, t_ms + FORCED_SEGMENT_MS)
-        return workout_segment(rng, t_ms, t_ms + FORCED_SEGMENT_MS)
-
-    def _segment_at(self, t_ms: int) -> Segment:
-        return self._forced_segment(t_ms) if self.scenario.force else self._plan_segment(t_ms)
-
-    def _enter(self, segment: Segment, t_ms: int, announce: list[Sample] | None) -> None:
-        """Make ``segment`` current from ``t_ms``; a workout's start goes to ``announce``."""
-        self._seg = segment
-        self._seg_start = t_ms
-        if segment.stages:
-            self._stage_i = stage_at(segment.stages, t_ms)
-            self._stage_start = t_ms
-            self._boundary = segment.stages[self._stage_i].end_ms
-        else:
-            self._boundary = segment.end_ms
-        if announce is not None and segment.workout:
-            announce.append(
-                Sample(
-                    "workout",
-                    segment.workout,
-                    t_ms,
-                    None,
-                    self.name,
-                    None,
-                    self.scenario.name,
-                    "start",
-                )
-            )
-
-    def _close(self, t_ms: int, out: list[Sample]) -> None:
-        """End the current segment at ``t_ms``, emitting its sleep stages or workout end."""
-        seg = self._seg
-        scenario = self.scenario.name
-        if seg.stages:
-            if t_ms > self._stage_start:
-                stage = seg.stages[self._stage_i].name
-                out.append(
-                    Sample(
-                        "sleep_analysis", stage, t_ms, None, self.name, self._stage_start, scenario
-                    )
-                )
-            if t_ms > self._seg_start:
-                out.append(
-                    Sample(
-                        "sleep_analysis", "inBed", t_ms, None, self.name, self._seg_start, scenario
-                    )
-                )
-        elif seg.workout:
-            out.append(
-                Sample(
-                    "workout", seg.workout, t_ms, None, self.name, self._seg_start, scenario, "end"
-                )
-            )
-
-    def _cross(self, t_ms: int, out: list[Sample]) -> None:
-        seg = self._seg
-        if t_ms >= seg.end_ms:
-            self._close(t_ms, out)
-            self._enter(self._segment_at(t_ms), t_ms, out)
-            return
-        stage = seg.stages[self._stage_i]
-        out.append(
-            Sample(
-                "sleep_analysis",
-                stage.name,
-                t_ms,
-                None,
-                self.name,
-                self._stage_start,
-                self.scenario.name,
-            )
-        )
-        self._stage_i += 1
-        self._stage_start = t_ms
-        self._boundary = seg.stages[self._stage_i].end_ms
 
     # -- starting, jumping, switching ----------------------------------------------------
 
@@ -238,14 +126,16 @@ class SubjectSim:
                     j += 1
                 self._next[i] = self._start + j * cadence
         self._next_emit = min(self._next)
-        if self.scenario.force and not first and self._seg.start_ms <= t_ms < self._seg.end_ms:
-            segment = self._seg
+        timeline = self.timeline
+        current = timeline.segment
+        if self.scenario.force and not first and current.start_ms <= t_ms < current.end_ms:
+            segment = current
         else:
-            segment = self._segment_at(t_ms)
-        self._enter(segment, t_ms, None)
+            segment = timeline.segment_at(t_ms, self.scenario)
+        timeline.enter(segment, t_ms, self.scenario, None)
         intensity = segment.intensity
         if segment.stages:
-            intensity += _STAGE_INTENSITY[segment.stages[self._stage_i].name]
+            intensity += _STAGE_INTENSITY[timeline.stage or "awake"]
         self.heart.settle(intensity, self.scenario)
         self.heart.restart_beats(t_ms)
         self.motion.reset()
@@ -269,10 +159,11 @@ class SubjectSim:
             return
         changes_activity = scenario.force != old.force
         if changes_activity:
-            self._close(self._now, self._pending)
+            self.timeline.close(self._now, old, self._pending)
         self.scenario = scenario
         if changes_activity:
-            self._enter(self._segment_at(self._now), self._now, self._pending)
+            segment = self.timeline.segment_at(self._now, scenario)
+            self.timeline.enter(segment, self._now, scenario, self._pending)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -282,18 +173,19 @@ class SubjectSim:
         self._pending = []
         if until_ms < self._now:
             return out
+        timeline = self.timeline
         while True:
             t = self._next_tick
             if self._next_emit < t:
                 t = self._next_emit
-            if self._boundary < t:
-                t = self._boundary
+            if timeline.boundary < t:
+                t = timeline.boundary
             if t > until_ms:
                 break
             if t > self._t:
                 self._step(t)
-            if t == self._boundary:
-                self._cross(t, out)
+            if t == timeline.boundary:
+                timeline.cross(t, self.scenario, out)
             if t == self._next_tick:
                 self._next_tick += STEP_MS
             if t == self._next_emit:
@@ -309,12 +201,12 @@ class SubjectSim:
     def _step(self, t_ms: int) -> None:
         dt = (t_ms - self._t) / 1000.0
         self._t = t_ms
-        seg = self._seg
+        seg = self.timeline.segment
         scenario = self.scenario
         intensity = seg.intensity
         hrv = 1.0
-        if seg.stages:
-            stage = seg.stages[self._stage_i].name
+        stage = self.timeline.stage
+        if stage is not None:
             intensity += _STAGE_INTENSITY[stage]
             hrv = _STAGE_HRV[stage]
             if scenario.apnea or self.vitals.deficit:
@@ -331,8 +223,8 @@ class SubjectSim:
                 self._rest_n += 1
 
     def _asleep(self) -> bool:
-        seg = self._seg
-        return bool(seg.stages) and seg.stages[self._stage_i].name != "awake"
+        stage = self.timeline.stage
+        return stage is not None and stage != "awake"
 
     def _eat_until(self, t_ms: int) -> None:
         """Eat the plan's meals up to ``t_ms`` unless asleep (a forced sleep skips meals)."""
@@ -340,12 +232,10 @@ class SubjectSim:
         if t_ms <= start:
             return
         self._meals_until = t_ms
-        if self._seg.activity == SLEEP and self.scenario.force == "sleep":
+        if self.timeline.segment.activity == SLEEP and self.scenario.force == "sleep":
             return
-        for day in range(plan_index_at(self._seed, start), plan_index_at(self._seed, t_ms) + 1):
-            for meal in self._plan(day).meals:
-                if start < meal.time_ms <= t_ms:
-                    self.glucose.eat(meal)
+        for meal in self.timeline.meals_between(start, t_ms):
+            self.glucose.eat(meal)
 
     # -- emitters -------------------------------------------------------------------------
 
