@@ -15,6 +15,8 @@ Sources of the constants:
       Colberg SR et al. Physical activity/exercise and diabetes: a position statement of the
       ADA. Diabetes Care 2016;39:2065-2079.
     - Hypoglycemia levels: see ``biomock.sim.scenarios``.
+    - The slow drift (SD 3 mg/dL, 30 min) and reading noise (SD 1.5 mg/dL) are model choices,
+      sized to keep a healthy day inside the ranges above.
 """
 
 from __future__ import annotations

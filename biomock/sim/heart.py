@@ -95,6 +95,11 @@ class Heart:
         self.slow = (1.0 - self._fast_share) * intensity
         self._offset = scenario.hr_offset
         self._factor = scenario.hr_factor
+        self._drift = 0.0
+        self._x = 0.0
+        rate = (self._rest + intensity * self._hrr + self._offset) * self._factor
+        self.rate = min(self._hr_max, max(35.0, rate))
+        self._rr = [60_000.0 / self.rate] * 3
         self.window.clear()
 
     @property

@@ -26,6 +26,9 @@ Sources of the constants:
       Circulation 2013;128:873-934. Reading-to-reading variation of about 5 mmHg systolic:
       Parati G, Ochoa JE, Lombardi C, Bilo G. Assessment and management of blood-pressure
       variability. Nat Rev Cardiol 2013;10:143-155.
+    - Drift amplitudes and time constants (SpO2 0.45 %, breathing 0.7/min, temperature
+      0.06 degC over 15 minutes; scenario offsets reached in 2 minutes, fever in 30) are model
+      choices, sized to keep a healthy day inside the ranges above.
 """
 
 from __future__ import annotations
