@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -89,7 +91,14 @@ def simulate(
     return {name: Series([s for s in samples if s.subject == name]) for name in names}
 
 
-@pytest.fixture(scope="session")
-def days() -> dict[str, Series]:
-    """Three subjects over three ordinary days (Monday to Wednesday)."""
-    return simulate(subjects=SUBJECTS, duration_ms=DAYS * DAY)
+@pytest.fixture(scope="package")
+def days() -> Iterator[dict[str, Series]]:
+    """Three subjects over three ordinary days (Monday to Wednesday).
+
+    Shared by this package's tests only, and freed after them: a million live objects
+    would make the garbage collector pause the real-time tests that run later.
+    """
+    series = simulate(subjects=SUBJECTS, duration_ms=DAYS * DAY)
+    yield series
+    series.clear()
+    gc.collect()
