@@ -27,8 +27,9 @@ Sources of the constants:
       Parati G, Ochoa JE, Lombardi C, Bilo G. Assessment and management of blood-pressure
       variability. Nat Rev Cardiol 2013;10:143-155.
     - Drift amplitudes and time constants (SpO2 0.45 %, breathing 0.7/min, temperature
-      0.06 degC over 15 minutes; scenario offsets reached in 2 minutes, fever in 30) are model
-      choices, sized to keep a healthy day inside the ranges above.
+      0.06 degC, blood pressure 4 mmHg, over 15 minutes; scenario offsets reached in 2
+      minutes, fever in 30) are model choices, sized to keep a healthy day inside the
+      ranges above.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Vitals:
         self._spo2_drift = 0.0
         self._resp_drift = 0.0
         self._temp_drift = 0.0
+        self._bp_drift = 0.0
         self._fever = 0.0
         self._resp_offset = 0.0
         self._sys_offset = 0.0
@@ -134,6 +136,7 @@ class Vitals:
         self._spo2_drift = self._spo2_drift * decay + 0.45 * noise * rng.gauss(0.0, 1.0)
         self._resp_drift = self._resp_drift * decay + 0.7 * noise * rng.gauss(0.0, 1.0)
         self._temp_drift = self._temp_drift * decay + 0.06 * noise * rng.gauss(0.0, 1.0)
+        self._bp_drift = self._bp_drift * decay + 4.0 * noise * rng.gauss(0.0, 1.0)
         fever = 1.0 - math.exp(-dt / _TAU_FEVER_S)
         self._fever += (scenario.temperature_offset - self._fever) * fever
         follow = 1.0 - math.exp(-dt / _TAU_OFFSET_S)
@@ -188,15 +191,17 @@ class Vitals:
             self._profile.systolic
             + _SYSTOLIC_PER_EXERTION * load
             + self._sys_offset
-            + 4.0 * common
-            + 3.0 * rng.gauss(0.0, 1.0)
+            + self._bp_drift
+            + 3.0 * common
+            + 2.0 * rng.gauss(0.0, 1.0)
         )
         diastolic = (
             self._profile.diastolic
             + _DIASTOLIC_PER_EXERTION * load
             + self._dia_offset
-            + 2.5 * common
-            + 2.0 * rng.gauss(0.0, 1.0)
+            + 0.6 * self._bp_drift
+            + 2.0 * common
+            + 1.5 * rng.gauss(0.0, 1.0)
         )
         if asleep:
             systolic *= 1.0 - _BP_DIP

@@ -29,15 +29,19 @@ def test_spo2_dips_in_sleep_apnea() -> None:
     start = START + 23 * HOUR
     apnea = simulate(start_ms=start, duration_ms=4 * HOUR, scenario="sleep_apnea")["default"]
     sleep = simulate(start_ms=start, duration_ms=4 * HOUR, scenario="sleep")["default"]
-    awake_level = 97  # the subject's awake SpO2, see test_spo2_awake_is_95_to_100
 
-    def dip_share(series: Series) -> float:
-        values = [
+    def asleep_spo2(series: Series) -> list[int]:
+        return [
             int(s.value) for s in series.by_type["oxygen_saturation"] if series.is_asleep(s.time_ms)
         ]
-        return sum(v <= awake_level - 4 for v in values) / len(values)
 
-    assert dip_share(apnea) > 0.2
+    usual = statistics.median(asleep_spo2(sleep))
+
+    def dip_share(series: Series) -> float:
+        values = asleep_spo2(series)
+        return sum(v <= usual - 3 for v in values) / len(values)  # a 3 % desaturation (AASM)
+
+    assert dip_share(apnea) > 0.15
     assert dip_share(sleep) < 0.02
     assert min(apnea.values("oxygen_saturation")) <= 90
     assert all(s.scenario == "sleep_apnea" for s in apnea.samples)
