@@ -130,6 +130,11 @@ class StreamRoute:
         reason = "disconnected"  # unless the pump returns, the client went away
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            if scope["method"] == "HEAD":
+                reason = "head"
+                with trio.CancelScope(shield=True):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             direct = None
             if self.fast_path and server_send is not None:
                 writer = fastpath.attach(server_send, scope)
@@ -161,7 +166,7 @@ class StreamRoute:
         to end.
         """
         hub = self.hub
-        chunk, events = sub.initial, 0
+        chunk, events = sub.initial, sub.initial_events
         last_sent = trio.current_time()
         while True:
             if direct is not None and direct.pending is not None:

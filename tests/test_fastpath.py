@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -18,43 +17,19 @@ import pytest
 import trio
 from h11._writers import ChunkedWriter
 
+import tests.serving
 from biomock import fastpath
-from biomock.app import BiomockApp, create_app
-from biomock.config import Config
+from biomock.app import BiomockApp
 from biomock.hub import Hub
 from biomock.sample import Sample
-from biomock.server import open_listen_socket, serve
-
-WALL_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-
-
-class QuietSource:
-    """A source that never produces: the tests publish to the hub themselves."""
-
-    start_ms = WALL_MS
-    subjects = ["default"]  # noqa: RUF012
-    finished = False
-
-    def advance(self, until_ms: int) -> list[Sample]:
-        return []
-
-    def jump(self, to_ms: int) -> None:
-        pass
+from tests.serving import WALL_MS, TickSource
 
 
 @asynccontextmanager
 async def serving(**settings: Any) -> AsyncIterator[tuple[BiomockApp, int]]:
-    config = Config(host="127.0.0.1", port=0, **settings)
-    app = create_app(config, source=QuietSource(), wall_ms=WALL_MS)
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
-    port = sock.getsockname()[1]
-    stop = trio.Event()
-    async with trio.open_nursery() as nursery:
-        await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
-        try:
-            yield app, port
-        finally:
-            stop.set()
+    """A server whose source stays quiet: the tests publish to the hub themselves."""
+    async with tests.serving.serving(source=TickSource(period_ms=3_600_000), **settings) as server:
+        yield server.app, server.port
 
 
 async def wait_until(predicate: Callable[[], bool]) -> None:
