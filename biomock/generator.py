@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import trio
@@ -58,13 +59,14 @@ async def run_generator(
             samples = source.advance(clock.now_ms())
             status.ticks += 1
             if samples:
-                started = trio.current_time()
+                cpu_started = time.thread_time()
                 hub.publish(samples)
                 # Under overload the fan-out in publish could take the whole tick. Leave
-                # the rest of the server (accepting, requests) at least as much time as
-                # it took: ticks falling in that time are skipped, and their samples go
-                # out with the next one, in bigger writes.
-                resume_at = 2 * trio.current_time() - started
+                # the rest of the server (accepting, requests) at least as much CPU time
+                # as it took: ticks falling in that time are skipped, and their samples
+                # go out with the next one, in bigger writes. CPU time, not wall time, so
+                # that other processes on the machine do not make it skip.
+                resume_at = trio.current_time() + (time.thread_time() - cpu_started)
                 while clock.next_tick_at(tick) < resume_at:
                     tick += 1
         logger.info("source finished after %d samples; still serving history", hub.published)

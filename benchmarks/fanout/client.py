@@ -399,8 +399,6 @@ class Client:
             result["rss_idle_kb"] = read_rss_kb(pid)
         stall: dict[str, Any] = {"connected": False}
         async with trio.open_nursery() as nursery:
-            if args.stall:
-                nursery.start_soon(self.stalled, stall)
             t0 = time.perf_counter()
             for _ in range(args.n):
                 nursery.start_soon(self.subscriber)
@@ -419,10 +417,14 @@ class Client:
             cpu0 = read_cpu_s(pid) if pid else 0.0
             w0 = time.perf_counter()
             self.window.open = True
-            if args.late:
+            if args.late or args.stall:
+                # Half the window as it was, then late joiners and/or the stalled client.
                 await trio.sleep(args.duration / 2)
+                stall["at"] = time.time()
                 for _ in range(args.late):
                     nursery.start_soon(self.subscriber, True)
+                if args.stall:
+                    nursery.start_soon(self.stalled, stall)
                 await trio.sleep(args.duration / 2)
             else:
                 await trio.sleep(args.duration)
@@ -441,10 +443,31 @@ class Client:
                 await trio.sleep(0.05)
             result["drain_s"] = round(args.drain - max(0.0, deadline - trio.current_time()), 3)
             if args.stats_path:
-                result["server_stats"] = await self.fetch_json(args.stats_path)
+                stats = await self.fetch_json(args.stats_path)
+                # A server that cuts stalled clients counts them in dropped_slow.
+                wait_until = trio.current_time() + args.stall_wait
+                while (
+                    args.stall
+                    and isinstance(stats, dict)
+                    and stats.get("dropped_slow") == 0
+                    and trio.current_time() < wait_until
+                ):
+                    await trio.sleep(0.25)
+                    stats = await self.fetch_json(args.stats_path)
+                if args.stall and isinstance(stats, dict) and stats.get("dropped_slow"):
+                    stall["cut_within_s"] = round(time.time() - stall["at"], 2)
+                result["server_stats"] = stats
             nursery.cancel_scope.cancel()
 
         lat = sorted(self.window.latencies)
+        if args.stall:
+            at = stall["at"]
+            pairs = zip(self.window.published, self.window.latencies, strict=True)
+            before, after = [], []
+            for published, latency in pairs:
+                (before if published < at else after).append(latency)
+            stall["p99_before"] = percentile(sorted(before), 0.99)
+            stall["p99_after"] = percentile(sorted(after), 0.99)
         per_tick: dict[float, list[float]] = {}
         for published, latency in zip(self.window.published, self.window.latencies, strict=True):
             per_tick.setdefault(published, []).append(latency)
@@ -508,7 +531,7 @@ def main() -> None:
     parser.add_argument("--path", default="/api/stream")
     parser.add_argument("--n", type=int, default=100, help="subscribers")
     parser.add_argument("--server-pid", type=int, default=0, help="read CPU and RSS from /proc")
-    parser.add_argument("--connect-timeout", type=float, default=30.0)
+    parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--connect-concurrency", type=int, default=1000)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=10.0)
@@ -516,6 +539,7 @@ def main() -> None:
     parser.add_argument("--late", type=int, default=0, help="open this many mid-window")
     parser.add_argument("--stall", action="store_true", help="add one client that never reads")
     parser.add_argument("--stall-path", default=None, help="the stalled client's request path")
+    parser.add_argument("--stall-wait", type=float, default=15.0, help="max wait for the cut")
     parser.add_argument("--stats-path", default=None, help="JSON to fetch at the end")
     parser.add_argument("--light", action="store_true", help="check ids per block, not per event")
     parser.add_argument("--cpu", type=int, default=None, help="pin the client to this core")
