@@ -100,7 +100,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
 def run_server(config: Config) -> int:
     """Serve until SIGTERM or SIGINT; returns the exit status."""
     from biomock.app import create_app
-    from biomock.server import PortInUse, open_listen_socket, serve
+    from biomock.server import PortInUse, open_listen_socket, serve, tune_gc
 
     try:
         sock = open_listen_socket(
@@ -121,6 +121,7 @@ def run_server(config: Config) -> int:
         sock.close()
         _fail(str(error))
         return 2
+    tune_gc()
     trio.run(serve, app, config, sock)
     return 0
 

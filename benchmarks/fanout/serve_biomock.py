@@ -17,7 +17,7 @@ import trio
 from benchmarks.fanout.bench_source import BenchSource
 from biomock.app import create_app
 from biomock.config import load_config
-from biomock.server import open_listen_socket, serve
+from biomock.server import open_listen_socket, serve, tune_gc
 
 
 def main() -> None:
@@ -31,6 +31,7 @@ def main() -> None:
     source = BenchSource(wall_ms, backlog=args.backlog_samples, padding=args.padding)
     sock = open_listen_socket(config.host, config.port, user_timeout_s=config.slow_client_timeout_s)
     app = create_app(config, source=source, wall_ms=wall_ms)
+    tune_gc()  # as biomock serve does
     trio.run(serve, app, config, sock)
 
 
