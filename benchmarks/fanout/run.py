@@ -62,6 +62,8 @@ SERVER_LABELS = {
     "biomock-public": "biomock (public ASGI path only)",
 }
 
+COLORS = {PEER: "tab:blue", "biomock": "tab:orange", "biomock-public": "tab:green"}
+
 FULL = [
     Scenario("n1000", 1000, label="1,000 subscribers, 1 tick/s"),
     Scenario(
@@ -388,11 +390,12 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
             continue
         n = [r["n"] for r in rows]
         label = SERVER_LABELS[name]
-        ax_lat.plot(n, [r["latency_p99_s"] * 1000 for r in rows], "o-", label=label + " p99")
-        ax_lat.plot(
-            n, [r["latency_p50_s"] * 1000 for r in rows], "x--", alpha=0.6, label=label + " p50"
-        )
-        ax_cpu.plot(n, [r["server_cpu_frac"] * 100 for r in rows], "o-", label=label)
+        color = COLORS[name]
+        p99 = [r["latency_p99_s"] * 1000 for r in rows]
+        p50 = [r["latency_p50_s"] * 1000 for r in rows]
+        ax_lat.plot(n, p99, "o-", color=color, label=label + " p99")
+        ax_lat.plot(n, p50, "x--", color=color, alpha=0.5, label=label + " p50")
+        ax_cpu.plot(n, [r["server_cpu_frac"] * 100 for r in rows], "o-", color=color, label=label)
     ax_lat.set(
         xlabel="subscribers",
         ylabel="publish-to-receive latency (ms)",

@@ -28,7 +28,7 @@ from hypercorn.trio.tcp_server import TCPServer
 
 CHUNK = b"id: 1795720486146001\ndata: " + b"x" * 140 + b"\n\n"
 CHUNK = CHUNK * 8
-ROUNDS = 20000
+ROUNDS = 10000
 
 
 CONNECTIONS = 256
@@ -72,12 +72,16 @@ def _connections() -> tuple[list[socket.socket], subprocess.Popen[bytes]]:
 
 
 async def _timed(write: Callable[[], Awaitable[None]]) -> float:
+    """CPU microseconds per write: the best of 3 runs (the machine may be shared)."""
     for _ in range(500):
         await write()
-    started = time.process_time()
-    for _ in range(ROUNDS):
-        await write()
-    return (time.process_time() - started) / ROUNDS * 1e6
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        for _ in range(ROUNDS):
+            await write()
+        best = min(best, (time.process_time() - started) / ROUNDS * 1e6)
+    return best
 
 
 async def main() -> None:
