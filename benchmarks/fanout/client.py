@@ -51,6 +51,7 @@ class Window:
         self.latencies = array("d")
         self.published = array("d")
         self.light = False
+        self.reads = 0
 
 
 class Conn:
@@ -333,6 +334,8 @@ class Client:
                 if not data:
                     break
                 conn.feed(data, time.time())
+                if self.window.open:
+                    self.window.reads += 1
             conn.closed = True
         except OSError as error:
             conn.closed = True
@@ -489,6 +492,7 @@ class Client:
                 usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 3
             ),
             events_in_window=self.window.events,
+            reads_in_window=self.window.reads,
             latency_p50_s=percentile(lat, 0.5),
             latency_p99_s=percentile(lat, 0.99),
             latency_max_s=lat[-1] if lat else None,

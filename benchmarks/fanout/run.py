@@ -361,8 +361,128 @@ def render_markdown(
             if note:
                 extra.append(f"- {SERVER_LABELS.get(r['server'], r['server'])}: " + "; ".join(note))
         lines += ["", *extra, ""] if extra else [""]
+    lines += targets(results)
     lines += ["![latency and CPU against subscribers](img/fanout.png)", "", END]
     return "\n".join(lines)
+
+
+def targets(results: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets, each with the figure this run measured."""
+    runs = {(r["scenario"], r["server"]): r for r in results}
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def ok(value: bool) -> bool:
+        return bool(value)
+
+    n2000, peer2000 = runs.get(("n2000", "biomock")), runs.get(("n2000", PEER))
+    stall = runs.get(("stall", "biomock"))
+    if n2000 and peer2000:
+        rows.append(
+            (
+                "samples per server CPU-second >= 3x the peer (2,000 subscribers)",
+                f"{n2000['ratio']:.1f}x",
+                ok(n2000["ratio"] >= 3),
+            )
+        )
+        rows.append(
+            (
+                "2,000: all connected within 10 s",
+                f"{n2000['connected']:,} in {n2000['connect_all_s']:.1f} s",
+                ok(n2000["connected"] == n2000["n"] and n2000["connect_all_s"] <= 10),
+            )
+        )
+        rows.append(
+            (
+                "2,000: p99 tick-to-receive <= 250 ms",
+                _ms(n2000["latency_p99_s"]),
+                ok(n2000["latency_p99_s"] <= 0.25),
+            )
+        )
+        clean = (n2000["gaps"], n2000["dups"], n2000["behind_at_end"]) == (0, 0, 0)
+        rows.append(
+            (
+                "2,000: every sample delivered, no gap, no duplicate",
+                f"{n2000['events_in_window']:,} in the window; gaps {n2000['gaps']}, "
+                f"dups {n2000['dups']}, behind at end {n2000['behind_at_end']}",
+                ok(clean),
+            )
+        )
+        rows.append(
+            (
+                "2,000: RSS <= 30 KB per subscriber (peer ~33 KB)",
+                f"{n2000['rss_per_sub_kb']:.1f} KB (peer {peer2000['rss_per_sub_kb']:.1f} KB)",
+                ok(n2000["rss_per_sub_kb"] <= 30),
+            )
+        )
+    if stall and stall.get("stalled"):
+        st = stall["stalled"]
+        before, after = st.get("p99_before"), st.get("p99_after")
+        if before and after:
+            change = after / before - 1
+            rows.append(
+                (
+                    "a stalled client: the others' p99 unchanged within 20 %",
+                    f"{_ms(before)} before, {_ms(after)} after ({change:+.0%})",
+                    ok(change <= 0.2),
+                )
+            )
+        cut = st.get("cut_within_s")
+        rows.append(
+            (
+                "the stalled client is cut after the slow-client timeout",
+                f"cut {cut:.1f} s after it stopped (timeout {STALL_TIMEOUT_S:.0f} s)"
+                if cut is not None
+                else "not cut within the run",
+                ok(cut is not None),
+            )
+        )
+    n5000 = runs.get(("n5000", "biomock"))
+    if n5000:
+        clean = (n5000["gaps"], n5000["dups"], n5000["behind_at_end"]) == (0, 0, 0)
+        rows.append(
+            (
+                "5,000 on one process: every tick delivered, p99 <= 1 s",
+                f"gaps {n5000['gaps']}, behind at end {n5000['behind_at_end']}, "
+                f"p99 {_ms(n5000['latency_p99_s'])}",
+                ok(clean and n5000["latency_p99_s"] <= 1.0),
+            )
+        )
+    over = runs.get(("overload", "biomock"))
+    if over and n5000:
+        cut = over["closed_by_server"] + over["errors"]
+        per_read = over["events_in_window"] / max(1, over["reads_in_window"])
+        per_read_1 = n5000["events_in_window"] / max(1, n5000["reads_in_window"])
+        late = over.get("late") or {}
+        rows.append(
+            (
+                "overload: no mass disconnect",
+                f"{cut} of {over['connected']:,} cut",
+                ok(cut == 0),
+            )
+        )
+        rows.append(
+            (
+                "overload: samples later, in bigger writes",
+                f"p50 {_ms(over['latency_p50_s'])}; {per_read:.0f} samples per read "
+                f"(at 1 tick/s: {per_read_1:.0f})",
+                ok(per_read > per_read_1),
+            )
+        )
+        rows.append(
+            (
+                "overload: new subscribers still admitted",
+                f"{late.get('admitted', 0)}/{late.get('opened', 0)} joined mid-run, "
+                f"slowest in {_ms(late.get('connect_max_s'))}",
+                ok(late.get("opened", 0) > 0 and late.get("admitted") == late.get("opened")),
+            )
+        )
+    if not rows:
+        return []
+    out = ["**Targets (issue 7), from this run**", "", "| target | measured | met |"]
+    out.append("| --- | --- | --- |")
+    for name, figure, met in rows:
+        out.append(f"| {name} | {figure} | {'yes' if met else 'no'} |")
+    return [*out, ""]
 
 
 def write_doc(section: str) -> None:
