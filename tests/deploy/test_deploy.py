@@ -1,0 +1,343 @@
+"""The deploy files agree with the code: what `docker compose up` would run, checked without Docker.
+
+No container engine runs here, so these tests read deploy/Dockerfile with BuildKit's own parser,
+compose.yaml with PyYAML and nginx.conf with nginx's parser (crossplane), and compare what they
+say with the repository and the application's settings.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import crossplane
+import dockerfile
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+# Variables in deploy files that configure something other than the biomock server.
+NOT_SERVER_SETTINGS = {"BIOMOCK_BACKEND"}  # the Vite dev server's proxy target
+
+
+def server_env_names() -> set[str]:
+    """Every ``BIOMOCK_*`` variable the server reads (API.md "Running it")."""
+    return {
+        "BIOMOCK_BUFFER_SIZE",
+        "BIOMOCK_HEARTBEAT_S",
+        "BIOMOCK_RETRY_MS",
+        "BIOMOCK_MAX_SUBSCRIBERS",
+        "BIOMOCK_SLOW_CLIENT_TIMEOUT_S",
+        "BIOMOCK_CORS_ORIGINS",
+        "BIOMOCK_SEED",
+        "BIOMOCK_SUBJECTS",
+        "BIOMOCK_SPEED",
+        "BIOMOCK_STATIC_DIR",
+        "BIOMOCK_LOG_FORMAT",
+        "BIOMOCK_GRACEFUL_TIMEOUT_S",
+    }
+
+
+# --- Dockerfile -------------------------------------------------------------------------------
+
+
+def docker_commands() -> tuple[dockerfile.Command, ...]:
+    return dockerfile.parse_file(str(DEPLOY / "Dockerfile"))
+
+
+def stages() -> dict[str, list[dockerfile.Command]]:
+    """The Dockerfile's instructions grouped by stage name (``FROM image AS name``)."""
+    out: dict[str, list[dockerfile.Command]] = {}
+    current: list[dockerfile.Command] = []
+    for cmd in docker_commands():
+        if cmd.cmd == "FROM":
+            assert len(cmd.value) == 3 and cmd.value[1].upper() == "AS", cmd.original
+            current = out.setdefault(cmd.value[2], [])
+        current.append(cmd)
+    return out
+
+
+def final_stage() -> list[dockerfile.Command]:
+    return list(stages().values())[-1]
+
+
+def one(stage: list[dockerfile.Command], name: str) -> dockerfile.Command:
+    found = [c for c in stage if c.cmd == name]
+    assert len(found) == 1, f"expected one {name} in the stage, found {len(found)}"
+    return found[0]
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves ``path`` (or a folder above it) out of the build context."""
+    parts = path.strip("/").split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        glob = pattern.lstrip("!").strip("/")
+        regex = re.escape(glob).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        if any(re.fullmatch(regex, prefix) for prefix in prefixes):
+            excluded = not negate
+    return excluded
+
+
+def test_copy_from_names_an_earlier_stage() -> None:
+    seen: list[str] = []
+    for cmd in docker_commands():
+        if cmd.cmd == "FROM":
+            seen.append(cmd.value[2])
+        for flag in cmd.flags:
+            if flag.startswith("--from="):
+                assert flag.removeprefix("--from=") in seen[:-1], cmd.original
+
+
+def test_the_dashboard_is_built_with_npm_ci_into_the_static_dir() -> None:
+    dashboard = stages()["dashboard"]
+    runs = [" ".join(c.value) for c in dashboard if c.cmd == "RUN"]
+    assert any(run.startswith("npm ci") for run in runs)
+    assert "npm run build" in runs
+    runtime = final_stage()
+    env = dict(zip(one(runtime, "ENV").value[::2], one(runtime, "ENV").value[1::2], strict=True))
+    copy = next(c for c in runtime if c.cmd == "COPY" and "--from=dashboard" in c.flags)
+    assert copy.value[0].rstrip("/") == "/src/streaming-frontend/dist"
+    assert copy.value[-1].rstrip("/") == env["BIOMOCK_STATIC_DIR"]
+
+
+def test_the_runtime_stage_serves_as_a_non_root_user() -> None:
+    runtime = final_stage()
+    assert runtime[0].value[0] == "python:3.11-slim"
+    user = one(runtime, "USER").value[0]
+    assert user not in {"root", "0"}
+    adduser = " ".join(" ".join(c.value) for c in runtime if c.cmd == "RUN")
+    assert "useradd" in adduser and adduser.rstrip().endswith(user)
+    # The user is switched to after every step that needs root.
+    assert runtime.index(one(runtime, "USER")) > max(
+        i for i, c in enumerate(runtime) if c.cmd in {"RUN", "COPY"}
+    )
+
+
+def test_the_runtime_stage_runs_biomock_serve_on_the_exposed_port() -> None:
+    runtime = final_stage()
+    cmd = one(runtime, "CMD")
+    assert cmd.json, "CMD in exec form, so SIGTERM reaches biomock rather than a shell"
+    assert list(cmd.value[:2]) == ["biomock", "serve"]
+    args = list(cmd.value)
+    assert args[args.index("--host") + 1] == "0.0.0.0"
+    port = args[args.index("--port") + 1]
+    assert one(runtime, "EXPOSE").value == (port,)
+    assert one(runtime, "STOPSIGNAL").value == ("SIGTERM",)
+    health = one(runtime, "HEALTHCHECK")
+    assert health.value[:3] == ("CMD", "python", "-c")
+    assert f"http://127.0.0.1:{port}/healthz" in health.value[3]
+
+
+def test_deploy_files_set_only_variables_the_server_reads() -> None:
+    known = server_env_names()
+    used: set[str] = set()
+    for path in [DEPLOY / "Dockerfile", DEPLOY / "compose.yaml", DEPLOY / "nginx.conf"]:
+        used |= set(re.findall(r"\bBIOMOCK_[A-Z0-9_]+", path.read_text()))
+    assert used - NOT_SERVER_SETTINGS <= known, sorted(used - NOT_SERVER_SETTINGS - known)
+
+
+def test_the_staging_config_file_names_only_settings() -> None:
+    settings = tomllib.loads((DEPLOY / "biomock.toml").read_text())
+    names = {f"BIOMOCK_{key.upper()}" for key in settings}
+    assert names <= server_env_names(), sorted(names - server_env_names())
+    assert settings["graceful_timeout_s"] > 0
+
+
+# --- compose.yaml -----------------------------------------------------------------------------
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return loaded
+
+
+def services(profile: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if profile in svc.get("profiles", [])
+    }
+
+
+def duration_s(text: str) -> float:
+    """A compose duration such as ``1m30s`` or ``15s``, in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    assert parts and "".join(n + u for n, u in parts) == text, text
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_compose_has_a_dev_and_a_staging_profile() -> None:
+    assert set(services("dev")) == {"api", "dashboard"}
+    assert set(services("staging")) == {"biomock", "proxy"}
+    for svc in compose()["services"].values():
+        assert svc.get("profiles"), "a service without a profile would start with every profile"
+
+
+def test_every_biomock_service_builds_this_repo_and_serves_on_its_published_port() -> None:
+    dockerfile_stages = set(stages())
+    for name in ["api", "biomock"]:
+        svc = compose()["services"][name]
+        build = svc["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+        assert build.get("target", list(dockerfile_stages)[-1]) in dockerfile_stages
+        command = svc["command"]
+        assert command[:2] == ["biomock", "serve"]
+        port = option(command, "--port")
+        published = [p.split(":")[-1] for p in svc.get("ports", [])] + svc.get("expose", [])
+        assert published == [port], name
+        assert f"http://127.0.0.1:{port}/healthz" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_dev_profile_reloads_mounted_source_and_runs_vite_on_5193() -> None:
+    api = compose()["services"]["api"]
+    assert "--reload" in api["command"]
+    assert api["build"]["target"] == "dev"
+    mounts = [v.split(":") for v in api["volumes"]]
+    assert ["../biomock", "/src/biomock"] in mounts
+    assert (DEPLOY / "../biomock").resolve() == ROOT / "biomock"
+    dev_stage = stages()["dev"]
+    assert one(dev_stage, "WORKDIR").value == ("/src",)
+    assert "-e" in shlex.split(" ".join(next(c for c in dev_stage if c.cmd == "RUN").value))
+
+    dashboard = compose()["services"]["dashboard"]
+    assert dashboard["ports"] == ["5193:5193"]
+    assert "--port 5193" in " ".join(dashboard["command"])
+    backend = dashboard["environment"]["BIOMOCK_BACKEND"]
+    assert backend == f"http://api:{option(api['command'], '--port')}"
+    assert dashboard["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_staging_profile_restarts_limits_and_shuts_down_gracefully() -> None:
+    svc = compose()["services"]["biomock"]
+    assert svc["restart"] == "unless-stopped"
+    assert "volumes" not in svc or all(v.endswith(":ro") for v in svc["volumes"])
+    limits = svc["deploy"]["resources"]["limits"]
+    assert float(limits["cpus"]) > 0 and re.fullmatch(r"\d+[MG]", limits["memory"])
+    config_in_container = option(svc["command"], "--config")
+    host_side = next(v.split(":")[0] for v in svc["volumes"] if config_in_container in v)
+    settings = tomllib.loads((DEPLOY / host_side).read_text())
+    # Compose sends SIGKILL after stop_grace_period: it must outlast biomock's own drain.
+    assert duration_s(svc["stop_grace_period"]) > settings["graceful_timeout_s"]
+    for key, value in svc["healthcheck"].items():
+        if key in {"interval", "timeout", "start_period"}:
+            assert duration_s(value) > 0
+    proxy = compose()["services"]["proxy"]
+    assert proxy["depends_on"]["biomock"]["condition"] == "service_healthy"
+    assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+
+
+# --- nginx.conf --------------------------------------------------------------------------------
+
+Directive = dict[str, Any]
+
+
+def nginx_http() -> Directive:
+    parsed = crossplane.parse(str(DEPLOY / "nginx.conf"), single=True, comments=False)
+    assert parsed["status"] == "ok", parsed["errors"]
+    config = parsed["config"][0]["parsed"]
+    return next(d for d in config if d["directive"] == "http")
+
+
+def effective(name: str, *blocks: Directive) -> list[list[str]]:
+    """The values of ``name`` that apply in the innermost block (nginx inherits from outer ones
+    only when a block sets none of its own)."""
+    for block in reversed(blocks):
+        found = [d["args"] for d in block.get("block", []) if d["directive"] == name]
+        if found:
+            return found
+    return []
+
+
+def nginx_time_s(text: str) -> float:
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "": 1.0}
+    number, unit = re.fullmatch(r"(\d+)(ms|s|m|h|)", text).groups()  # type: ignore[union-attr]
+    return int(number) * units[unit]
+
+
+def proxied_locations() -> list[tuple[Directive, Directive, Directive]]:
+    http = nginx_http()
+    out = []
+    for server in (d for d in http["block"] if d["directive"] == "server"):
+        for location in (d for d in server["block"] if d["directive"] == "location"):
+            if effective("proxy_pass", location):
+                out.append((http, server, location))
+    return out
+
+
+def test_nginx_proxies_to_the_staging_service() -> None:
+    http = nginx_http()
+    upstream = next(d for d in http["block"] if d["directive"] == "upstream")
+    servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
+    svc = compose()["services"]["biomock"]
+    assert servers == [f"biomock:{option(svc['command'], '--port')}"]
+    locations = proxied_locations()
+    assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/"}
+    for blocks in locations:
+        assert effective("proxy_pass", *blocks) == [[f"http://{upstream['args'][0]}"]]
+
+
+def test_nginx_keeps_sse_flowing() -> None:
+    heartbeat_s = 15  # API.md: a keepalive comment at least every 15 s by default
+    for blocks in proxied_locations():
+        where = blocks[-1]["args"][0]
+        assert effective("proxy_http_version", *blocks) == [["1.1"]], where
+        headers = {args[0].lower(): args[1] for args in effective("proxy_set_header", *blocks)}
+        assert headers.get("connection") == "", where
+    stream = next(b for b in proxied_locations() if b[-1]["args"][0] == "/api/stream")
+    assert effective("proxy_buffering", *stream) == [["off"]]
+    assert effective("proxy_cache", *stream) in ([], [["off"]])
+    assert effective("gzip", *stream) in ([], [["off"]])
+    read_timeout = effective("proxy_read_timeout", *stream) or [["60s"]]
+    assert nginx_time_s(read_timeout[0][0]) > 2 * heartbeat_s
+
+
+def test_nginx_never_sends_connection_keep_alive_on_http2() -> None:
+    text = (DEPLOY / "nginx.conf").read_text()
+    directives = [line.split("#")[0] for line in text.splitlines()]
+    for line in directives:
+        assert not re.search(r"add_header\s+Connection", line, re.IGNORECASE), line
+        assert not re.search(r"Connection\s+\"?keep-alive", line, re.IGNORECASE), line
+    listens = [
+        d["args"]
+        for s in nginx_http()["block"]
+        if s["directive"] == "server"
+        for d in s["block"]
+        if d["directive"] == "listen"
+    ]
+    assert any("http2" in args and "ssl" in args for args in listens)
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
+    patterns = dockerignore_patterns()
+    for path in [
+        ".git",
+        ".venv/bin/python",
+        "biomock/__pycache__/app.cpython-311.pyc",
+        "streaming-frontend/node_modules/react/index.js",
+        "streaming-frontend/dist/x.js",
+    ]:
+        assert ignored(path, patterns), path
+    for path in [
+        "pyproject.toml",
+        "README.md",
+        "biomock/app.py",
+        "streaming-frontend/src/main.tsx",
+    ]:
+        assert not ignored(path, patterns), path
