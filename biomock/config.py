@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -51,6 +51,9 @@ class Config(BaseModel):
     )
     backlog: int = Field(4096, ge=1, le=65535, description="Listen backlog.")
     log_level: str = Field("info", description="debug, info, warning or error.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for terminals, json for one JSON object per line."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

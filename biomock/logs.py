@@ -77,6 +77,27 @@ class TextFormatter(logging.Formatter):
         return redact(line)
 
 
+access_logger = logging.getLogger("biomock.access")
+
+
+def log_request(method: str, target: str, status: int, duration_s: float, client: str) -> None:
+    """The one line for a finished request (a stream logs its own connect and disconnect)."""
+    access_logger.info(
+        "%s %s %d %.1fms",
+        method,
+        target,
+        status,
+        duration_s * 1000,
+        extra={
+            "method": method,
+            "path": target,
+            "status": status,
+            "duration_ms": round(duration_s * 1000, 1),
+            "client": client,
+        },
+    )
+
+
 def configure_logging(log_format: LogFormat = "text", level: int | str = logging.INFO) -> None:
     """Send every log record, biomock's and the servers', to stderr in ``log_format``.
 
