@@ -17,6 +17,9 @@ import crossplane
 import dockerfile
 import yaml
 
+from biomock.cli import serve
+from biomock.config import Config, env_name, load_config
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
@@ -25,21 +28,21 @@ NOT_SERVER_SETTINGS = {"BIOMOCK_BACKEND"}  # the Vite dev server's proxy target
 
 
 def server_env_names() -> set[str]:
-    """Every ``BIOMOCK_*`` variable the server reads (API.md "Running it")."""
-    return {
-        "BIOMOCK_BUFFER_SIZE",
-        "BIOMOCK_HEARTBEAT_S",
-        "BIOMOCK_RETRY_MS",
-        "BIOMOCK_MAX_SUBSCRIBERS",
-        "BIOMOCK_SLOW_CLIENT_TIMEOUT_S",
-        "BIOMOCK_CORS_ORIGINS",
-        "BIOMOCK_SEED",
-        "BIOMOCK_SUBJECTS",
-        "BIOMOCK_SPEED",
-        "BIOMOCK_STATIC_DIR",
-        "BIOMOCK_LOG_FORMAT",
-        "BIOMOCK_GRACEFUL_TIMEOUT_S",
-    }
+    """Every ``BIOMOCK_*`` variable the server reads: one per setting, and the config file's."""
+    return {env_name(name) for name in Config.model_fields} | {env_name("config")}
+
+
+def serve_options() -> set[str]:
+    """The options ``biomock serve`` accepts."""
+    return {opt for param in serve.params for opt in param.opts}
+
+
+def assert_serve_command(command: list[str] | tuple[str, ...]) -> None:
+    """``command`` runs ``biomock serve`` with options that exist, and parses."""
+    assert list(command[:2]) == ["biomock", "serve"], command
+    options = [arg for arg in command[2:] if arg.startswith("--")]
+    assert set(options) <= serve_options(), sorted(set(options) - serve_options())
+    serve.make_context("serve", list(command[2:]))  # raises on a bad value or a missing one
 
 
 # --- Dockerfile -------------------------------------------------------------------------------
@@ -129,7 +132,8 @@ def test_the_runtime_stage_runs_biomock_serve_on_the_exposed_port() -> None:
     runtime = final_stage()
     cmd = one(runtime, "CMD")
     assert cmd.json, "CMD in exec form, so SIGTERM reaches biomock rather than a shell"
-    assert list(cmd.value[:2]) == ["biomock", "serve"]
+    assert_serve_command(cmd.value)
+    assert_serve_command(one(stages()["dev"], "CMD").value)
     args = list(cmd.value)
     assert args[args.index("--host") + 1] == "0.0.0.0"
     port = args[args.index("--port") + 1]
@@ -148,11 +152,12 @@ def test_deploy_files_set_only_variables_the_server_reads() -> None:
     assert used - NOT_SERVER_SETTINGS <= known, sorted(used - NOT_SERVER_SETTINGS - known)
 
 
-def test_the_staging_config_file_names_only_settings() -> None:
-    settings = tomllib.loads((DEPLOY / "biomock.toml").read_text())
-    names = {f"BIOMOCK_{key.upper()}" for key in settings}
-    assert names <= server_env_names(), sorted(names - server_env_names())
-    assert settings["graceful_timeout_s"] > 0
+def test_the_staging_config_file_loads_as_the_server_would() -> None:
+    path = DEPLOY / "biomock.toml"
+    config = load_config({}, environ={}, toml_path=path)  # raises on an unknown or bad key
+    assert set(tomllib.loads(path.read_text())) <= set(Config.model_fields)
+    assert config.graceful_timeout_s > 0
+    assert config.log_format == "json"
 
 
 # --- compose.yaml -----------------------------------------------------------------------------
@@ -198,11 +203,23 @@ def test_every_biomock_service_builds_this_repo_and_serves_on_its_published_port
         assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
         assert build.get("target", list(dockerfile_stages)[-1]) in dockerfile_stages
         command = svc["command"]
-        assert command[:2] == ["biomock", "serve"]
+        assert_serve_command(command)
         port = option(command, "--port")
         published = [p.split(":")[-1] for p in svc.get("ports", [])] + svc.get("expose", [])
         assert published == [port], name
         assert f"http://127.0.0.1:{port}/healthz" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_every_biomock_service_environment_is_valid_settings() -> None:
+    for name in ["api", "biomock"]:
+        svc = compose()["services"][name]
+        environ = {key: str(value) for key, value in svc["environment"].items()}
+        command = svc["command"]
+        toml = None
+        if "--config" in command:
+            mount = next(v for v in svc["volumes"] if option(command, "--config") in v)
+            toml = DEPLOY / mount.split(":")[0]
+        load_config({}, environ=environ, toml_path=toml)  # raises ConfigError naming the bad one
 
 
 def test_dev_profile_reloads_mounted_source_and_runs_vite_on_5193() -> None:
@@ -294,7 +311,7 @@ def test_nginx_proxies_to_the_staging_service() -> None:
 
 
 def test_nginx_keeps_sse_flowing() -> None:
-    heartbeat_s = 15  # API.md: a keepalive comment at least every 15 s by default
+    heartbeat_s = Config().heartbeat_s
     for blocks in proxied_locations():
         where = blocks[-1]["args"][0]
         assert effective("proxy_http_version", *blocks) == [["1.1"]], where
