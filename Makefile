@@ -22,8 +22,8 @@ run: $(STAMP)
 	$(BIN)/biomock serve --host $(HOST) --port $(PORT) --reload
 
 lint: $(STAMP)
-	$(BIN)/ruff check biomock tests benchmarks docs
-	$(BIN)/ruff format --check biomock tests benchmarks docs
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy biomock
