@@ -184,8 +184,9 @@ def media_type(value: str, description: str) -> Callable[[F], F]:
 @document_headers(StreamHeaders)
 @media_type(
     "text/event-stream",
-    "An endless stream: `retry:` first, then one event per sample (`id:` and `data:`), "
-    "`event: reset` when a resume point is gone, and `: keepalive` after 15 s of silence.",
+    "An endless stream: a retry: field first, then one event per sample (id: and data:), "
+    "an event: reset when a resume point is gone, and a keepalive comment after 15 s of "
+    "silence.",
 )
 async def stream() -> Response:
     """Server-Sent Events: every new sample, live.
@@ -229,7 +230,7 @@ def install_openapi(app: Quart) -> None:
     @media_type("text/html", "The API reference as one page that needs no network.")
     async def docs() -> str:
         """The API reference, rendered from this document."""
-        return await render_template_string(DOCS_TEMPLATE, doc=build(), dumps=_pretty)
+        return await render_template_string(DOCS_TEMPLATE, doc=build(), dumps=_pretty, brief=_brief)
 
     app.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
     app.add_url_rule("/docs", "docs", docs, methods=["GET"])
@@ -272,6 +273,25 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _brief(schema: dict[str, Any]) -> str:
+    """A parameter's schema in a few words: ``integer >= 0``, ``one of native, fhir``."""
+    options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    words = []
+    for option in options:
+        word = str(option.get("type", "any"))
+        if "minimum" in option:
+            word += f" >= {option['minimum']}"
+        if "maximum" in option:
+            word += f" <= {option['maximum']}"
+        words.append(word)
+    text = " or ".join(words)
+    if "enum" in schema:
+        text = "one of " + ", ".join(str(v) for v in schema["enum"])
+    if schema.get("default") is not None:
+        text += f" (default {schema['default']})"
+    return text
+
+
 DOCS_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -307,7 +327,7 @@ nav li { list-style: none; }
 {% if op.parameters %}<h3>Parameters</h3>
 <table><tr><th>name</th><th>in</th><th>schema</th><th>description</th></tr>
 {% for p in op.parameters %}<tr><td><code>{{ p.name }}</code>{% if p.required %} *{% endif %}</td>
-<td>{{ p["in"] }}</td><td><code>{{ dumps(p.schema) }}</code></td>
+<td>{{ p["in"] }}</td><td>{{ brief(p.schema) }}</td>
 <td>{{ p.description or "" }}</td></tr>{% endfor %}
 </table>{% endif %}
 {% if op.requestBody %}<h3>Request body</h3>
