@@ -20,6 +20,7 @@ import threading
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -90,10 +91,15 @@ def static_dir(tmp_path: Path) -> Path:
     return target
 
 
+class Served(NamedTuple):
+    url: str
+    proc: subprocess.Popen[str]
+    log: list[str]  # stderr lines so far
+    reader: threading.Thread  # ends once the process has exited and stderr is read
+
+
 @pytest.fixture
-def server(
-    installed: Path, static_dir: Path, tmp_path: Path
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def server(installed: Path, static_dir: Path, tmp_path: Path) -> Iterator[Served]:
     """The image's CMD, run from the fresh venv on a free port, with the image's ENV."""
     command = list(one(final_stage(), "CMD").value)
     command[command.index("--host") + 1] = "127.0.0.1"
@@ -104,6 +110,7 @@ def server(
         "BIOMOCK_STATIC_DIR": str(static_dir),
         "BIOMOCK_SPEED": "20",
         "BIOMOCK_SEED": "1",
+        "BIOMOCK_LOG_FORMAT": "json",
     }
     proc = subprocess.Popen(
         command,
@@ -114,7 +121,14 @@ def server(
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or ()])
+    log: list[str] = []
+
+    def read() -> None:
+        for line in proc.stderr or ():
+            log.append(line)
+            lines.put(line)
+
+    reader = threading.Thread(target=read)
     reader.start()
     try:
         url = None
@@ -122,7 +136,7 @@ def server(
             line = lines.get(timeout=20)
             found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
             url = found.group(1) if found else None
-        yield url, proc
+        yield Served(url, proc, log, reader)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -131,9 +145,9 @@ def server(
 
 
 def test_the_wheel_in_a_fresh_venv_serves_stream_dashboard_and_health(
-    installed: Path, static_dir: Path, server: tuple[str, subprocess.Popen[str]]
+    installed: Path, static_dir: Path, server: Served
 ) -> None:
-    url, proc = server
+    url, proc = server.url, server.proc
     python = str(installed / "bin" / "python")
     where = subprocess.run(
         [python, "-c", "import biomock; print(biomock.__file__)"],
@@ -175,6 +189,15 @@ def test_the_wheel_in_a_fresh_venv_serves_stream_dashboard_and_health(
     assert one(final_stage(), "STOPSIGNAL").value == ("SIGTERM",)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
+
+    # BIOMOCK_LOG_FORMAT=json: every line is one JSON object; requests and streams are in it.
+    server.reader.join(timeout=10)
+    entries = [json.loads(line) for line in server.log]
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    assert any(e.get("path") == "/healthz" and e.get("status") == 200 for e in entries)
+    assert any(
+        e.get("reason") == "disconnected" for e in entries if e["logger"] == "biomock.stream"
+    )
 
 
 def test_the_runtime_stage_takes_nothing_from_the_repository_directly() -> None:
