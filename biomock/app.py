@@ -39,6 +39,8 @@ from biomock.openapi import (
     media_type,
 )
 from biomock.params import parse_filter, parse_int, parse_time_param
+from biomock.recording import start_recording
+from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
 from biomock.source import RandomWalkSource, Source
 from biomock.stream import StreamRoute, send_error
@@ -107,6 +109,13 @@ def create_app(
     """
     if wall_ms is None:
         wall_ms = int(time.time() * 1000)
+    if source is None and config.replay is not None:
+        source = open_replay(
+            config.replay,
+            loop=config.replay_loop,
+            shift_to_now=config.replay_shift_to_now,
+            now_ms=wall_ms,
+        )
     if source is None:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
         logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
@@ -119,6 +128,7 @@ def create_app(
     )
     clock = SimClock(source.start_ms, speed=config.speed)
     state = AppState(config=config, hub=hub, source=source, clock=clock)
+    recorder = None if config.record is None else start_recording(hub, config)
 
     app = BiomockApp(__name__, static_folder=None)  # the dashboard is served by static_file
     app.state = state
@@ -157,6 +167,14 @@ def create_app(
     async def start_generator() -> None:
         state.started_at = trio.current_time()
         await app.nursery.start(run_generator, hub, source, clock, state.generator)
+
+    @app.after_serving
+    async def stop_recording() -> None:
+        if recorder is not None and not recorder.closed:
+            try:
+                recorder.close()
+            except OSError as error:
+                logger.error("recording to %s: last lines lost: %s", config.record, error)
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:

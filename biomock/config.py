@@ -54,6 +54,24 @@ class Config(BaseModel):
     log_format: Literal["text", "json"] = Field(
         "text", description="text for terminals, json for one JSON object per line."
     )
+    replay: Path | None = Field(
+        None,
+        description="Stream this recording instead of the simulator: biomock JSONL, CSV, "
+        "or an Apple Health export.xml / export.zip.",
+    )
+    replay_loop: bool = Field(False, description="Replay: start over after the end.")
+    replay_shift_to_now: bool = Field(
+        False, description="Replay: move the recording's times so that it starts now."
+    )
+    record: Path | None = Field(
+        None, description="Append every published sample (native JSON lines) to this file."
+    )
+    record_max_bytes: int = Field(
+        100_000_000, ge=0, description="Rotate the record file before it passes this; 0: never."
+    )
+    record_backups: int = Field(
+        5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
