@@ -42,23 +42,53 @@ class BiomockCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         stats = self._hub.statistics()
-        yield GaugeMetricFamily("biomock_subscribers", "Streams open now.", value=stats.subscribers)
-        yield CounterMetricFamily(
-            "biomock_samples_published",
-            "Samples the hub numbered and buffered.",
-            value=stats.published,
-        )
-        yield CounterMetricFamily(
-            "biomock_samples_delivered",
-            "Sample events written to subscribers (one per subscriber that received it).",
-            value=stats.delivered,
-        )
-        yield CounterMetricFamily(
-            "biomock_writes", "Chunks written to subscribers.", value=stats.writes
-        )
-        yield CounterMetricFamily(
-            "biomock_bytes_sent", "Stream bytes written to subscribers.", value=stats.bytes_sent
-        )
+        generator = self._generator
+        counters: list[tuple[str, str, float]] = [
+            (
+                "biomock_samples_published",
+                "Samples the hub numbered and buffered.",
+                stats.published,
+            ),
+            (
+                "biomock_samples_delivered",
+                "Sample events written to subscribers (one per subscriber that received it).",
+                stats.delivered,
+            ),
+            ("biomock_writes", "Chunks written to subscribers.", stats.writes),
+            ("biomock_bytes_sent", "Stream bytes written to subscribers.", stats.bytes_sent),
+            (
+                "biomock_resume_requests",
+                "Streams opened with Last-Event-ID (or last_event_id).",
+                stats.resumes,
+            ),
+            (
+                "biomock_reset_events",
+                "reset events sent because a resume point had expired or was unknown.",
+                stats.resets,
+            ),
+            ("biomock_generator_ticks", "Generator ticks.", generator.ticks),
+        ]
+        gauges: list[tuple[str, str, float]] = [
+            ("biomock_subscribers", "Streams open now.", stats.subscribers),
+            ("biomock_buffer_samples", "Samples in the buffer.", stats.buffer_size),
+            ("biomock_buffer_capacity", "Samples the buffer holds.", stats.buffer_capacity),
+            (
+                "biomock_buffer_fill_ratio",
+                "Buffer fill, 0 to 1.",
+                stats.buffer_size / stats.buffer_capacity,
+            ),
+            (
+                "biomock_generator_tick_lag_seconds",
+                "How late the generator's last tick ran after its deadline.",
+                generator.last_tick_lag_s,
+            ),
+            ("biomock_generator_running", "1 while the generator runs.", int(generator.running)),
+            ("biomock_uptime_seconds", "Seconds since the server started.", self._uptime_s()),
+        ]
+        for name, documentation, value in counters:
+            yield CounterMetricFamily(name, documentation, value=value)
+        for name, documentation, value in gauges:
+            yield GaugeMetricFamily(name, documentation, value=value)
         dropped = CounterMetricFamily(
             "biomock_dropped_subscribers",
             "Subscribers the server disconnected: lagged (fell behind the buffer) or "
@@ -68,49 +98,12 @@ class BiomockCollector(Collector):
         for reason in sorted({*DROP_REASONS, *stats.dropped}):
             dropped.add_metric([reason], stats.dropped.get(reason, 0))
         yield dropped
-        yield CounterMetricFamily(
-            "biomock_resume_requests",
-            "Streams opened with Last-Event-ID (or last_event_id).",
-            value=stats.resumes,
-        )
-        yield CounterMetricFamily(
-            "biomock_reset_events",
-            "reset events sent because a resume point had expired or was unknown.",
-            value=stats.resets,
-        )
-        yield GaugeMetricFamily(
-            "biomock_buffer_samples", "Samples in the buffer.", value=stats.buffer_size
-        )
-        yield GaugeMetricFamily(
-            "biomock_buffer_capacity", "Samples the buffer holds.", value=stats.buffer_capacity
-        )
-        yield GaugeMetricFamily(
-            "biomock_buffer_fill_ratio",
-            "Buffer fill, 0 to 1.",
-            value=stats.buffer_size / stats.buffer_capacity,
-        )
-        yield GaugeMetricFamily(
-            "biomock_generator_tick_lag_seconds",
-            "How late the generator's last tick ran after its deadline.",
-            value=self._generator.last_tick_lag_s,
-        )
-        yield CounterMetricFamily(
-            "biomock_generator_ticks", "Generator ticks.", value=self._generator.ticks
-        )
-        yield GaugeMetricFamily(
-            "biomock_generator_running",
-            "1 while the generator runs.",
-            value=int(self._generator.running),
-        )
         bounds = [str(b) for b in FANOUT_BUCKETS_S] + ["+Inf"]
         yield HistogramMetricFamily(
             "biomock_fanout_latency_seconds",
             "Per write: from the publish of its oldest sample to the end of the write.",
             buckets=list(zip(bounds, accumulate(stats.fanout_counts), strict=True)),
             sum_value=stats.fanout_sum_s,
-        )
-        yield GaugeMetricFamily(
-            "biomock_uptime_seconds", "Seconds since the server started.", value=self._uptime_s()
         )
 
 
