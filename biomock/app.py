@@ -42,8 +42,10 @@ from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
-from biomock.source import RandomWalkSource, Source
+from biomock.sim import Simulator, parse_cadences, subject_names
+from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
+from biomock.subjects_api import add_subject_routes
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +121,14 @@ def create_app(
     if source is None:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
         logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
-        source = RandomWalkSource(wall_ms, seed=seed)
+        # whole seconds, so that timestamps read as the cadences they are
+        start_ms = wall_ms - wall_ms % 1000
+        source = Simulator(
+            start_ms,
+            seed=seed,
+            subjects=subject_names(config.subjects),
+            cadences=parse_cadences(config.cadences),
+        )
     hub = Hub(
         capacity=config.buffer_size,
         id_base=wall_ms * 1000,
@@ -310,6 +319,8 @@ def create_app(
         clock.set(speed=None if speed is None else float(speed), paused=paused, now_ms=now_ms)
         return _json(_clock_body(clock))
 
+    add_subject_routes(app, source, json_object)
+
     @app.get("/metrics")
     @media_type(CONTENT_TYPE_LATEST, "Prometheus text format; every name starts with biomock_.")
     async def metrics() -> Response:
@@ -375,6 +386,8 @@ _NO_DASHBOARD = """<!doctype html>
 <li><a href="/api/stream">/api/stream</a>: the Server-Sent Events stream</li>
 <li><a href="/api/history">/api/history</a>: buffered samples</li>
 <li><a href="/api/types">/api/types</a>: the catalogue</li>
+<li><a href="/api/subjects">/api/subjects</a> and <a href="/api/scenarios">/api/scenarios</a>:
+the simulated people and what they can be switched to</li>
 <li><a href="/api/stats">/api/stats</a>: statistics</li>
 <li><a href="/healthz">/healthz</a></li>
 </ul></body></html>

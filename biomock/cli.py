@@ -11,6 +11,7 @@ import trio
 
 from biomock.config import Config, ConfigError, load_config
 from biomock.convert import convert_command
+from biomock.generate import generate_command
 from biomock.logs import configure_logging
 from biomock.replay import ReplayError
 
@@ -116,4 +117,5 @@ def run_server(config: Config) -> int:
     return 0
 
 
+main.add_command(generate_command)
 main.add_command(convert_command)

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from biomock.sim import parse_cadences, subject_names
+
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
 
@@ -45,6 +47,11 @@ class Config(BaseModel):
     )
     seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
     subjects: str = Field("1", description="Number of simulated people, or their names.")
+    cadences: str = Field(
+        "",
+        description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
+        " unlisted types use the catalogue's cadence.",
+    )
     speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
@@ -78,6 +85,18 @@ class Config(BaseModel):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("subjects")
+    @classmethod
+    def _valid_subjects(cls, value: str) -> str:
+        subject_names(value)  # a ValueError names what is wrong
+        return value
+
+    @field_validator("cadences")
+    @classmethod
+    def _valid_cadences(cls, value: str) -> str:
+        parse_cadences(value)
         return value
 
     @field_validator("log_level")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from quart import Quart, Response, render_template_string
 from quart_schema import QuartSchema, document_headers, document_querystring, document_response
 from quart_schema.openapi import Info
@@ -22,6 +22,7 @@ from quart_schema.openapi import Info
 from biomock import __version__
 from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
+from biomock.sim import SCENARIOS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,6 +153,42 @@ class ClockState(BaseModel):
     now: str = Field(description="Simulated time, ISO 8601 UTC.")
     speed: float = Field(description="Simulated seconds per real second.")
     paused: bool
+
+
+class SubjectInfo(BaseModel):
+    """A simulated person: name, profile fields and current scenario."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    scenario: str | None
+
+
+class SubjectList(RootModel[list[SubjectInfo]]):
+    """The simulated people, with their profiles and the scenario each is in."""
+
+
+class ScenarioInfo(BaseModel):
+    name: str
+    description: str
+
+
+class ScenarioList(RootModel[list[ScenarioInfo]]):
+    """The scenarios a subject can be switched to."""
+
+
+class ScenarioSwitch(BaseModel):
+    scenario: str = Field(json_schema_extra={"enum": list(SCENARIOS)})
+    subject: str = Field("default", description="The subject's name.")
+
+
+class ScenarioSwitched(BaseModel):
+    """The switch that was made."""
+
+    subject: str
+    scenario: str
+    previous: str | None
+    since: str = Field(description="Simulated time of the switch, ISO 8601 UTC.")
 
 
 class OpenAPIDocument(RootModel[dict[str, Any]]):
