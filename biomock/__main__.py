@@ -1,0 +1,3 @@
+from biomock.cli import main
+
+main()

@@ -1,0 +1,299 @@
+"""create_app(config): the routes, and the one place where the app's nursery is touched."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from quart import Response, request, send_from_directory
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from biomock.asgi import CorsPolicy, cors_send, preflight, shield_final_send
+from biomock.catalogue import TYPES
+from biomock.clock import SimClock
+from biomock.config import Config
+from biomock.errors import ApiError, invalid_parameter, not_found
+from biomock.generator import GeneratorStatus, run_generator
+from biomock.hub import Hub
+from biomock.params import parse_filter, parse_int, parse_time_param
+from biomock.sample import format_time, parse_time
+from biomock.source import RandomWalkSource, Source
+from biomock.stream import StreamRoute, send_error
+
+logger = logging.getLogger(__name__)
+
+REPO_DIST = Path(__file__).resolve().parent.parent / "streaming-frontend" / "dist"
+
+
+@dataclass(slots=True)
+class AppState:
+    """Everything the routes share; built once by :func:`create_app`."""
+
+    config: Config
+    hub: Hub
+    source: Source
+    clock: SimClock
+    generator: GeneratorStatus = field(default_factory=GeneratorStatus)
+    started_at: float | None = None
+
+
+class BiomockApp(QuartTrio):
+    """The Quart-Trio app, with the stream route and CORS at the ASGI layer."""
+
+    state: AppState
+    stream_route: StreamRoute
+    cors: CorsPolicy
+
+    async def asgi_app(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        if scope["type"] != "http":
+            await super().asgi_app(scope, receive, send)
+            return
+        send = cors_send(self.cors, scope, send)
+        if await preflight(scope, send):
+            return
+        if scope["path"] == "/api/stream":
+            if scope["method"] not in ("GET", "HEAD"):
+                await send_error(send, _method_not_allowed(scope["method"], "/api/stream"))
+            else:
+                await self.stream_route(scope, receive, send)
+            return
+        await super().asgi_app(scope, receive, shield_final_send(send))
+
+
+def default_static_dir() -> Path | None:
+    """The dashboard's build output, when it has been built."""
+    for candidate in (Path.cwd() / "streaming-frontend" / "dist", REPO_DIST):
+        if (candidate / "index.html").is_file():
+            return candidate
+    return None
+
+
+def create_app(
+    config: Config, *, source: Source | None = None, wall_ms: int | None = None
+) -> BiomockApp:
+    """Build the app: hub, clock, source and routes. Nothing runs until it is served.
+
+    Args:
+        config: the validated settings.
+        source: what to stream; by default a seeded source starting now.
+        wall_ms: the wall-clock time of boot in epoch ms (injected by tests); ids of
+            this run start above ``wall_ms * 1000``, so they keep increasing across
+            restarts and stay below 2**53 for centuries.
+    """
+    if wall_ms is None:
+        wall_ms = int(time.time() * 1000)
+    if source is None:
+        seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
+        logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
+        source = RandomWalkSource(wall_ms, seed=seed)
+    hub = Hub(
+        capacity=config.buffer_size,
+        id_base=wall_ms * 1000,
+        max_subscribers=config.max_subscribers,
+        retry_ms=config.retry_ms,
+    )
+    clock = SimClock(source.start_ms, speed=config.speed)
+    state = AppState(config=config, hub=hub, source=source, clock=clock)
+
+    app = BiomockApp(__name__)
+    app.state = state
+    app.cors = CorsPolicy(config.cors_origins)
+    app.stream_route = StreamRoute(
+        hub,
+        source.subjects,
+        heartbeat_s=config.heartbeat_s,
+        slow_client_timeout_s=config.slow_client_timeout_s,
+    )
+    static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
+
+    @app.before_serving
+    async def start_generator() -> None:
+        state.started_at = trio.current_time()
+        await app.nursery.start(run_generator, hub, source, clock, state.generator)
+
+    @app.errorhandler(ApiError)
+    async def api_error(error: ApiError) -> Response:
+        return _json(error.body(), error.status, error.headers)
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        if isinstance(error, NotFound):
+            return await api_error(not_found(f"no route {request.method} {request.path}"))
+        if isinstance(error, MethodNotAllowed):
+            return await api_error(_method_not_allowed(request.method, request.path))
+        code = "invalid_json" if error.code == 400 else "internal"
+        status = error.code or 500
+        return _json({"error": {"code": code, "message": error.description}}, status)
+
+    @app.errorhandler(Exception)
+    async def unexpected(error: Exception) -> Response:
+        logger.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        return _json({"error": {"code": "internal", "message": "internal server error"}}, 500)
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        if not state.generator.started:
+            raise ApiError(503, "internal", "the generator is not running yet")
+        return _json({"status": "ready"})
+
+    @app.get("/api/history")
+    async def history() -> Response:
+        args = request.args
+        filter = parse_filter(args, source.subjects)
+        after_id = parse_int(args, "after_id", default=None)
+        limit = parse_int(args, "limit", default=1000, minimum=1, maximum=10000)
+        since_ms = parse_time_param(args, "since")
+        until_ms = parse_time_param(args, "until")
+        records, next_after_id = hub.history(
+            filter, after_id=after_id, since_ms=since_ms, until_ms=until_ms, limit=limit or 1000
+        )
+        items = b",".join(record.json(filter.format) or b"" for record in records)
+        tail = b"null" if next_after_id is None else str(next_after_id).encode()
+        body = b'{"items":[' + items + b'],"next_after_id":' + tail + b"}"
+        return Response(body, content_type="application/json")
+
+    @app.get("/api/stats")
+    async def stats() -> Response:
+        snapshot = hub.statistics()
+        uptime = 0.0 if state.started_at is None else trio.current_time() - state.started_at
+        return _json(
+            {
+                "subscribers": snapshot.subscribers,
+                "published": snapshot.published,
+                "delivered": snapshot.delivered,
+                "dropped_slow": snapshot.dropped_slow,
+                "buffer": {
+                    "size": snapshot.buffer_size,
+                    "capacity": snapshot.buffer_capacity,
+                    "oldest_id": snapshot.oldest_id,
+                    "newest_id": snapshot.newest_id,
+                },
+                "uptime_s": round(uptime, 3),
+            }
+        )
+
+    @app.get("/api/types")
+    async def types() -> Response:
+        return _json(
+            [
+                {
+                    "name": t.name,
+                    "unit": t.unit,
+                    "kind": t.kind,
+                    "interval": t.has_start,
+                    "healthkit": t.healthkit,
+                    "loinc": t.loinc,
+                    "normal_range": None
+                    if t.normal_range is None
+                    else {"low": t.normal_range[0], "high": t.normal_range[1]},
+                    "cadence_s": t.cadence_s,
+                }
+                for t in TYPES.values()
+            ]
+        )
+
+    @app.get("/api/clock")
+    async def get_clock() -> Response:
+        return _json(_clock_body(clock))
+
+    @app.post("/api/clock")
+    async def post_clock() -> Response:
+        body = await json_object()
+        unknown = sorted(set(body) - {"speed", "paused", "now"})
+        if unknown:
+            raise invalid_parameter(unknown[0], f"unknown field {unknown[0]!r}")
+        speed = body.get("speed")
+        if speed is not None and (
+            isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 100000
+        ):
+            raise invalid_parameter("speed", "speed must be a number > 0 and <= 100000")
+        paused = body.get("paused")
+        if paused is not None and not isinstance(paused, bool):
+            raise invalid_parameter("paused", "paused must be true or false")
+        now_ms = None
+        if body.get("now") is not None:
+            try:
+                now_ms = parse_time(str(body["now"]))
+            except ValueError:
+                raise invalid_parameter("now", "now must be an ISO 8601 time") from None
+            if now_ms < clock.now_ms():
+                raise invalid_parameter(
+                    "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
+                )
+            source.jump(now_ms)
+        clock.set(speed=None if speed is None else float(speed), paused=paused, now_ms=now_ms)
+        return _json(_clock_body(clock))
+
+    @app.get("/")
+    async def index() -> Response:
+        if static_dir is not None and (static_dir / "index.html").is_file():
+            return await send_from_directory(static_dir, "index.html")
+        return Response(_NO_DASHBOARD, content_type="text/html; charset=utf-8")
+
+    @app.get("/<path:path>")
+    async def static_file(path: str) -> Response:
+        if static_dir is None or not (static_dir / path).is_file():
+            raise not_found(f"no route GET /{path}")
+        return await send_from_directory(static_dir, path)
+
+    return app
+
+
+async def json_object() -> dict[str, Any]:
+    """The request body as a JSON object.
+
+    Raises:
+        ApiError: 400 ``invalid_json`` when the body is not a JSON object.
+    """
+    raw = await request.get_data(as_text=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    return body
+
+
+def _clock_body(clock: SimClock) -> dict[str, Any]:
+    state = clock.state()
+    return {"now": format_time(state.now_ms), "speed": state.speed, "paused": state.paused}
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def _method_not_allowed(method: str, path: str) -> ApiError:
+    return ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}")
+
+
+_NO_DASHBOARD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>biomock</title></head>
+<body><h1>biomock</h1>
+<p>The dashboard has not been built (run <code>npm run build</code> in
+<code>streaming-frontend/</code>, or <code>make run</code>).</p>
+<ul>
+<li><a href="/api/stream">/api/stream</a>: the Server-Sent Events stream</li>
+<li><a href="/api/history">/api/history</a>: buffered samples</li>
+<li><a href="/api/types">/api/types</a>: the catalogue</li>
+<li><a href="/api/stats">/api/stats</a>: statistics</li>
+<li><a href="/healthz">/healthz</a></li>
+</ul></body></html>
+"""

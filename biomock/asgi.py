@@ -1,0 +1,88 @@
+"""Small ASGI wrappers that apply to every route, the stream included.
+
+CORS lives here rather than in a Quart extension because the stream route is
+served below Quart; one policy then covers every response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trio
+from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope
+
+ALLOWED_METHODS = b"GET, POST, OPTIONS"
+# `*` does not cover Authorization, so every header a client may send is listed.
+ALLOWED_HEADERS = b"Last-Event-ID, Authorization, Content-Type, Cache-Control"
+
+
+@dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """Which origins may read responses: ``("*",)`` (development) or an allow-list."""
+
+    origins: tuple[str, ...]
+
+    def headers_for(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        if "*" in self.origins:
+            return [(b"access-control-allow-origin", b"*")]
+        if origin is not None and origin in self.origins:
+            return [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin")]
+        return []
+
+
+def _origin(scope: HTTPScope) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == b"origin":
+            return value.decode("latin-1")
+    return None
+
+
+def cors_send(policy: CorsPolicy, scope: HTTPScope, send: ASGISendCallable) -> ASGISendCallable:
+    """Wrap ``send`` so the response start carries the CORS headers."""
+    extra = policy.headers_for(_origin(scope))
+    if not extra:
+        return send
+
+    async def send_with_cors(message: ASGISendEvent) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_cors
+
+
+async def preflight(scope: HTTPScope, send: ASGISendCallable) -> bool:
+    """Answer a CORS preflight request; returns whether ``scope`` was one."""
+    if scope["method"] != "OPTIONS":
+        return False
+    if not any(key.lower() == b"access-control-request-method" for key, _ in scope["headers"]):
+        return False
+    headers = [
+        (b"access-control-allow-methods", ALLOWED_METHODS),
+        (b"access-control-allow-headers", ALLOWED_HEADERS),
+        (b"access-control-max-age", b"600"),
+        (b"content-length", b"0"),
+    ]
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    with trio.CancelScope(shield=True):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return True
+
+
+def shield_final_send(send: ASGISendCallable) -> ASGISendCallable:
+    """Shield the last body message from cancellation.
+
+    Under Hypercorn's trio worker, quart-trio's request nursery can be cancelled by
+    ``http.disconnect`` while its final send is in flight; the response then never
+    completes and the connection is never closed. Shielding that one send lets the
+    exchange finish, so idle keep-alive and ``Connection: close`` connections end.
+    """
+
+    async def send_shielded(message: ASGISendEvent) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            with trio.CancelScope(shield=True):
+                await send(message)
+        else:
+            await send(message)
+
+    return send_shielded

@@ -1,0 +1,124 @@
+"""One frozen configuration, from flags, ``BIOMOCK_*`` environment variables and a TOML file.
+
+Precedence, highest first: command-line flags, environment, TOML file, defaults.
+Every setting ``name`` is read from the environment as ``BIOMOCK_<NAME>``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "BIOMOCK_"
+_NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
+
+
+class ConfigError(Exception):
+    """A setting is unknown or invalid; the message is one line naming it."""
+
+
+class Config(BaseModel):
+    """Every setting of a biomock server."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port; 0 picks a free one.")
+    reload: bool = Field(False, description="Restart when the code changes (development).")
+    static_dir: Path | None = Field(
+        None, description="Folder served at /; default: streaming-frontend/dist when it exists."
+    )
+    buffer_size: int = Field(10000, ge=1, le=1_000_000, description="Samples kept in memory.")
+    heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
+    retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
+    max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
+    slow_client_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="A client that stops reading is cut after this."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        ("*",), description="Allowed origins, comma-separated; * allows every origin."
+    )
+    seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
+    subjects: str = Field("1", description="Number of simulated people, or their names.")
+    speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
+    graceful_timeout_s: float = Field(
+        5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
+    )
+    backlog: int = Field(4096, ge=1, le=65535, description="Listen backlog.")
+    log_level: str = Field("info", description="debug, info, warning or error.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+
+def env_name(setting: str) -> str:
+    return ENV_PREFIX + setting.upper()
+
+
+def load_config(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    toml_path: Path | None = None,
+) -> Config:
+    """Merge defaults, the TOML file, ``BIOMOCK_*`` variables and ``flags`` into a Config.
+
+    Raises:
+        ConfigError: naming the first unknown or invalid setting and where it came from.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    fields = Config.model_fields
+
+    if toml_path is None and environ.get(env_name("config")):
+        toml_path = Path(environ[env_name("config")])
+    if toml_path is not None:
+        try:
+            table = tomllib.loads(toml_path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read config file {toml_path}: {error}") from None
+        table = table.get("biomock", table)
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in fields:
+                raise ConfigError(f"unknown setting {key!r} in {toml_path}")
+            values[name], origin[name] = value, f"{key} in {toml_path}"
+
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name.upper() in _NOT_SETTINGS:
+            continue
+        if name not in fields:
+            raise ConfigError(f"unknown setting {key}")
+        values[name], origin[name] = value, key
+
+    for name, value in (flags or {}).items():
+        if value is not None:
+            values[name], origin[name] = value, "--" + name.replace("_", "-")
+
+    try:
+        return Config.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        where = origin.get(name, name)
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

@@ -1,0 +1,330 @@
+"""The hub: numbers samples, keeps the shared buffer and wakes subscribers.
+
+Publishing is synchronous and never blocks: the generator hands over a batch,
+the hub gives each sample the next id, encodes it once and appends it to the
+ring, then wakes every subscriber through its own memory channel. The channel
+carries wake-ups, not samples: each subscriber keeps a cursor into the ring and,
+when woken, takes everything after it that matches its filter as one chunk. A
+subscriber that is busy writing simply finds more waiting when it comes back,
+so an overloaded server sends bigger chunks instead of dropping everyone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from biomock import sse
+from biomock.buffer import RingBuffer
+from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
+from biomock.formats import FORMATS
+from biomock.params import Filter
+from biomock.sample import Sample
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """A numbered sample with its encodings, made once and shared by every reader."""
+
+    id: int
+    sample: Sample
+    _json: dict[str, bytes | None] = field(default_factory=dict)
+    _frames: dict[str, bytes] = field(default_factory=dict)
+
+    def json(self, fmt: str = "native") -> bytes | None:
+        """The sample as JSON in ``fmt``; ``None`` if the format has no such sample."""
+        try:
+            return self._json[fmt]
+        except KeyError:
+            body = FORMATS[fmt](self.id, self.sample)
+            encoded = None if body is None else _dumps(body)
+            self._json[fmt] = encoded
+            return encoded
+
+    def frame(self, fmt: str = "native") -> bytes:
+        """The SSE event for ``fmt``; empty if the format has no such sample."""
+        try:
+            return self._frames[fmt]
+        except KeyError:
+            data = self.json(fmt)
+            framed = b"" if data is None else sse.event(data, event_id=self.id)
+            self._frames[fmt] = framed
+            return framed
+
+
+@dataclass(frozen=True, slots=True)
+class HubStatistics:
+    """A snapshot of the hub's counters (API.md ``/api/stats``)."""
+
+    subscribers: int
+    published: int
+    delivered: int
+    dropped_slow: int
+    dropped: dict[str, int]
+    resumes: int
+    resets: int
+    writes: int
+    bytes_sent: int
+    buffer_size: int
+    buffer_capacity: int
+    oldest_id: int | None
+    newest_id: int | None
+
+
+class Subscription:
+    """One client's place in the stream.
+
+    Resource handling: owns a wake-up memory channel, closed by the hub when the
+    subscription ends or the hub shuts down; closing is not a checkpoint, so it
+    is safe from ``finally`` in a cancelled task.
+    """
+
+    def __init__(self, hub: Hub, filter: Filter, cursor: int, initial: bytes) -> None:
+        self.filter = filter
+        self.initial = initial
+        self.slow = False
+        self._hub = hub
+        self._cursor = cursor
+        self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
+
+    @property
+    def cursor(self) -> int:
+        """The id of the last record this subscriber has taken (sent or filtered out)."""
+        return self._cursor
+
+    def notify(self) -> None:
+        """Wake the subscriber; a wake-up already pending covers this one too."""
+        # try/except rather than contextlib.suppress: this runs per subscriber per publish.
+        try:  # noqa: SIM105
+            self._wake_send.send_nowait(None)
+        except (trio.WouldBlock, trio.ClosedResourceError):
+            pass
+
+    def close(self) -> None:
+        self._wake_send.close()
+
+    async def wait(self) -> None:
+        """Wait until something was published after the last ``take``.
+
+        Raises:
+            HubClosed: the hub is shutting down.
+        """
+        try:
+            await self._wake_receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise HubClosed from None
+
+    def take(self) -> tuple[bytes, int]:
+        """Everything after the cursor that matches the filter, as one chunk.
+
+        Returns:
+            The joined SSE frames and how many events they hold.
+
+        Raises:
+            SubscriberLagged: samples not yet taken were dropped from the buffer.
+        """
+        buffer = self._hub.buffer
+        oldest = buffer.oldest_id
+        if oldest is not None and self._cursor < oldest - 1:
+            raise SubscriberLagged
+        records = buffer.after(self._cursor)
+        if not records:
+            return b"", 0
+        self._cursor = records[-1].id
+        fmt, filt = self.filter.format, self.filter
+        if filt.selects_all:
+            frames = [record.frame(fmt) for record in records]
+        else:
+            frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
+        frames = [frame for frame in frames if frame]
+        return b"".join(frames), len(frames)
+
+
+class Hub:
+    """Numbers, buffers and fans out samples.
+
+    Args:
+        capacity: how many records the shared buffer keeps.
+        id_base: ids of this run are ``id_base + 1, id_base + 2, ...``; choose it
+            from the boot time so ids keep increasing across restarts.
+        max_subscribers: the subscriber limit.
+        retry_ms: the reconnection delay announced at the start of every stream.
+    """
+
+    def __init__(self, *, capacity: int, id_base: int, max_subscribers: int, retry_ms: int) -> None:
+        self.buffer: RingBuffer[Record] = RingBuffer(capacity)
+        self.max_subscribers = max_subscribers
+        self.retry_ms = retry_ms
+        self.listeners: list[Callable[[Sequence[Record]], None]] = []
+        self._next_id = id_base + 1
+        self._subscribers: set[Subscription] = set()
+        self._closed = False
+        self.published = 0
+        self.delivered = 0
+        self.writes = 0
+        self.bytes_sent = 0
+        self.resumes = 0
+        self.resets = 0
+        self.dropped: Counter[str] = Counter()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def publish(self, samples: Sequence[Sample]) -> list[Record]:
+        """Number, encode and buffer ``samples``, then wake every subscriber. Never blocks."""
+        records = []
+        for sample in samples:
+            record = Record(self._next_id, sample)
+            self._next_id += 1
+            record.frame("native")
+            self.buffer.append(record)
+            records.append(record)
+        self.published += len(records)
+        for listener in self.listeners:
+            listener(records)
+        for subscription in self._subscribers:
+            subscription.notify()
+        return records
+
+    @contextmanager
+    def subscribe(
+        self, filter: Filter, *, last_event_id: int | None = None, history: int = 0
+    ) -> Iterator[Subscription]:
+        """Register a subscriber for the duration of the ``with`` block.
+
+        The subscription's ``initial`` bytes hold the ``retry:`` field, a ``reset``
+        event if the resume point cannot be honoured, and the replay (resume) or
+        the newest ``history`` matching samples.
+
+        Raises:
+            TooManySubscribers: the configured limit is reached.
+            HubClosed: the hub is shutting down.
+        """
+        if self._closed:
+            raise HubClosed
+        if len(self._subscribers) >= self.max_subscribers:
+            raise TooManySubscribers
+        buffer = self.buffer
+        newest = self._next_id - 1
+        parts = [sse.retry(self.retry_ms)]
+        if last_event_id is None:
+            cursor = newest
+            if history > 0:
+                parts.extend(self._newest_matching(filter, history))
+        else:
+            self.resumes += 1
+            cursor, reset = self._resume_point(last_event_id)
+            if reset is not None:
+                self.resets += 1
+                parts.append(sse.event(_dumps(reset), name="reset"))
+            for record in buffer.after(cursor):
+                if filter.matches(record.sample):
+                    parts.append(record.frame(filter.format))
+            cursor = max(cursor, buffer.newest_id or cursor)
+        subscription = Subscription(self, filter, cursor, b"".join(parts))
+        self._subscribers.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscribers.discard(subscription)
+            subscription.close()
+
+    def _resume_point(self, last_event_id: int) -> tuple[int, dict[str, Any] | None]:
+        oldest, newest = self.buffer.oldest_id, self.buffer.newest_id
+        # With an empty buffer, the next id stands in for the oldest one.
+        first = oldest if oldest is not None else self._next_id
+        last = newest if newest is not None else self._next_id - 1
+        if last_event_id > last:
+            return last, {"reason": "unknown", "oldest_id": oldest, "newest_id": newest}
+        if last_event_id < first - 1:
+            return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
+        return last_event_id, None
+
+    def _newest_matching(self, filter: Filter, n: int) -> list[bytes]:
+        frames: list[bytes] = []
+        for record in reversed(self.buffer.after(-1)):
+            if filter.matches(record.sample):
+                frame = record.frame(filter.format)
+                if frame:
+                    frames.append(frame)
+                    if len(frames) == n:
+                        break
+        frames.reverse()
+        return frames
+
+    def count_write(self, nbytes: int, events: int) -> None:
+        self.writes += 1
+        self.bytes_sent += nbytes
+        self.delivered += events
+
+    def drop(self, reason: str) -> None:
+        """Count a subscriber disconnected by the server (``lagged`` or ``stalled``)."""
+        self.dropped[reason] += 1
+
+    def close(self) -> None:
+        """End every stream: each subscriber's ``wait`` raises :class:`HubClosed`."""
+        self._closed = True
+        for subscription in self._subscribers:
+            subscription.close()
+
+    def history(
+        self,
+        filter: Filter,
+        *,
+        after_id: int | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int = 1000,
+    ) -> tuple[list[Record], int | None]:
+        """The oldest ``limit`` matching buffered records after ``after_id``.
+
+        Returns:
+            The records, and the last one's id if more match, else ``None``.
+        """
+        items: list[Record] = []
+        for record in self.buffer.after(-1 if after_id is None else after_id):
+            sample = record.sample
+            if not filter.matches(sample):
+                continue
+            if since_ms is not None and sample.time_ms < since_ms:
+                continue
+            if until_ms is not None and sample.time_ms > until_ms:
+                continue
+            if record.json(filter.format) is None:
+                continue
+            if len(items) == limit:
+                return items, items[-1].id
+            items.append(record)
+        return items, None
+
+    def statistics(self) -> HubStatistics:
+        return HubStatistics(
+            subscribers=len(self._subscribers),
+            published=self.published,
+            delivered=self.delivered,
+            dropped_slow=sum(self.dropped.values()),
+            dropped=dict(self.dropped),
+            resumes=self.resumes,
+            resets=self.resets,
+            writes=self.writes,
+            bytes_sent=self.bytes_sent,
+            buffer_size=len(self.buffer),
+            buffer_capacity=self.buffer.capacity,
+            oldest_id=self.buffer.oldest_id,
+            newest_id=self.buffer.newest_id,
+        )

@@ -1,0 +1,101 @@
+"""Serving the app with Hypercorn's trio worker, on a socket biomock prepares itself.
+
+Hypercorn's socket send is shielded from cancellation, so no timeout in the app
+can interrupt a write to a client that stopped reading. The kernel can:
+``TCP_USER_TIMEOUT`` on the listening socket (inherited by every accepted socket
+on Linux) aborts a connection whose sent data stays unacknowledged, or unsent
+behind a zero window, for that long. The blocked send then fails, Hypercorn
+closes the connection and the subscriber's task ends.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from biomock.app import BiomockApp
+from biomock.config import Config
+
+logger = logging.getLogger(__name__)
+
+
+class PortInUse(Exception):
+    """The configured address is taken."""
+
+
+def open_listen_socket(host: str, port: int, *, user_timeout_s: float) -> socket.socket:
+    """Bind a TCP socket with the slow-client timeout set; Hypercorn listens on it.
+
+    Raises:
+        PortInUse: ``host:port`` is already taken.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if hasattr(socket, "TCP_USER_TIMEOUT"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(user_timeout_s * 1000))
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(f"{host}:{port}") from None
+        raise
+    return sock
+
+
+def hypercorn_config(config: Config, sock: socket.socket) -> HypercornConfig:
+    """Hypercorn's settings for ``sock`` (which Hypercorn takes over)."""
+    hc = HypercornConfig()
+    hc.bind = [f"fd://{sock.detach()}"]
+    hc.backlog = config.backlog
+    hc.graceful_timeout = config.graceful_timeout_s
+    hc.read_timeout = None  # a stream's client never sends anything after its request
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    return hc
+
+
+async def wait_for_termination() -> None:
+    """Return on the first SIGTERM or SIGINT."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            logger.info("received %s, shutting down", signal.Signals(signum).name)
+            return
+
+
+async def serve(
+    app: BiomockApp,
+    config: Config,
+    sock: socket.socket,
+    *,
+    shutdown_trigger: Callable[[], Awaitable[None]] = wait_for_termination,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``app`` on ``sock`` until ``shutdown_trigger`` returns.
+
+    Shutdown ends every open stream first (each client sees the end of its
+    chunked body), then Hypercorn stops accepting and waits up to the graceful
+    timeout for requests in flight.
+
+    Cancellation: cancelling this task closes every connection at once.
+    """
+
+    async def shutdown() -> None:
+        await shutdown_trigger()
+        app.state.hub.close()
+
+    await hypercorn_serve(
+        app,
+        hypercorn_config(config, sock),
+        shutdown_trigger=shutdown,
+        task_status=task_status,
+    )

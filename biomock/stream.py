@@ -1,0 +1,180 @@
+"""``GET /api/stream``: the Server-Sent Events route, written directly on ASGI.
+
+The route sits below Quart's per-chunk response machinery (which would add a
+timeout and per-chunk overhead to an endless response): one task per client
+waits for wake-ups from the hub and writes everything new as one chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+import trio
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
+
+from biomock import sse
+from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
+from biomock.hub import Hub, Subscription
+from biomock.params import check_int, parse_filter, parse_int
+
+logger = logging.getLogger(__name__)
+
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+def query_args(scope: HTTPScope) -> dict[str, str]:
+    """The query string as a dict; the first of repeated parameters wins."""
+    args: dict[str, str] = {}
+    for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        args.setdefault(key, value)
+    return args
+
+
+def header(scope: HTTPScope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def send_error(send: ASGISendCallable, error: ApiError) -> None:
+    body = error.body_bytes()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    with trio.CancelScope(shield=True):
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _resume_id(scope: HTTPScope, args: Mapping[str, str]) -> int | None:
+    raw = header(scope, b"last-event-id")
+    name = "Last-Event-ID"
+    if raw is None:
+        raw, name = args.get("last_event_id"), "last_event_id"
+    if raw is None:
+        return None
+    if raw.strip() == "" and name == "Last-Event-ID":
+        return None  # browsers send an empty header when no id was seen yet
+    return check_int(raw, name)
+
+
+class StreamRoute:
+    """The stream handler, bound to the hub and the server's settings.
+
+    Args:
+        hub: where samples come from.
+        subjects: the names the ``subject`` filter accepts.
+        heartbeat_s: send a keepalive comment after this much silence.
+        slow_client_timeout_s: a write blocked this long marks the client as stalled
+            (the kernel cuts the connection, see ``biomock.server``).
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        subjects: list[str],
+        *,
+        heartbeat_s: float,
+        slow_client_timeout_s: float,
+    ) -> None:
+        self.hub = hub
+        self.subjects = subjects
+        self.heartbeat_s = heartbeat_s
+        self.slow_client_timeout_s = slow_client_timeout_s
+
+    async def __call__(
+        self, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        try:
+            args = query_args(scope)
+            filter = parse_filter(args, self.subjects)
+            last_event_id = _resume_id(scope, args)
+            history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+            subscription = self.hub.subscribe(
+                filter, last_event_id=last_event_id, history=history or 0
+            )
+            sub = subscription.__enter__()
+        except ApiError as error:
+            await send_error(send, error)
+            return
+        except TooManySubscribers:
+            await send_error(send, _too_many(self.hub.max_subscribers))
+            return
+        except HubClosed:
+            await send_error(send, _shutting_down())
+            return
+        reason = "disconnected"  # unless the pump returns, the client went away
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
+                reason = await self._pump(sub, send)
+                nursery.cancel_scope.cancel()
+            if reason != "disconnected":
+                with trio.CancelScope(shield=True):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if sub.slow:
+                reason = "stalled"
+            if reason in ("lagged", "stalled"):
+                self.hub.drop(reason)
+            subscription.__exit__(None, None, None)
+            logger.debug("subscriber left: %s", reason)
+
+    async def _pump(self, sub: Subscription, send: ASGISendCallable) -> str:
+        """Write until the hub closes or the subscriber lags; returns why it stopped."""
+        hub = self.hub
+        chunk, events = sub.initial, 0
+        last_sent = trio.current_time()
+        while True:
+            if chunk:
+                started = trio.current_time()
+                try:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                finally:
+                    last_sent = trio.current_time()
+                    if last_sent - started >= self.slow_client_timeout_s * 0.9:
+                        sub.slow = True
+                hub.count_write(len(chunk), events)
+            with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
+                try:
+                    await sub.wait()
+                except HubClosed:
+                    return "shutdown"
+            if silence.cancelled_caught:
+                chunk, events = sse.KEEPALIVE, 0
+                continue
+            try:
+                chunk, events = sub.take()
+            except SubscriberLagged:
+                return "lagged"
+
+
+async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            scope.cancel()
+            return
+
+
+def _too_many(limit: int) -> ApiError:
+    return ApiError(
+        503,
+        "too_many_subscribers",
+        f"the subscriber limit ({limit}) is reached; retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _shutting_down() -> ApiError:
+    return ApiError(503, "internal", "the server is shutting down", headers={"Retry-After": "5"})
