@@ -26,7 +26,22 @@ function backend(overrides: Record<string, Parameters<typeof fakeFetch>[0][strin
     'GET /api/history': (url) =>
       url.searchParams.get('after_id') === null
         ? { body: { items: [sampleJson({ id: 1, value: 60, timestamp: at(0) })], next_after_id: 1 } }
-        : { body: { items: [sampleJson({ id: 2, value: 62, timestamp: at(1) })], next_after_id: null } },
+        : {
+            body: {
+              items: [
+                sampleJson({ id: 2, value: 62, timestamp: at(1) }),
+                sampleJson({
+                  id: 3,
+                  type: 'steps',
+                  value: 40,
+                  unit: 'count',
+                  start: at(0),
+                  timestamp: at(1),
+                }),
+              ],
+              next_after_id: null,
+            },
+          },
     'GET /api/stats': () => ({ body: stats }),
     'GET /api/types': () => ({
       body: [
@@ -35,7 +50,12 @@ function backend(overrides: Record<string, Parameters<typeof fakeFetch>[0][strin
         { name: 'sleep_analysis', unit: null, kind: 'category' },
       ],
     }),
-    'GET /api/subjects': () => ({ body: [{ name: 'default', scenario: 'rest' }, { name: 'alice', scenario: 'rest' }] }),
+    'GET /api/subjects': () => ({
+      body: [
+        { name: 'default', scenario: 'rest' },
+        { name: 'alice', scenario: 'rest' },
+      ],
+    }),
     'GET /api/scenarios': () => ({
       body: [
         { name: 'rest', description: 'Sitting quietly' },
@@ -43,7 +63,9 @@ function backend(overrides: Record<string, Parameters<typeof fakeFetch>[0][strin
       ],
     }),
     'GET /api/clock': () => ({ body: { speed: 1, paused: false } }),
-    'POST /api/clock': (_url, init) => ({ body: { speed: 1, paused: false, ...JSON.parse(String(init?.body)) } }),
+    'POST /api/clock': (_url, init) => ({
+      body: { speed: 1, paused: false, ...JSON.parse(String(init?.body)) },
+    }),
     'POST /api/scenario': () => ({ body: { subject: 'default', scenario: 'workout' } }),
     ...overrides,
   });
@@ -77,9 +99,13 @@ describe('App', () => {
     await vi.waitFor(() => expect(FakeEventSource.instances).toHaveLength(1));
     const historyCalls = fake.calls.filter((c) => c.url.pathname === '/api/history');
     expect(historyCalls.map((c) => c.url.searchParams.get('after_id'))).toEqual([null, '1']);
-    expect(FakeEventSource.latest().url).toBe('/api/stream?last_event_id=2');
+    expect(FakeEventSource.latest().url).toBe('/api/stream?last_event_id=3');
     flush();
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('62');
+    expect(screen.getByTestId('value-steps')).toHaveTextContent('40');
+    // Types in the catalogue without samples are listed, not drawn empty.
+    expect(screen.getByTestId('waiting')).toHaveTextContent('No samples yet for default: Sleep.');
+    expect(screen.queryByTestId('card-sleep_analysis')).toBeNull();
   });
 
   it('shows stream values in tiles and feeds the chart with setData, not new charts', async () => {
@@ -92,8 +118,8 @@ describe('App', () => {
     const created = FakeUPlot.live().length;
     expect(created).toBeGreaterThan(0);
     act(() => {
-      source.sample(sampleJson({ id: 3, value: 90, timestamp: at(2) }));
-      source.sample(sampleJson({ id: 4, value: 95, timestamp: at(3) }));
+      source.sample(sampleJson({ id: 4, value: 90, timestamp: at(2) }));
+      source.sample(sampleJson({ id: 5, value: 95, timestamp: at(3) }));
     });
     flush();
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('95');
@@ -116,7 +142,7 @@ describe('App', () => {
     act(() => {
       source.message('{"value": oops');
       source.message(JSON.stringify({ type: 'heart_rate' }));
-      source.sample(sampleJson({ id: 5, value: 77, timestamp: at(5) }));
+      source.sample(sampleJson({ id: 6, value: 77, timestamp: at(5) }));
     });
     flush();
     expect(screen.getByTestId('malformed')).toHaveTextContent('2');
@@ -127,10 +153,14 @@ describe('App', () => {
   it('shows a reset from the server', async () => {
     const { flush } = setup(backend());
     await vi.waitFor(() => expect(FakeEventSource.instances).toHaveLength(1));
-    act(() => FakeEventSource.latest().named('reset', '{"reason": "expired", "oldest_id": 900, "newest_id": 950}'));
+    act(() =>
+      FakeEventSource.latest().named('reset', '{"reason": "expired", "oldest_id": 900, "newest_id": 950}'),
+    );
     flush();
     expect(screen.getByTestId('reset-notice')).toHaveTextContent('expired');
-    await userEvent.click(within(screen.getByTestId('reset-notice')).getByRole('button', { name: 'Dismiss' }));
+    await userEvent.click(
+      within(screen.getByTestId('reset-notice')).getByRole('button', { name: 'Dismiss' }),
+    );
     expect(screen.queryByTestId('reset-notice')).toBeNull();
   });
 
@@ -170,7 +200,10 @@ describe('App', () => {
     await user.selectOptions(screen.getByTestId('scenario'), 'workout');
     await user.click(screen.getByRole('button', { name: 'Switch alice' }));
     expect(await screen.findByTestId('sim-feedback')).toHaveTextContent('alice is now in workout');
-    expect(fake.calls.find((c) => c.method === 'POST')?.body).toEqual({ scenario: 'workout', subject: 'alice' });
+    expect(fake.calls.find((c) => c.method === 'POST')?.body).toEqual({
+      scenario: 'workout',
+      subject: 'alice',
+    });
   });
 
   it('sets the clock speed and pauses the clock', async () => {

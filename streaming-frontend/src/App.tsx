@@ -11,7 +11,7 @@ import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
 import type { Api } from './lib/api';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
-import { formatClock } from './lib/format';
+import { formatClock, formatUnit } from './lib/format';
 import type { Store } from './lib/store';
 
 export interface AppProps {
@@ -70,7 +70,11 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
       : subjects.includes('default')
         ? 'default'
         : (subjects[0] ?? 'default');
-  const shown = types.filter((t) => selected === null || selected.has(t));
+  const chosen = types.filter((t) => selected === null || selected.has(t));
+  // Types without samples yet (a daily resting heart rate, a backend that sends
+  // only some types) are listed once instead of as empty charts.
+  const shown = chosen.filter((t) => (store.series(t, subject)?.ring.length ?? 0) > 0);
+  const waiting = chosen.filter((t) => !shown.includes(t));
   const charted = shown.filter((t) => t !== 'workout');
 
   const unreachable =
@@ -92,15 +96,15 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
       <div className="banners" aria-live="polite">
         {unreachable && (
           <p className="banner error" role="alert" data-testid="backend-down">
-            The backend at {api.base === '' ? 'this address' : api.base} cannot be reached. Retrying every 3 s:
-            the dashboard picks up where it left off when it is back.
+            The backend at {api.base === '' ? 'this address' : api.base} cannot be reached. Retrying every 3
+            s: the dashboard picks up where it left off when it is back.
           </p>
         )}
         {reset !== null && (
           <p className="banner warn" data-testid="reset-notice">
-            The stream could not resume exactly ({reset.reason}) at {formatClock(reset.at)}: it restarted from the
-            server&apos;s oldest buffered sample{reset.oldestId !== null ? ` (id ${reset.oldestId})` : ''}, so some
-            samples may be missing.{' '}
+            The stream could not resume exactly ({reset.reason}) at {formatClock(reset.at)}: it restarted from
+            the server&apos;s oldest buffered sample{reset.oldestId !== null ? ` (id ${reset.oldestId})` : ''}
+            , so some samples may be missing.{' '}
             <button type="button" onClick={() => setDismissedReset(reset.at)}>
               Dismiss
             </button>
@@ -108,8 +112,8 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
         )}
         {snapshot.counts.malformed > 0 && (
           <p className="banner warn" data-testid="malformed-notice">
-            {snapshot.counts.malformed} malformed event{snapshot.counts.malformed === 1 ? '' : 's'} ignored (last:{' '}
-            {snapshot.lastError}).
+            {snapshot.counts.malformed} malformed event{snapshot.counts.malformed === 1 ? '' : 's'} ignored
+            (last: {snapshot.lastError}).
           </p>
         )}
       </div>
@@ -136,7 +140,13 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
             themeChoice={choice}
             onThemeChange={setChoice}
           />
-          <SimulationControls api={api} subject={subject} subjects={subjectInfo} scenarios={scenarios} clock={clock} />
+          <SimulationControls
+            api={api}
+            subject={subject}
+            subjects={subjectInfo}
+            scenarios={scenarios}
+            clock={clock}
+          />
         </aside>
         <main className="content">
           <section className="tiles" aria-label="Current values">
@@ -154,15 +164,24 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
               );
             })}
           </section>
+          {waiting.length > 0 && (
+            <p className="muted small" data-testid="waiting">
+              {shown.length === 0 ? 'Waiting for samples' : 'No samples yet'} for {subject}:{' '}
+              {waiting.map(typeLabel).join(', ')}.
+            </p>
+          )}
           <section className="charts" aria-label="Charts">
             {charted.map((type) => {
               const series = store.series(type, subject);
               return (
                 <article key={type} className="card" data-testid={`card-${type}`}>
-                  <h3>{typeLabel(type)}</h3>
-                  {series === undefined || series.ring.length === 0 ? (
-                    <p className="placeholder muted">No samples yet</p>
-                  ) : (
+                  <h3>
+                    {typeLabel(type)}
+                    {series?.unit != null && (
+                      <span className="muted small"> · {formatUnit(series.unit)}</span>
+                    )}
+                  </h3>
+                  {series === undefined ? null : (
                     <Chart
                       ring={series.ring}
                       version={series.ring.version}

@@ -17,7 +17,9 @@ declare global {
 }
 
 const store = createStore();
-const api = new Api(resolveBackend(window.location.search, import.meta.env.VITE_BIOMOCK_BACKEND as string | undefined));
+const api = new Api(
+  resolveBackend(window.location.search, import.meta.env.VITE_BIOMOCK_BACKEND as string | undefined),
+);
 window.__biomock = {
   ids: () => store.ids(),
   lastId: () => store.lastId(),

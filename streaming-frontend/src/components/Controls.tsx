@@ -52,37 +52,51 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
           {props.paused ? 'Resume view' : 'Pause view'}
         </button>
       </div>
-      <label className="field">
-        <span>Subject</span>
-        <select value={props.subject} onChange={(e) => props.onSubjectChange(e.target.value)} data-testid="subject">
-          {props.subjects.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>Time window</span>
-        <select
-          value={props.windowS === null ? 'all' : String(props.windowS)}
-          onChange={(e) => props.onWindowChange(e.target.value === 'all' ? null : Number(e.target.value))}
-        >
-          {WINDOWS.map((w) => (
-            <option key={w.label} value={w.seconds === null ? 'all' : String(w.seconds)}>
-              {w.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>Theme</span>
-        <select value={props.themeChoice} onChange={(e) => props.onThemeChange(e.target.value as ThemeChoice)} data-testid="theme">
-          <option value="system">System</option>
-          <option value="light">Light</option>
-          <option value="dark">Dark</option>
-        </select>
-      </label>
+      <Field label={<>Subject</>}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.subject}
+            onChange={(e) => props.onSubjectChange(e.target.value)}
+            data-testid="subject"
+          >
+            {props.subjects.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={<>Time window</>}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.windowS === null ? 'all' : String(props.windowS)}
+            onChange={(e) => props.onWindowChange(e.target.value === 'all' ? null : Number(e.target.value))}
+          >
+            {WINDOWS.map((w) => (
+              <option key={w.label} value={w.seconds === null ? 'all' : String(w.seconds)}>
+                {w.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={<>Theme</>}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.themeChoice}
+            onChange={(e) => props.onThemeChange(e.target.value as ThemeChoice)}
+            data-testid="theme"
+          >
+            <option value="system">System</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </select>
+        )}
+      </Field>
       <fieldset className="types">
         <legend>Types</legend>
         <div className="row">
@@ -104,6 +118,23 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
   );
 }
 
+/** A labelled control; the label names the control alone (not its current value too). */
+function Field({
+  label,
+  children,
+}: {
+  label: React.ReactNode;
+  children: (id: string) => React.ReactNode;
+}): React.JSX.Element {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+    </div>
+  );
+}
+
 export interface SimulationControlsProps {
   api: Api;
   subject: string;
@@ -116,7 +147,13 @@ function message(error: unknown): string {
   return error instanceof ApiError ? error.message : String(error);
 }
 
-export function SimulationControls({ api, subject, subjects, scenarios, clock }: SimulationControlsProps): React.JSX.Element {
+export function SimulationControls({
+  api,
+  subject,
+  subjects,
+  scenarios,
+  clock,
+}: SimulationControlsProps): React.JSX.Element {
   const ids = useId();
   const current = subjects.data?.find((s) => s.name === subject)?.scenario ?? null;
   const [scenario, setScenario] = useState('');
@@ -168,10 +205,13 @@ export function SimulationControls({ api, subject, subjects, scenarios, clock }:
 
   const togglePaused = (): void => {
     const paused = !(clock.data?.paused ?? false);
-    void act(async () => {
-      await api.setClock({ paused });
-      clock.reload();
-    }, paused ? 'Clock paused' : 'Clock running');
+    void act(
+      async () => {
+        await api.setClock({ paused });
+        clock.reload();
+      },
+      paused ? 'Clock paused' : 'Clock running',
+    );
   };
 
   const scenarioDescription = scenarios.data?.find((s) => s.name === scenario)?.description ?? '';
@@ -182,16 +222,23 @@ export function SimulationControls({ api, subject, subjects, scenarios, clock }:
         <p className="muted">This backend has no scenarios to switch.</p>
       ) : (
         <form onSubmit={switchScenario} className="stack">
-          <label className="field">
-            <span>Scenario{current !== null ? ` (now: ${current})` : ''}</span>
-            <select value={scenario} onChange={(e) => setScenario(e.target.value)} data-testid="scenario" disabled={scenarios.data === null}>
-              {(scenarios.data ?? []).map((s) => (
-                <option key={s.name} value={s.name} title={s.description}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field label={<>Scenario{current !== null ? ` (now: ${current})` : ''}</>}>
+            {(id) => (
+              <select
+                id={id}
+                value={scenario}
+                onChange={(e) => setScenario(e.target.value)}
+                data-testid="scenario"
+                disabled={scenarios.data === null}
+              >
+                {(scenarios.data ?? []).map((s) => (
+                  <option key={s.name} value={s.name} title={s.description}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
           {scenarioDescription !== '' && <p className="muted small">{scenarioDescription}</p>}
           <button type="submit" disabled={busy || scenario === ''} data-testid="switch-scenario">
             Switch {subject}
@@ -202,29 +249,39 @@ export function SimulationControls({ api, subject, subjects, scenarios, clock }:
         <p className="muted">This backend has no adjustable clock.</p>
       ) : (
         <form onSubmit={applySpeed} className="stack" noValidate>
-          <label className="field">
-            <span>Clock speed (× real time)</span>
-            <input
-              type="number"
-              min={0.001}
-              max={100000}
-              step="any"
-              value={speed}
-              onChange={(e) => setSpeed(e.target.value)}
-              data-testid="clock-speed"
-              list={`${ids}-speeds`}
-            />
-            <datalist id={`${ids}-speeds`}>
-              {[1, 10, 60, 600, 3600].map((s) => (
-                <option key={s} value={s} />
-              ))}
-            </datalist>
-          </label>
+          <Field label={<>Clock speed (× real time)</>}>
+            {(id) => (
+              <>
+                <input
+                  id={id}
+                  type="number"
+                  min={0.001}
+                  max={100000}
+                  step="any"
+                  value={speed}
+                  onChange={(e) => setSpeed(e.target.value)}
+                  data-testid="clock-speed"
+                  list={`${ids}-speeds`}
+                />
+                <datalist id={`${ids}-speeds`}>
+                  {[1, 10, 60, 600, 3600].map((s) => (
+                    <option key={s} value={s} />
+                  ))}
+                </datalist>
+              </>
+            )}
+          </Field>
           <div className="row">
             <button type="submit" disabled={busy || clock.data === null} data-testid="set-speed">
               Set speed
             </button>
-            <button type="button" onClick={togglePaused} disabled={busy || clock.data === null} aria-pressed={clock.data?.paused ?? false} data-testid="clock-pause">
+            <button
+              type="button"
+              onClick={togglePaused}
+              disabled={busy || clock.data === null}
+              aria-pressed={clock.data?.paused ?? false}
+              data-testid="clock-pause"
+            >
               {clock.data?.paused === true ? 'Run clock' : 'Pause clock'}
             </button>
           </div>

@@ -19,7 +19,11 @@ describe('LivePanel', () => {
     render(
       <LivePanel
         store={store}
-        snapshot={{ ...store.getSnapshot(), counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 0 }, lastId: 99 }}
+        snapshot={{
+          ...store.getSnapshot(),
+          counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 0 },
+          lastId: 99,
+        }}
         connection={{ state: 'reconnecting', retryAt: Date.now() + 3000, failures: 1, lastEventId: '99' }}
         stats={{
           subscribers: 4,

@@ -32,7 +32,14 @@ function compact(n: number): string {
   return n.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 }
 
-export function LivePanel({ store, snapshot, connection, stats, statsError, now = Date.now }: LivePanelProps): React.JSX.Element {
+export function LivePanel({
+  store,
+  snapshot,
+  connection,
+  stats,
+  statsError,
+  now = Date.now,
+}: LivePanelProps): React.JSX.Element {
   // Rates and countdowns move with the wall clock even when no sample arrives.
   const [time, setTime] = useState(now);
   useEffect(() => {
@@ -50,13 +57,19 @@ export function LivePanel({ store, snapshot, connection, stats, statsError, now 
       <dl className="live-grid">
         <dt>Stream</dt>
         <dd>
-          <span className={`state state-${connection.state}`} data-testid="connection-state" data-state={connection.state}>
+          <span
+            className={`state state-${connection.state}`}
+            data-testid="connection-state"
+            data-state={connection.state}
+          >
             {connectionText(connection, time)}
           </span>
         </dd>
         <dt>Samples/s</dt>
         <dd data-testid="rate">{rate.toFixed(1)}</dd>
-        <dt title="From the sample's timestamp to its arrival here (simulated time when the clock is not 1×)">Latency</dt>
+        <dt title="From the sample's timestamp to its arrival here (simulated time when the clock is not 1×)">
+          Latency
+        </dt>
         <dd data-testid="latency">{latency === null ? '–' : formatDuration(latency)}</dd>
         <dt>Subscribers</dt>
         <dd data-testid="subscribers">{stats?.subscribers ?? '–'}</dd>
@@ -67,7 +80,10 @@ export function LivePanel({ store, snapshot, connection, stats, statsError, now 
           ) : (
             <>
               <meter min={0} max={1} value={fill} aria-label="Buffer fill" />{' '}
-              <span data-testid="buffer-fill" title={`${stats.bufferSize} of ${stats.bufferCapacity} samples`}>
+              <span
+                data-testid="buffer-fill"
+                title={`${stats.bufferSize} of ${stats.bufferCapacity} samples`}
+              >
                 {compact(stats.bufferSize)} / {compact(stats.bufferCapacity)}
               </span>
             </>

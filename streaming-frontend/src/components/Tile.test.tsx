@@ -18,14 +18,28 @@ describe('Tile', () => {
     const store = storeWith(values.map((value, i) => sampleJson({ id: i + 1, value, timestamp: at(i) })));
     const series = store.series('heart_rate', 'default');
     const { rerender } = render(
-      <Tile type="heart_rate" series={series} version={series?.ring.version ?? 0} windowS={null} unit={null} />,
+      <Tile
+        type="heart_rate"
+        series={series}
+        version={series?.ring.version ?? 0}
+        windowS={null}
+        unit={null}
+      />,
     );
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('110');
     expect(screen.getByText('bpm')).toBeInTheDocument();
     expect(screen.getByText('min 60 · max 110')).toBeInTheDocument();
     expect(screen.getByLabelText('rising')).toHaveTextContent('↑');
     // The last 3 minutes only: 90, 100, 110 (and the point exactly 3 min back, 80).
-    rerender(<Tile type="heart_rate" series={series} version={series?.ring.version ?? 0} windowS={180} unit={null} />);
+    rerender(
+      <Tile
+        type="heart_rate"
+        series={series}
+        version={series?.ring.version ?? 0}
+        windowS={180}
+        unit={null}
+      />,
+    );
     expect(screen.getByText('min 80 · max 110')).toBeInTheDocument();
   });
 
@@ -38,13 +52,32 @@ describe('Tile', () => {
 
   it('shows the sleep stage and the workout in progress', () => {
     const store = storeWith([
-      sampleJson({ id: 1, type: 'sleep_analysis', value: 'asleepREM', unit: null, start: at(0), timestamp: at(20) }),
+      sampleJson({
+        id: 1,
+        type: 'sleep_analysis',
+        value: 'asleepREM',
+        unit: null,
+        start: at(0),
+        timestamp: at(20),
+      }),
       sampleJson({ id: 2, type: 'workout', value: 'running', unit: null, event: 'start', timestamp: at(30) }),
     ]);
     render(
       <>
-        <Tile type="sleep_analysis" series={store.series('sleep_analysis', 'default')} version={1} windowS={null} unit={null} />
-        <Tile type="workout" series={store.series('workout', 'default')} version={1} windowS={null} unit={null} />
+        <Tile
+          type="sleep_analysis"
+          series={store.series('sleep_analysis', 'default')}
+          version={1}
+          windowS={null}
+          unit={null}
+        />
+        <Tile
+          type="workout"
+          series={store.series('workout', 'default')}
+          version={1}
+          windowS={null}
+          unit={null}
+        />
       </>,
     );
     expect(screen.getByTestId('value-sleep_analysis')).toHaveTextContent('REM');

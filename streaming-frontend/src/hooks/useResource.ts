@@ -44,8 +44,7 @@ export function useResource<T>(
         setError(null);
       } catch (caught) {
         if (controller.signal.aborted) return;
-        const apiError =
-          caught instanceof ApiError ? caught : new ApiError(0, 'unreachable', String(caught));
+        const apiError = caught instanceof ApiError ? caught : new ApiError(0, 'unreachable', String(caught));
         setError(apiError);
         next = apiError.missing ? null : Math.min(retryMs, pollMs ?? retryMs);
       }

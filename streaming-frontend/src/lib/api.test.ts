@@ -4,7 +4,9 @@ import { Api, ApiError, resolveBackend } from './api';
 
 describe('resolveBackend', () => {
   it('prefers ?backend= over the build setting, and the page origin over both when absent', () => {
-    expect(resolveBackend('?backend=http://127.0.0.1:9000/', 'http://127.0.0.1:7000')).toBe('http://127.0.0.1:9000');
+    expect(resolveBackend('?backend=http://127.0.0.1:9000/', 'http://127.0.0.1:7000')).toBe(
+      'http://127.0.0.1:9000',
+    );
     expect(resolveBackend('', 'http://127.0.0.1:7000')).toBe('http://127.0.0.1:7000');
     expect(resolveBackend('', undefined)).toBe('');
   });
@@ -26,7 +28,9 @@ describe('Api', () => {
   });
 
   it('builds the stream URL on the chosen backend', () => {
-    expect(new Api('http://127.0.0.1:9000').streamUrl(7)).toBe('http://127.0.0.1:9000/api/stream?last_event_id=7');
+    expect(new Api('http://127.0.0.1:9000').streamUrl(7)).toBe(
+      'http://127.0.0.1:9000/api/stream?last_event_id=7',
+    );
     expect(new Api('').streamUrl()).toBe('/api/stream');
   });
 
@@ -34,12 +38,18 @@ describe('Api', () => {
     const fake = fakeFetch({
       'POST /api/scenario': () => ({
         status: 400,
-        body: { error: { code: 'invalid_parameter', message: "unknown scenario 'nap'", parameter: 'scenario' } },
+        body: {
+          error: { code: 'invalid_parameter', message: "unknown scenario 'nap'", parameter: 'scenario' },
+        },
       }),
     });
     const error = await new Api('', fake.fetch).setScenario('nap', 'default').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 400, code: 'invalid_parameter', message: "unknown scenario 'nap'" });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'invalid_parameter',
+      message: "unknown scenario 'nap'",
+    });
     expect(fake.calls[0]?.body).toEqual({ scenario: 'nap', subject: 'default' });
   });
 

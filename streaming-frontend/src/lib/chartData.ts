@@ -48,7 +48,8 @@ export function hypnogramData(ring: Ring): uPlot.AlignedData {
     const end = ends[i] ?? Number.NaN;
     const level = levels[i] ?? Number.NaN;
     const rawStart = starts[i] ?? Number.NaN;
-    const start = Number.isNaN(rawStart) || rawStart > end ? end : Math.max(rawStart, previousEnd || rawStart);
+    const start =
+      Number.isNaN(rawStart) || rawStart > end ? end : Math.max(rawStart, previousEnd || rawStart);
     if (!Number.isNaN(previousEnd) && start > previousEnd) {
       xs.push((previousEnd + start) / 2);
       ys.push(null);

@@ -71,7 +71,9 @@ describe('parseSample', () => {
       start: Date.UTC(2026, 1, 3, 10, 0),
       scenario: 'sleep',
     });
-    const workout = parseSample(JSON.stringify({ ...heart, type: 'workout', value: 'running', unit: null, event: 'start' }));
+    const workout = parseSample(
+      JSON.stringify({ ...heart, type: 'workout', value: 'running', unit: null, event: 'start' }),
+    );
     expect(workout.ok && workout.value.event).toBe('start');
   });
 
@@ -143,7 +145,12 @@ describe('JSON routes', () => {
       buffer: { size: 10, capacity: 10000, oldest_id: 1, newest_id: 10 },
       uptime_s: 1.5,
     });
-    expect(parsed.ok && parsed.value).toMatchObject({ subscribers: 2, bufferSize: 10, bufferCapacity: 10000, newestId: 10 });
+    expect(parsed.ok && parsed.value).toMatchObject({
+      subscribers: 2,
+      bufferSize: 10,
+      bufferCapacity: 10000,
+      newestId: 10,
+    });
     expect(parseStats({ subscribers: 1 }).ok).toBe(false);
   });
 
@@ -151,11 +158,13 @@ describe('JSON routes', () => {
     const types = parseTypes([
       { name: 'heart_rate', unit: 'count/min', kind: 'quantity', normal_range: [60, 100] },
       { name: 'workout', unit: null, kind: 'category', normal_range: null },
+      { name: 'oxygen_saturation', unit: '%', kind: 'quantity', normal_range: { low: 95, high: 100 } },
       { nonsense: true },
     ]);
     expect(types.ok && types.value).toEqual([
       { name: 'heart_rate', unit: 'count/min', kind: 'quantity', normalRange: [60, 100] },
       { name: 'workout', unit: null, kind: 'category', normalRange: null },
+      { name: 'oxygen_saturation', unit: '%', kind: 'quantity', normalRange: [95, 100] },
     ]);
     const wrapped = parseTypes({ types: [{ name: 'steps', unit: 'count', kind: 'interval' }] });
     expect(wrapped.ok && wrapped.value[0]?.name).toBe('steps');

@@ -215,7 +215,8 @@ function listOf(raw: unknown, keys: readonly string[]): unknown[] | null {
     const value = raw[key];
     if (Array.isArray(value)) return value;
     // A mapping of name -> details is as good as a list of named objects.
-    if (isObject(value)) return Object.entries(value).map(([name, v]) => ({ name, ...(isObject(v) ? v : {}) }));
+    if (isObject(value))
+      return Object.entries(value).map(([name, v]) => ({ name, ...(isObject(v) ? v : {}) }));
   }
   return null;
 }
@@ -238,9 +239,10 @@ export function parseTypes(raw: unknown): Parsed<TypeInfo[]> {
   for (const item of list) {
     const name = nameOf(item, ['name']);
     if (name === null || !isObject(item)) continue;
+    // `[low, high]` or `{"low": .., "high": ..}`.
     const range = item.normal_range;
-    const lo = Array.isArray(range) ? finite(range[0]) : null;
-    const hi = Array.isArray(range) ? finite(range[1]) : null;
+    const lo = Array.isArray(range) ? finite(range[0]) : isObject(range) ? finite(range.low) : null;
+    const hi = Array.isArray(range) ? finite(range[1]) : isObject(range) ? finite(range.high) : null;
     types.push({
       name,
       unit: optionalString(item.unit),

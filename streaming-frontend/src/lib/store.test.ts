@@ -24,7 +24,9 @@ describe('Store', () => {
     const { store } = manualStore();
     store.ingestEvent(JSON.stringify(sampleJson({ id: 1, value: 70 })));
     store.ingestEvent(JSON.stringify(sampleJson({ id: 2, value: 80, subject: 'alice' })));
-    store.ingestEvent(JSON.stringify(sampleJson({ id: 3, type: 'steps', value: 12, unit: 'count', start: at(0) })));
+    store.ingestEvent(
+      JSON.stringify(sampleJson({ id: 3, type: 'steps', value: 12, unit: 'count', start: at(0) })),
+    );
     expect([...(store.series('heart_rate', 'default')?.ring.values() ?? [])]).toEqual([70]);
     expect([...(store.series('heart_rate', 'alice')?.ring.values() ?? [])]).toEqual([80]);
     const steps = store.series('steps', 'default');
@@ -38,7 +40,8 @@ describe('Store', () => {
     store.subscribe(() => {
       renders += 1;
     });
-    for (let i = 1; i <= 500; i += 1) store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i % 60) })));
+    for (let i = 1; i <= 500; i += 1)
+      store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i % 60) })));
     expect(frames).toHaveLength(1);
     expect(renders).toBe(0);
     runFrames();
@@ -92,9 +95,13 @@ describe('Store', () => {
   it('stores sleep stages as hypnogram levels and other categories by index', () => {
     const { store } = manualStore();
     store.ingestEvent(
-      JSON.stringify(sampleJson({ id: 1, type: 'sleep_analysis', value: 'asleepDeep', unit: null, start: at(0) })),
+      JSON.stringify(
+        sampleJson({ id: 1, type: 'sleep_analysis', value: 'asleepDeep', unit: null, start: at(0) }),
+      ),
     );
-    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, type: 'workout', value: 'running', unit: null, event: 'start' })));
+    store.ingestEvent(
+      JSON.stringify(sampleJson({ id: 2, type: 'workout', value: 'running', unit: null, event: 'start' })),
+    );
     expect(store.series('sleep_analysis', 'default')?.ring.lastValue()).toBe(SLEEP_LEVELS.asleepDeep);
     const workout = store.series('workout', 'default');
     expect(workout?.categories).toEqual(['running']);
@@ -154,7 +161,10 @@ describe('Store', () => {
     for (let i = 0; i < 50; i += 1) {
       // 10 samples a second for 5 s, each arriving 40 ms after its timestamp.
       const sampleTime = t0 + i * 100;
-      store.ingestEvent(JSON.stringify(sampleJson({ id: i + 1, timestamp: new Date(sampleTime).toISOString() })), sampleTime + 40);
+      store.ingestEvent(
+        JSON.stringify(sampleJson({ id: i + 1, timestamp: new Date(sampleTime).toISOString() })),
+        sampleTime + 40,
+      );
     }
     expect(store.rate(t0 + 5000)).toBeCloseTo(10, 0);
     expect(store.latencyMs()).toBe(40);
@@ -163,7 +173,8 @@ describe('Store', () => {
 
   it('keeps the latest ids for inspection, bounded', () => {
     const store = new Store({ requestFrame: () => 0, idLogSize: 3 });
-    for (let i = 1; i <= 5; i += 1) store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i) })));
+    for (let i = 1; i <= 5; i += 1)
+      store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i) })));
     expect(store.ids()).toEqual([3, 4, 5]);
   });
 
