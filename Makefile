@@ -43,8 +43,8 @@ dashboard:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check biomock tests benchmarks docs
-	$(BIN)/ruff format --check biomock tests benchmarks docs
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy biomock

@@ -197,6 +197,7 @@ def create_app(
                     "interval": t.has_start,
                     "healthkit": t.healthkit,
                     "loinc": t.loinc,
+                    "omh_schema": t.omh_schema,
                     "normal_range": None
                     if t.normal_range is None
                     else {"low": t.normal_range[0], "high": t.normal_range[1]},

@@ -27,6 +27,9 @@ class SampleType:
         cadence_s: how often a watch-like device reports it, in seconds of simulated
             time; ``None`` for event-driven types (sleep stages, workouts).
         has_start: whether samples carry ``start`` (interval and category types).
+        omh_schema: the Open mHealth schema its samples are published as, as
+            ``namespace:name:version``; ``None`` where no published schema fits, and such
+            samples are skipped in the ``openmhealth`` format.
     """
 
     name: str
@@ -37,6 +40,7 @@ class SampleType:
     normal_range: tuple[float, float] | None
     cadence_s: float | None
     has_start: bool = False
+    omh_schema: str | None = None
 
 
 _TYPES = (
@@ -48,6 +52,7 @@ _TYPES = (
         "8867-4",
         (60, 100),
         1,
+        omh_schema="omh:heart-rate:2.0",
     ),
     SampleType(
         "heart_rate_variability_sdnn",
@@ -66,6 +71,7 @@ _TYPES = (
         "40443-4",
         (50, 90),
         86400,
+        omh_schema="omh:heart-rate:2.0",
     ),
     SampleType(
         "steps",
@@ -76,13 +82,14 @@ _TYPES = (
         None,
         60,
         has_start=True,
+        omh_schema="omh:step-count:3.0",
     ),
     SampleType(
         "distance_walking_running",
         "m",
         "interval",
         "HKQuantityTypeIdentifierDistanceWalkingRunning",
-        None,
+        "55430-3",
         None,
         60,
         has_start=True,
@@ -96,6 +103,7 @@ _TYPES = (
         None,
         60,
         has_start=True,
+        omh_schema="omh:calories-burned:2.0",
     ),
     SampleType(
         "oxygen_saturation",
@@ -105,6 +113,7 @@ _TYPES = (
         "59408-5",
         (95, 100),
         60,
+        omh_schema="omh:oxygen-saturation:2.0",
     ),
     SampleType(
         "respiratory_rate",
@@ -114,6 +123,7 @@ _TYPES = (
         "9279-1",
         (12, 20),
         60,
+        omh_schema="omh:respiratory-rate:2.0",
     ),
     SampleType(
         "body_temperature",
@@ -123,6 +133,7 @@ _TYPES = (
         "8310-5",
         (36.1, 37.2),
         300,
+        omh_schema="omh:body-temperature:4.0",
     ),
     SampleType(
         "blood_pressure_systolic",
@@ -132,6 +143,7 @@ _TYPES = (
         "8480-6",
         (90, 120),
         900,
+        omh_schema="omh:blood-pressure:4.0",
     ),
     SampleType(
         "blood_pressure_diastolic",
@@ -141,6 +153,7 @@ _TYPES = (
         "8462-4",
         (60, 80),
         900,
+        omh_schema="omh:blood-pressure:4.0",
     ),
     SampleType(
         "blood_glucose",
@@ -150,6 +163,7 @@ _TYPES = (
         "2339-0",
         (70, 140),
         300,
+        omh_schema="omh:blood-glucose:4.0",
     ),
     SampleType(
         "sleep_analysis",
@@ -160,9 +174,18 @@ _TYPES = (
         None,
         None,
         has_start=True,
+        omh_schema="omh:sleep-episode:1.1",
     ),
     SampleType(
-        "workout", None, "category", "HKWorkoutTypeIdentifier", None, None, None, has_start=True
+        "workout",
+        None,
+        "category",
+        "HKWorkoutTypeIdentifier",
+        None,
+        None,
+        None,
+        has_start=True,
+        omh_schema="omh:physical-activity:1.2",
     ),
 )
 

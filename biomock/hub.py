@@ -89,9 +89,12 @@ class Subscription:
     is safe from ``finally`` in a cancelled task.
     """
 
-    def __init__(self, hub: Hub, filter: Filter, cursor: int, initial: bytes) -> None:
+    def __init__(
+        self, hub: Hub, filter: Filter, cursor: int, initial: bytes, initial_events: int
+    ) -> None:
         self.filter = filter
         self.initial = initial
+        self.initial_events = initial_events
         self.slow = False
         self._hub = hub
         self._cursor = cursor
@@ -222,10 +225,11 @@ class Hub:
         buffer = self.buffer
         newest = self._next_id - 1
         parts = [sse.retry(self.retry_ms)]
+        samples = []
         if last_event_id is None:
             cursor = newest
             if history > 0:
-                parts.extend(self._newest_matching(filter, history))
+                samples = self._newest_matching(filter, history)
         else:
             self.resumes += 1
             cursor, reset = self._resume_point(last_event_id)
@@ -233,10 +237,11 @@ class Hub:
                 self.resets += 1
                 parts.append(sse.event(_dumps(reset), name="reset"))
             for record in buffer.after(cursor):
-                if filter.matches(record.sample):
-                    parts.append(record.frame(filter.format))
+                if filter.matches(record.sample) and (frame := record.frame(filter.format)):
+                    samples.append(frame)
             cursor = max(cursor, buffer.newest_id or cursor)
-        subscription = Subscription(self, filter, cursor, b"".join(parts))
+        initial = b"".join(parts) + b"".join(samples)
+        subscription = Subscription(self, filter, cursor, initial, len(samples))
         self._subscribers.add(subscription)
         try:
             yield subscription

@@ -115,6 +115,11 @@ class StreamRoute:
         reason = "disconnected"  # unless the pump returns, the client went away
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            if scope["method"] == "HEAD":
+                reason = "head"
+                with trio.CancelScope(shield=True):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
                 reason = await self._pump(sub, send)
@@ -133,7 +138,7 @@ class StreamRoute:
     async def _pump(self, sub: Subscription, send: ASGISendCallable) -> str:
         """Write until the hub closes or the subscriber lags; returns why it stopped."""
         hub = self.hub
-        chunk, events = sub.initial, 0
+        chunk, events = sub.initial, sub.initial_events
         last_sent = trio.current_time()
         while True:
             if chunk:

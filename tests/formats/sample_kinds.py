@@ -1,0 +1,39 @@
+"""Samples of every catalogue type, shaped as the producers make them."""
+
+from __future__ import annotations
+
+from biomock.catalogue import SLEEP_STAGES
+from biomock.sample import Sample, parse_time
+
+T0 = parse_time("2026-02-03T10:30:00.000Z")
+MINUTE = 60_000
+
+
+def every_kind_of_sample() -> list[Sample]:
+    """One or more samples of every catalogue type, with the producers' conventions."""
+    samples = [
+        Sample("heart_rate", 72, T0, "count/min", scenario="rest"),
+        Sample("heart_rate", 71.5, T0 + 1000, "count/min", subject="runner_2"),
+        Sample("heart_rate_variability_sdnn", 45.2, T0, "ms"),
+        Sample("resting_heart_rate", 58, T0, "count/min"),
+        Sample("steps", 120, T0, "count", start_ms=T0 - MINUTE),
+        Sample("distance_walking_running", 85.3, T0, "m", start_ms=T0 - MINUTE),
+        Sample("active_energy_burned", 4.2, T0, "kcal", start_ms=T0 - MINUTE),
+        Sample("oxygen_saturation", 97, T0, "%"),
+        Sample("oxygen_saturation", 96.5, T0 + MINUTE, "%"),
+        Sample("respiratory_rate", 14, T0, "count/min"),
+        Sample("body_temperature", 36.7, T0, "degC"),
+        Sample("blood_pressure_systolic", 118, T0, "mmHg", extra={"diastolic": 76}),
+        Sample("blood_pressure_diastolic", 76, T0, "mmHg"),
+        Sample("blood_pressure_systolic", 121, T0 + 15 * MINUTE, "mmHg"),
+        Sample("blood_glucose", 95, T0, "mg/dL"),
+        Sample("workout", "running", T0 - 30 * MINUTE, None, event="start", scenario="workout"),
+        Sample("workout", "running", T0, None, start_ms=T0 - 30 * MINUTE, event="end"),
+        Sample("workout", "stair_climbing", T0, None, start_ms=T0 - 20 * MINUTE, event="end"),
+        Sample("workout", "underwater hockey", T0, None, start_ms=T0 - 5 * MINUTE, event="end"),
+    ]
+    samples += [
+        Sample("sleep_analysis", stage, T0, None, start_ms=T0 - 25 * MINUTE)
+        for stage in SLEEP_STAGES
+    ]
+    return samples

@@ -1,0 +1,121 @@
+"""Helpers to run a real biomock server in the test's nursery, on 127.0.0.1 port 0."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import httpx
+import trio
+
+from biomock.app import BiomockApp, create_app
+from biomock.config import Config
+from biomock.sample import Sample
+from biomock.server import open_listen_socket, serve
+from biomock.source import Source
+
+WALL_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+ID_BASE = WALL_MS * 1000
+
+
+@dataclass
+class Running:
+    url: str
+    app: BiomockApp
+    stop: trio.Event
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """A client for this server. It opens a connection per request: the server
+        closes idle keep-alive connections, and with a virtual clock a reused one
+        could be closed under the client's feet."""
+        kwargs.setdefault("limits", httpx.Limits(max_keepalive_connections=0))
+        return httpx.AsyncClient(base_url=self.url, timeout=None, **kwargs)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+
+@asynccontextmanager
+async def serving(
+    *, source: Source | None = None, wall_ms: int = WALL_MS, **settings: Any
+) -> AsyncIterator[Running]:
+    """Serve a fresh app until the block ends, then shut it down as SIGTERM would."""
+    config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
+    if source is None:
+        source = TickSource(wall_ms)
+    app = create_app(config, source=source, wall_ms=wall_ms)
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
+        running = Running(binds[0], app, stop)
+        try:
+            yield running
+        finally:
+            stop.set()
+
+
+class TickSource:
+    """A deterministic source: ``per_tick`` samples for each subject every ``period_ms``.
+
+    Values count up, so tests can tell samples apart; ``pad`` adds bytes to each.
+    """
+
+    def __init__(
+        self,
+        start_ms: int = WALL_MS,
+        *,
+        subjects: tuple[str, ...] = ("default",),
+        types: tuple[str, ...] = ("heart_rate",),
+        period_ms: int = 1000,
+        pad: int = 0,
+    ) -> None:
+        self._start_ms = start_ms
+        self._next_ms = start_ms + period_ms
+        self._subjects = subjects
+        self._types = types
+        self._period_ms = period_ms
+        self._extra = {"pad": "x" * pad} if pad else {}
+        self.count = 0
+
+    @property
+    def start_ms(self) -> int:
+        return self._start_ms
+
+    @property
+    def subjects(self) -> list[str]:
+        return list(self._subjects)
+
+    @property
+    def finished(self) -> bool:
+        return False
+
+    def advance(self, until_ms: int) -> list[Sample]:
+        out = []
+        while self._next_ms <= until_ms:
+            for subject in self._subjects:
+                for type_ in self._types:
+                    self.count += 1
+                    unit = "count/min" if type_ == "heart_rate" else "count"
+                    start = self._next_ms - self._period_ms if type_ == "steps" else None
+                    out.append(
+                        Sample(
+                            type_,
+                            self.count,
+                            self._next_ms,
+                            unit,
+                            subject,
+                            start_ms=start,
+                            extra=self._extra,
+                        )
+                    )
+            self._next_ms += self._period_ms
+        return out
+
+    def jump(self, to_ms: int) -> None:
+        while self._next_ms <= to_ms:
+            self._next_ms += self._period_ms
