@@ -54,14 +54,34 @@ function chartOptions(
     scales: {
       x: {
         time: true,
-        range: (_u, min, max) => {
+        range: (u, min, max) => {
           const win = windowRef.current;
           if (min === null || max === null) return [0, 1];
+          const xs = u.data[0];
+          // A single sample (a daily value, a first reading): a few minutes around it.
+          if (xs.length < 2) {
+            const x = xs[0] ?? max;
+            return [x - 300, x + 60];
+          }
           const lo = win === null ? min : Math.max(min, max - win);
-          return lo === max ? [lo - 30, max + 30] : [lo, max];
+          return lo >= max ? [max - 300, max + 60] : [lo, max];
         },
       },
-      y: hypnogram ? { range: [-0.5, SLEEP_LEVEL_LABELS.length - 0.5] } : { auto: true },
+      y: hypnogram
+        ? { range: [-0.5, SLEEP_LEVEL_LABELS.length - 0.5] }
+        : {
+            auto: true,
+            // A flat series (a steady temperature) gets a narrow band around it, not 0..2x.
+            range: (_u, min, max) => {
+              if (min === null || max === null) return [0, 1];
+              if (max - min < 1e-9) {
+                const pad = Math.max(Math.abs(min) * 0.02, 0.5);
+                // Counts and distances never go below zero.
+                return [min >= 0 ? Math.max(0, min - pad) : min - pad, max + pad];
+              }
+              return uPlot.rangeNum(min, max, 0.1, true);
+            },
+          },
     },
     axes: [
       { ...axisStyle, space: 70 },
@@ -80,7 +100,14 @@ function chartOptions(
         ? { label: props.label, stroke: line, width: 2, points: { show: false }, spanGaps: false }
         : // A 1 px line: wider anti-aliased strokes cost several times more to rasterise
           // without a GPU (the benchmark's 6 x 10k points went from 60 to under 20 fps at 1.5 px).
-          { label: props.label, stroke: line, width: 1, fill, points: { show: false } },
+          {
+            label: props.label,
+            stroke: line,
+            width: 1,
+            fill,
+            // Sparse series (a reading every 15 min) show their points; dense ones are a line.
+            points: { show: (_u, _si, i0, i1) => i1 - i0 < 60, size: 5, fill: line },
+          },
     ],
   };
 }
