@@ -100,7 +100,7 @@ export function LivePanel({
         <dt title="Samples already held, skipped">Duplicates</dt>
         <dd data-testid="duplicates">{counts.duplicates}</dd>
       </dl>
-      {statsError !== null && !statsError.missing && (
+      {statsError !== null && !statsError.missing && !statsError.unreachable && (
         <p className="muted" role="status">
           Stats unavailable: {statsError.message}
         </p>

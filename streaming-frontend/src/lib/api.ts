@@ -158,11 +158,8 @@ export class Api {
       const error = parseApiError(body);
       // A proxy with its backend gone answers 502-504 itself: that is "unreachable".
       const status = response.status >= 502 && response.status <= 504 && error === null ? 0 : response.status;
-      throw new ApiError(
-        status,
-        error?.code ?? (status === 0 ? 'unreachable' : 'http_error'),
-        error?.message ?? `${path} answered ${response.status}`,
-      );
+      if (status === 0) throw new ApiError(0, 'unreachable', 'the backend cannot be reached');
+      throw new ApiError(status, error?.code ?? 'http_error', error?.message ?? `${path} answered ${status}`);
     }
     return body;
   }
