@@ -12,7 +12,7 @@ import { Chart } from '../src/components/Chart';
 import { Store } from '../src/lib/store';
 import '../src/styles.css';
 
-const TYPES = [
+const ALL_TYPES = [
   ['heart_rate', 'count/min'],
   ['heart_rate_variability_sdnn', 'ms'],
   ['oxygen_saturation', '%'],
@@ -24,6 +24,7 @@ const POINTS = 10_000;
 const params = new URLSearchParams(location.search);
 const WARMUP_MS = Number(params.get('warmup') ?? 2000);
 const MEASURE_MS = Number(params.get('measure') ?? 10_000);
+const TYPES = ALL_TYPES.slice(0, Number(params.get('charts') ?? ALL_TYPES.length));
 
 export interface BenchResult {
   frames: number[];
