@@ -155,14 +155,12 @@ export function Chart(props: ChartProps): React.JSX.Element {
       plotRef.current = null;
     };
     // The chart is rebuilt only when its look changes; data flows in through setData.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [theme, unit, kind, label]);
 
   useEffect(() => {
     windowRef.current = windowS;
     const plot = plotRef.current;
     if (plot !== null) plot.setData(dataOf(ring));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, windowS, ring]);
 
   return (

@@ -56,7 +56,6 @@ export function Tile(props: TileProps): React.JSX.Element {
   const summary = useMemo(
     () => (series === undefined ? null : summarize(series.ring, windowS)),
     // The ring mutates in place; its version says when to look again.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [series, version, windowS],
   );
   if (series?.categorical === true || type === 'sleep_analysis' || type === 'workout') {
