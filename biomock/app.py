@@ -24,9 +24,13 @@ from biomock.errors import ApiError, invalid_parameter, not_found
 from biomock.generator import GeneratorStatus, run_generator
 from biomock.hub import Hub
 from biomock.params import parse_filter, parse_int, parse_time_param
+from biomock.recording import start_recording
+from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
-from biomock.source import RandomWalkSource, Source
+from biomock.sim import Simulator, parse_cadences, subject_names
+from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
+from biomock.subjects_api import add_subject_routes
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +96,24 @@ def create_app(
     """
     if wall_ms is None:
         wall_ms = int(time.time() * 1000)
+    if source is None and config.replay is not None:
+        source = open_replay(
+            config.replay,
+            loop=config.replay_loop,
+            shift_to_now=config.replay_shift_to_now,
+            now_ms=wall_ms,
+        )
     if source is None:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
         logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
-        source = RandomWalkSource(wall_ms, seed=seed)
+        # whole seconds, so that timestamps read as the cadences they are
+        start_ms = wall_ms - wall_ms % 1000
+        source = Simulator(
+            start_ms,
+            seed=seed,
+            subjects=subject_names(config.subjects),
+            cadences=parse_cadences(config.cadences),
+        )
     hub = Hub(
         capacity=config.buffer_size,
         id_base=wall_ms * 1000,
@@ -104,6 +122,7 @@ def create_app(
     )
     clock = SimClock(source.start_ms, speed=config.speed)
     state = AppState(config=config, hub=hub, source=source, clock=clock)
+    recorder = None if config.record is None else start_recording(hub, config)
 
     app = BiomockApp(__name__)
     app.state = state
@@ -120,6 +139,14 @@ def create_app(
     async def start_generator() -> None:
         state.started_at = trio.current_time()
         await app.nursery.start(run_generator, hub, source, clock, state.generator)
+
+    @app.after_serving
+    async def stop_recording() -> None:
+        if recorder is not None and not recorder.closed:
+            try:
+                recorder.close()
+            except OSError as error:
+                logger.error("recording to %s: last lines lost: %s", config.record, error)
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:
@@ -239,6 +266,8 @@ def create_app(
         clock.set(speed=None if speed is None else float(speed), paused=paused, now_ms=now_ms)
         return _json(_clock_body(clock))
 
+    add_subject_routes(app, source, json_object)
+
     @app.get("/")
     async def index() -> Response:
         if static_dir is not None and (static_dir / "index.html").is_file():
@@ -294,6 +323,8 @@ _NO_DASHBOARD = """<!doctype html>
 <li><a href="/api/stream">/api/stream</a>: the Server-Sent Events stream</li>
 <li><a href="/api/history">/api/history</a>: buffered samples</li>
 <li><a href="/api/types">/api/types</a>: the catalogue</li>
+<li><a href="/api/subjects">/api/subjects</a> and <a href="/api/scenarios">/api/scenarios</a>:
+the simulated people and what they can be switched to</li>
 <li><a href="/api/stats">/api/stats</a>: statistics</li>
 <li><a href="/healthz">/healthz</a></li>
 </ul></body></html>

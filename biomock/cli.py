@@ -11,6 +11,9 @@ import click
 import trio
 
 from biomock.config import Config, ConfigError, load_config
+from biomock.convert import convert_command
+from biomock.generate import generate_command
+from biomock.replay import ReplayError
 
 
 def _fail(message: str) -> None:
@@ -45,6 +48,29 @@ def main() -> None:
 @click.option("--seed", default=None, type=int, help="Random seed.")
 @click.option("--subjects", default=None, help="Number of simulated people, or their names.")
 @click.option("--speed", default=None, type=float, help="Simulated seconds per real second.")
+@click.option(
+    "--replay",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Stream this recording instead of the simulator (JSONL, CSV, export.xml/.zip).",
+)
+@click.option("--loop", "replay_loop", is_flag=True, default=None, help="Replay: start over.")
+@click.option(
+    "--shift-to-now",
+    "replay_shift_to_now",
+    is_flag=True,
+    default=None,
+    help="Replay: move the recording's times so that it starts now.",
+)
+@click.option(
+    "--record",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every published sample to this JSONL file.",
+)
+@click.option(
+    "--record-max-bytes", default=None, type=int, help="Rotate the record file past this size."
+)
 @click.option(
     "--config",
     "config_file",
@@ -89,6 +115,15 @@ def run_server(config: Config) -> int:
     except OSError as error:
         _fail(f"cannot listen on {config.host}:{config.port}: {error.strerror}")
         return 2
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (ReplayError, ConfigError) as error:
+        sock.close()
+        _fail(str(error))
+        return 2
     trio.run(serve, app, config, sock)
     return 0
+
+
+main.add_command(generate_command)
+main.add_command(convert_command)

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from biomock.sim import parse_cadences, subject_names
+
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
 
@@ -45,18 +47,53 @@ class Config(BaseModel):
     )
     seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
     subjects: str = Field("1", description="Number of simulated people, or their names.")
+    cadences: str = Field(
+        "",
+        description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
+        " unlisted types use the catalogue's cadence.",
+    )
     speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
     )
     backlog: int = Field(4096, ge=1, le=65535, description="Listen backlog.")
     log_level: str = Field("info", description="debug, info, warning or error.")
+    replay: Path | None = Field(
+        None,
+        description="Stream this recording instead of the simulator: biomock JSONL, CSV, "
+        "or an Apple Health export.xml / export.zip.",
+    )
+    replay_loop: bool = Field(False, description="Replay: start over after the end.")
+    replay_shift_to_now: bool = Field(
+        False, description="Replay: move the recording's times so that it starts now."
+    )
+    record: Path | None = Field(
+        None, description="Append every published sample (native JSON lines) to this file."
+    )
+    record_max_bytes: int = Field(
+        100_000_000, ge=0, description="Rotate the record file before it passes this; 0: never."
+    )
+    record_backups: int = Field(
+        5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("subjects")
+    @classmethod
+    def _valid_subjects(cls, value: str) -> str:
+        subject_names(value)  # a ValueError names what is wrong
+        return value
+
+    @field_validator("cadences")
+    @classmethod
+    def _valid_cadences(cls, value: str) -> str:
+        parse_cadences(value)
         return value
 
     @field_validator("log_level")

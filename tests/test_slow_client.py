@@ -56,5 +56,6 @@ async def test_stalled_client_is_cut_and_others_stay_on_time() -> None:
     assert stats.dropped_slow == 1
     assert stats.subscribers == 1  # the stalled one is gone, the reader stays
     # The reader kept receiving every tick while the other was stalled.
-    assert max(gaps[1:]) < 0.5, max(gaps[1:])
+    # (ticks come every 0.1 s; waiting on the stalled write would stall for a second or more)
+    assert max(gaps[1:]) < 0.8, max(gaps[1:])
     assert ids == list(range(ids[0], ids[0] + len(ids)))

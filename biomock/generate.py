@@ -1,0 +1,176 @@
+"""``biomock generate``: write simulated samples to a file without a server.
+
+The output is reproducible: the same seed, subjects, duration and start give the same
+bytes (native JSON lines, ids from 1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import IO
+
+import click
+
+from biomock.formats import encode_native
+from biomock.sample import parse_time
+from biomock.sim import Simulator, subject_names
+
+DEFAULT_START = "2026-01-01T00:00:00Z"
+MAX_DURATION_MS = 366 * 86_400_000
+_CHUNK_MS = 3_600_000
+_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_DURATION = re.compile(r"(\d+)([smhdw])")
+
+
+def parse_duration(text: str) -> int:
+    """Parse ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` or sums like ``1d12h`` into ms.
+
+    Raises:
+        ValueError: if ``text`` is not such a duration, is zero or is longer than 366 days.
+    """
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not compact or "".join(number + unit for number, unit in parts) != compact:
+        raise ValueError(
+            f"{text!r} is not a duration; use a number and a unit s, m, h, d or w, "
+            "for example 90s, 30m, 12h, 7d or 1d12h"
+        )
+    total = sum(int(number) * _UNITS_MS[unit] for number, unit in parts)
+    if total <= 0:
+        raise ValueError(f"{text!r}: the duration must be longer than zero")
+    if total > MAX_DURATION_MS:
+        raise ValueError(f"{text!r}: the duration can be at most 366 days")
+    return total
+
+
+class _Duration(click.ParamType[int]):
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class _Subjects(click.ParamType[list[str]]):
+    name = "subjects"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> list[str]:
+        if isinstance(value, list):
+            return value
+        try:
+            return subject_names(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class _Time(click.ParamType[int]):
+    name = "time"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_time(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time such as {DEFAULT_START}", param, ctx)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def write_samples(
+    out: IO[str], *, seed: int, subjects: list[str], start_ms: int, duration_ms: int
+) -> int:
+    """Simulate ``duration_ms`` from ``start_ms`` and write native JSON lines; return the count."""
+    simulator = Simulator(start_ms, seed=seed, subjects=subjects)
+    end_ms = start_ms + duration_ms
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    written = 0
+    hidden = not _is_terminal(sys.stderr)
+    with click.progressbar(
+        length=duration_ms, label="simulating", file=sys.stderr, hidden=hidden
+    ) as bar:
+        t = start_ms
+        while t < end_ms:
+            until = min(end_ms, t + _CHUNK_MS)
+            lines = []
+            for sample in simulator.advance(until):
+                written += 1
+                lines.append(dumps(encode_native(written, sample)))
+            if lines:
+                out.write("\n".join(lines))
+                out.write("\n")
+            bar.update(until - t)
+            t = until
+    return written
+
+
+@click.command("generate")
+@click.option("--seed", type=int, default=0, show_default=True, help="Simulation seed.")
+@click.option(
+    "--subjects",
+    type=_Subjects(),
+    default="1",
+    show_default=True,
+    help="How many people (the first is 'default'), or their names separated by commas.",
+)
+@click.option(
+    "--duration",
+    type=_Duration(),
+    default="1d",
+    show_default=True,
+    help="Simulated time to cover: 90s, 30m, 12h, 7d, 2w or sums like 1d12h.",
+)
+@click.option(
+    "--start",
+    type=_Time(),
+    default=DEFAULT_START,
+    show_default=True,
+    help="Simulated start time (ISO 8601; no offset means UTC).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format: native samples as JSON lines.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="File to write (default: standard output).",
+)
+def generate_command(
+    seed: int,
+    subjects: list[str],
+    duration: int,
+    start: int,
+    output_format: str,
+    output: IO[str],
+) -> None:
+    """Write simulated samples without a server; the same inputs give the same bytes."""
+    del output_format  # jsonl is the only format
+    count = write_samples(
+        output, seed=seed, subjects=subjects, start_ms=start, duration_ms=duration
+    )
+    if output is not sys.stdout and getattr(output, "name", "-") != "-":
+        click.echo(f"wrote {count} samples to {output.name}", err=True)

@@ -1,0 +1,32 @@
+"""Pure, seeded physiology: simulated people wearing a watch.
+
+Plain synchronous code (no trio, no I/O, no wall clock): :class:`Simulator` turns advancing
+simulated time into samples. Modules: ``profiles`` (who), ``schedule`` (the day plan),
+``sleep`` (stages), ``heart`` (HR, RR, SDNN), ``activity`` (steps, distance, energy),
+``vitals`` (SpO2, breathing, temperature, blood pressure), ``glucose``, ``scenarios``,
+``subject`` (one person's event loop) and ``simulator`` (many people, the ``Source``).
+"""
+
+from biomock.sim.profiles import Profile, make_profile
+from biomock.sim.scenarios import DEFAULT_SCENARIO, SCENARIOS
+from biomock.sim.simulator import (
+    MAX_SUBJECTS,
+    Simulator,
+    UnknownScenario,
+    UnknownSubject,
+    parse_cadences,
+    subject_names,
+)
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "MAX_SUBJECTS",
+    "SCENARIOS",
+    "Profile",
+    "Simulator",
+    "UnknownScenario",
+    "UnknownSubject",
+    "make_profile",
+    "parse_cadences",
+    "subject_names",
+]
