@@ -222,6 +222,23 @@ describe('App', () => {
     expect(posts).toEqual([{ speed: 60 }, { paused: true }]);
   });
 
+  it('does not overwrite a speed being typed when the clock is polled again', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const fake = backend();
+    setup(fake);
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    const speed = await screen.findByLabelText('Clock speed (× real time)');
+    await vi.waitFor(() => expect(speed).toHaveValue(1));
+    await user.clear(speed);
+    await user.type(speed, '25');
+    const polls = fake.calls.filter((c) => c.url.pathname === '/api/clock').length;
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(5100);
+    });
+    expect(fake.calls.filter((c) => c.url.pathname === '/api/clock').length).toBeGreaterThan(polls);
+    expect(speed).toHaveValue(25);
+  });
+
   it('refuses a clock speed out of range before asking the backend', async () => {
     const fake = backend();
     setup(fake);

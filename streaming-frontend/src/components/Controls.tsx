@@ -166,9 +166,12 @@ export function SimulationControls({
       setScenario(current ?? scenarios.data[0]?.name ?? '');
     }
   }, [scenario, scenarios.data, current]);
+  // Follow the server's speed when it changes, not on every poll: a poll must
+  // not overwrite what the user is typing.
+  const serverSpeed = clock.data?.speed ?? null;
   useEffect(() => {
-    if (clock.data !== null) setSpeed(String(clock.data.speed));
-  }, [clock.data]);
+    if (serverSpeed !== null) setSpeed(String(serverSpeed));
+  }, [serverSpeed]);
 
   const act = async (what: () => Promise<unknown>, done: string): Promise<void> => {
     setBusy(true);
