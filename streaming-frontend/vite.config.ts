@@ -2,8 +2,8 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-// The backend the dev server proxies to; `BIOMOCK_BACKEND=http://127.0.0.1:9000 npm run dev`.
-const backend = process.env.BIOMOCK_BACKEND ?? 'http://127.0.0.1:8000';
+// The backend the dev server proxies to; `DASHBOARD_BACKEND=http://127.0.0.1:9000 npm run dev`.
+const backend = process.env.DASHBOARD_BACKEND ?? 'http://127.0.0.1:8000';
 
 export default defineConfig({
   plugins: [react()],
