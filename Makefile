@@ -49,7 +49,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy biomock
 
-pytest: $(STAMP)
+# The dashboard is built first, so that the runtime-layout test serves the real build.
+pytest: $(STAMP) dashboard
 	$(BIN)/pytest -q
 
 $(FE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json

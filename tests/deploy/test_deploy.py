@@ -7,8 +7,10 @@ say with the repository and the application's settings.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,6 @@ from biomock.config import Config, env_name, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-
-# Variables in deploy files that configure something other than the biomock server.
-NOT_SERVER_SETTINGS = {"BIOMOCK_BACKEND"}  # the Vite dev server's proxy target
 
 
 def server_env_names() -> set[str]:
@@ -93,6 +92,38 @@ def ignored(path: str, patterns: list[str]) -> bool:
     return excluded
 
 
+def tracked(path: str) -> bool:
+    """Whether git tracks ``path`` (a file, or files below a folder): a clean clone has it."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--", path], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return bool(listed.stdout.strip())
+
+
+def test_every_copy_source_is_in_the_build_context() -> None:
+    patterns = dockerignore_patterns()
+    copies = [c for c in docker_commands() if c.cmd in {"COPY", "ADD"}]
+    context_copies = [c for c in copies if not any(f.startswith("--from=") for f in c.flags)]
+    assert context_copies, "the Dockerfile copies nothing from the repository"
+    for copy in context_copies:
+        *sources, _dest = copy.value
+        for source in sources:
+            assert tracked(source), f"line {copy.start_line}: {source} is not in the repository"
+            assert not ignored(source, patterns), f"{source} is left out by .dockerignore"
+
+
+def test_the_dashboard_stage_matches_the_dashboard_project() -> None:
+    package = json.loads((ROOT / "streaming-frontend" / "package.json").read_text())
+    assert "build" in package["scripts"]
+    vite = (ROOT / "streaming-frontend" / "vite.config.ts").read_text()
+    assert re.search(r"outDir:\s*'dist'", vite), "the image copies streaming-frontend/dist"
+    # compose's dev profile: the Vite dev server on 5193, proxying to the api service.
+    dashboard = compose()["services"]["dashboard"]
+    assert re.search(r"port:\s*5193", vite)
+    (variable,) = dashboard["environment"]
+    assert f"process.env.{variable}" in vite
+
+
 def test_copy_from_names_an_earlier_stage() -> None:
     seen: list[str] = []
     for cmd in docker_commands():
@@ -149,7 +180,7 @@ def test_deploy_files_set_only_variables_the_server_reads() -> None:
     used: set[str] = set()
     for path in [DEPLOY / "Dockerfile", DEPLOY / "compose.yaml", DEPLOY / "nginx.conf"]:
         used |= set(re.findall(r"\bBIOMOCK_[A-Z0-9_]+", path.read_text()))
-    assert used - NOT_SERVER_SETTINGS <= known, sorted(used - NOT_SERVER_SETTINGS - known)
+    assert used <= known, sorted(used - known)
 
 
 def test_the_staging_config_file_loads_as_the_server_would() -> None:
@@ -236,7 +267,7 @@ def test_dev_profile_reloads_mounted_source_and_runs_vite_on_5193() -> None:
     dashboard = compose()["services"]["dashboard"]
     assert dashboard["ports"] == ["5193:5193"]
     assert "--port 5193" in " ".join(dashboard["command"])
-    backend = dashboard["environment"]["BIOMOCK_BACKEND"]
+    backend = dashboard["environment"]["DASHBOARD_BACKEND"]
     assert backend == f"http://api:{option(api['command'], '--port')}"
     assert dashboard["depends_on"]["api"]["condition"] == "service_healthy"
 
