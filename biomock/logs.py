@@ -63,14 +63,20 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``time level logger: message key=value ...`` for reading in a terminal."""
+    """``time level logger: message key=value ...`` for reading in a terminal.
+
+    Only the fields the message does not already show are appended.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = " ".join(f"{k}={v}" for k, v in _extra_fields(record).items())
+        message = record.getMessage()
+        fields = " ".join(
+            f"{k}={v}" for k, v in _extra_fields(record).items() if str(v) not in message
+        )
         if fields:
             head, newline, rest = line.partition("\n")
             line = f"{head} {fields}{newline}{rest}"

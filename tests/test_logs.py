@@ -78,6 +78,9 @@ def test_json_keeps_a_traceback_on_its_one_line() -> None:
 def test_text_lines_append_fields_and_redact() -> None:
     line = TextFormatter().format(record("subscriber connected", reason="x", url="/s?key=1"))
     assert line.endswith("biomock.access: subscriber connected reason=x url=/s?key=***")
+    # Fields the message already shows are not repeated.
+    line = TextFormatter().format(record("GET /x 200", method="GET", status=200, client="c"))
+    assert line.endswith("biomock.access: GET /x 200 client=c")
 
 
 def test_configure_logging_json_writes_one_object_per_line(
