@@ -1,7 +1,9 @@
 """A real biomock server on 127.0.0.1 port 0 for tests: in the test's nursery, or in a thread.
 
-The thread form serves synchronous clients (the guides' snippets, schemathesis,
-subprocesses such as curl and node) while the server's trio loop runs beside them.
+Unlike ``tests.serving``, which streams a scripted source, this serves the app as
+``biomock serve`` builds it (the simulator), since these tests check what users and
+operators get. The thread form serves synchronous clients (the guides' snippets,
+schemathesis, subprocesses such as curl and node) while the server's trio loop runs.
 """
 
 from __future__ import annotations
