@@ -8,7 +8,20 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install clean bench-fanout
+.PHONY: run test lint typecheck pytest install clean \
+	dashboard frontend-install frontend-lint frontend-typecheck frontend-unit frontend-build \
+	frontend-e2e frontend-test frontend-bench bench-fanout
+
+# The dashboard (streaming-frontend/): npm packages from the lock file, Debian's Chromium for
+# the browser tests (Playwright never downloads a browser of its own here).
+NPM ?= npm
+FRONTEND := streaming-frontend
+FE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
+FE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts \
+	$(FRONTEND)/tsconfig.json -type f 2>/dev/null)
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +31,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) dashboard
 	$(BIN)/biomock serve --host $(HOST) --port $(PORT) --reload
+
+# Rebuild the dashboard when its sources changed, if npm is there to do it.
+dashboard:
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory frontend-build; \
+	else \
+		echo "npm not found: serving the dashboard as last built (if at all)"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,14 +49,50 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy biomock
 
-pytest: $(STAMP)
+# The dashboard is built first, so that the runtime-layout test serves the real build.
+pytest: $(STAMP) dashboard
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+$(FE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	touch $@
 
-# The fan-out comparison (about 8 minutes): rewrites docs/performance.md's table and docs/img/fanout.png.
+frontend-install: $(FE_STAMP)
+
+frontend-lint: $(FE_STAMP)
+	cd $(FRONTEND) && $(NPM) run --silent lint
+
+frontend-typecheck: $(FE_STAMP)
+	cd $(FRONTEND) && $(NPM) run --silent typecheck
+
+frontend-unit: $(FE_STAMP)
+	cd $(FRONTEND) && npx vitest run
+
+$(FRONTEND)/dist/index.html: $(FE_STAMP) $(FE_SOURCES)
+	cd $(FRONTEND) && $(NPM) run --silent build
+	touch $@
+
+frontend-build: $(FRONTEND)/dist/index.html
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
+
+frontend-e2e: $(STAMP) frontend-build $(CHROMIUM)
+	cd $(FRONTEND) && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
+
+frontend-test: frontend-lint frontend-typecheck frontend-unit frontend-e2e
+
+# Not part of `make test`: 6 charts x 10,000 points at 60 fps, figures into docs/performance.md.
+frontend-bench: $(FE_STAMP) $(CHROMIUM)
+	cd $(FRONTEND) && CHROMIUM_PATH=$(CHROMIUM) $(NPM) run --silent bench
+
+test: lint typecheck pytest frontend-test
+
+# The fan-out comparison (about 9 minutes): rewrites docs/performance.md's table and docs/img/fanout.png.
 bench-fanout: $(STAMP)
 	$(BIN)/python -m benchmarks.fanout.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(FRONTEND)/node_modules $(FRONTEND)/dist $(FRONTEND)/bench-dist $(FRONTEND)/test-results

@@ -12,7 +12,9 @@ from typing import Any
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Response, request, send_from_directory
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from quart import Response, g, request, send_from_directory
+from quart_schema import document_querystring, document_request, document_response
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -23,6 +25,19 @@ from biomock.config import Config
 from biomock.errors import ApiError, invalid_parameter, not_found
 from biomock.generator import GeneratorStatus, run_generator
 from biomock.hub import Hub
+from biomock.logs import log_request
+from biomock.metrics import make_registry
+from biomock.openapi import (
+    ClockState,
+    ClockUpdate,
+    HistoryPage,
+    HistoryQuery,
+    Stats,
+    Status,
+    TypeList,
+    install_openapi,
+    media_type,
+)
 from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.recording import start_recording
 from biomock.replay import open_replay
@@ -124,7 +139,7 @@ def create_app(
     state = AppState(config=config, hub=hub, source=source, clock=clock)
     recorder = None if config.record is None else start_recording(hub, config)
 
-    app = BiomockApp(__name__)
+    app = BiomockApp(__name__, static_folder=None)  # the dashboard is served by static_file
     app.state = state
     app.cors = CorsPolicy(config.cors_origins)
     app.stream_route = StreamRoute(
@@ -135,6 +150,28 @@ def create_app(
         fast_path=config.fast_path,
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
+    install_openapi(app)
+
+    def uptime_s() -> float:
+        return 0.0 if state.started_at is None else trio.current_time() - state.started_at
+
+    registry = make_registry(hub, state.generator, uptime_s)
+
+    @app.before_request
+    async def start_timer() -> None:
+        g.request_started = trio.current_time()
+
+    @app.after_request
+    async def log_finished(response: Response) -> Response:
+        query = request.query_string.decode("latin-1")
+        log_request(
+            request.method,
+            request.path + ("?" + query if query else ""),
+            response.status_code,
+            trio.current_time() - g.get("request_started", trio.current_time()),
+            request.remote_addr or "-",
+        )
+        return response
 
     @app.before_serving
     async def start_generator() -> None:
@@ -169,17 +206,24 @@ def create_app(
         return _json({"error": {"code": "internal", "message": "internal server error"}}, 500)
 
     @app.get("/healthz")
+    @document_response(Status)
     async def healthz() -> Response:
+        """Liveness: 200 while the process serves."""
         return _json({"status": "ok"})
 
     @app.get("/readyz")
+    @document_response(Status)
     async def readyz() -> Response:
+        """Readiness: 200 once the generator runs, else 503."""
         if not state.generator.started:
             raise ApiError(503, "internal", "the generator is not running yet")
         return _json({"status": "ready"})
 
     @app.get("/api/history")
+    @document_querystring(HistoryQuery)
+    @document_response(HistoryPage)
     async def history() -> Response:
+        """Buffered samples as JSON pages, oldest first."""
         args = request.args
         filter = parse_filter(args, source.subjects)
         after_id = parse_int(args, "after_id", default=None)
@@ -195,9 +239,11 @@ def create_app(
         return Response(body, content_type="application/json")
 
     @app.get("/api/stats")
+    @document_response(Stats)
     async def stats() -> Response:
+        """The hub's counters: subscribers, samples, drops and the buffer."""
         snapshot = hub.statistics()
-        uptime = 0.0 if state.started_at is None else trio.current_time() - state.started_at
+        uptime = uptime_s()
         return _json(
             {
                 "subscribers": snapshot.subscribers,
@@ -215,7 +261,9 @@ def create_app(
         )
 
     @app.get("/api/types")
+    @document_response(TypeList)
     async def types() -> Response:
+        """The catalogue: every type with its unit, kind and codes."""
         return _json(
             [
                 {
@@ -236,11 +284,16 @@ def create_app(
         )
 
     @app.get("/api/clock")
+    @document_response(ClockState)
     async def get_clock() -> Response:
+        """The simulated clock."""
         return _json(_clock_body(clock))
 
     @app.post("/api/clock")
+    @document_request(ClockUpdate)
+    @document_response(ClockState)
     async def post_clock() -> Response:
+        """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay."""
         body = await json_object()
         unknown = sorted(set(body) - {"speed", "paused", "now"})
         if unknown:
@@ -269,14 +322,24 @@ def create_app(
 
     add_subject_routes(app, source, json_object)
 
+    @app.get("/metrics")
+    @media_type(CONTENT_TYPE_LATEST, "Prometheus text format; every name starts with biomock_.")
+    async def metrics() -> Response:
+        """Counters and gauges for Prometheus."""
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
     @app.get("/")
+    @media_type("text/html", "The dashboard, or a page linking the API when it is not built.")
     async def index() -> Response:
+        """The dashboard."""
         if static_dir is not None and (static_dir / "index.html").is_file():
             return await send_from_directory(static_dir, "index.html")
         return Response(_NO_DASHBOARD, content_type="text/html; charset=utf-8")
 
     @app.get("/<path:path>")
+    @media_type("application/octet-stream", "A file of the dashboard's build.")
     async def static_file(path: str) -> Response:
+        """The dashboard's files."""
         if static_dir is None or not (static_dir / path).is_file():
             raise not_found(f"no route GET /{path}")
         return await send_from_directory(static_dir, path)

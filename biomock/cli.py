@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,13 @@ import trio
 from biomock.config import Config, ConfigError, load_config
 from biomock.convert import convert_command
 from biomock.generate import generate_command
+from biomock.logs import configure_logging
 from biomock.replay import ReplayError
 
 
 def _fail(message: str) -> None:
     click.echo(f"biomock: {message}", err=True)
     sys.exit(2)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 @click.group()
@@ -89,7 +81,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     except ConfigError as error:
         _fail(str(error))
         return
-    _setup_logging(config.log_level)
+    configure_logging(config.log_format, config.log_level.upper())
     if config.reload:
         from biomock.reload import run_with_reload
 

@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,6 +63,9 @@ class Config(BaseModel):
         "(HTTP/1.1, no TLS); false keeps every write on the public ASGI path.",
     )
     log_level: str = Field("info", description="debug, info, warning or error.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for terminals, json for one JSON object per line."
+    )
     replay: Path | None = Field(
         None,
         description="Stream this recording instead of the simulator: biomock JSONL, CSV, "

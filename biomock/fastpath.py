@@ -188,8 +188,9 @@ class DirectDelivery:
         self._sub = sub
         self._writer = writer
         self._memo = memo
-        self.pending: tuple[bytes, int, int] | None = None
-        """Framed bytes not yet written, the chunk's size and its event count."""
+        self.pending: tuple[bytes, int, int, float | None] | None = None
+        """Framed bytes not yet written, the chunk's size, its event count and when
+        its oldest sample was published."""
         self.last_write = trio.current_time()
 
     def __call__(self) -> bool:
@@ -202,13 +203,14 @@ class DirectDelivery:
             return False  # the task takes again, gets the same error and ends the stream
         if not chunk:
             return True
+        published_at = self._sub.taken_published_at
         data = self._memo.frame(chunk)
         written = self._writer.write_nowait(data) or 0
         if written == len(data):
-            self._hub.count_write(len(chunk), events)
+            self._hub.count_write(len(chunk), events, published_at)
             self.last_write = trio.current_time()
             return True
-        self.pending = (data[written:], len(chunk), events)
+        self.pending = (data[written:], len(chunk), events, published_at)
         # Until the task has written the remainder, every publish must wake the task
         # instead of writing here.
         self._sub.direct = None
@@ -218,8 +220,8 @@ class DirectDelivery:
         """Write :attr:`pending` through Hypercorn (blocking only this subscriber)."""
         if self.pending is None:
             return
-        data, size, events = self.pending
+        data, size, events, published_at = self.pending
         self.pending = None
         await self._writer.send_raw(data)
-        self._hub.count_write(size, events)
+        self._hub.count_write(size, events, published_at)
         self.last_write = trio.current_time()

@@ -11,7 +11,9 @@ so an overloaded server sends bigger chunks instead of dropping everyone.
 
 from __future__ import annotations
 
+import bisect
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +29,9 @@ from biomock.formats import FORMATS
 from biomock.params import Filter
 from biomock.sample import Sample
 
+FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+"""Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
+
 
 def _dumps(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -38,6 +43,7 @@ class Record:
 
     id: int
     sample: Sample
+    published_at: float = 0.0
     _json: dict[str, bytes | None] = field(default_factory=dict)
     _frames: dict[str, bytes] = field(default_factory=dict)
 
@@ -67,7 +73,7 @@ class _TakeCache:
     """Chunks already joined since the last publish, by (cursor, filter)."""
 
     newest: int | None = None
-    chunks: dict[tuple[int, Filter], tuple[bytes, int]] = field(default_factory=dict)
+    chunks: dict[tuple[int, Filter], tuple[bytes, int, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ class HubStatistics:
     resets: int
     writes: int
     bytes_sent: int
+    fanout_counts: tuple[int, ...]
+    fanout_sum_s: float
     buffer_size: int
     buffer_capacity: int
     oldest_id: int | None
@@ -107,6 +115,7 @@ class Subscription:
         self.direct: Callable[[], bool] | None = None
         """Set only while the subscriber's task is idle: delivers without waking it
         (``biomock.fastpath``); returns False when the task must be woken after all."""
+        self.taken_published_at: float | None = None
         self._hub = hub
         self._cursor = cursor
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
@@ -173,9 +182,10 @@ class Subscription:
             else:
                 frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
             frames = [frame for frame in frames if frame]
-            taken = cache.chunks[key] = (b"".join(frames), len(frames))
+            taken = cache.chunks[key] = (b"".join(frames), len(frames), records[0].published_at)
         self._cursor = newest
-        return taken
+        chunk, events, self.taken_published_at = taken
+        return chunk, events
 
 
 class Hub:
@@ -205,6 +215,10 @@ class Hub:
         self.resumes = 0
         self.resets = 0
         self.dropped: Counter[str] = Counter()
+        # Plain ints, bumped once per write; exported by biomock.metrics.
+        self.fanout_counts = [0] * (len(FANOUT_BUCKETS_S) + 1)
+        self.fanout_sum_s = 0.0
+        self.timer: Callable[[], float] = time.perf_counter
 
     @property
     def closed(self) -> bool:
@@ -217,8 +231,9 @@ class Hub:
     def publish(self, samples: Sequence[Sample]) -> list[Record]:
         """Number, encode and buffer ``samples``, then wake every subscriber. Never blocks."""
         records = []
+        now = self.timer()
         for sample in samples:
-            record = Record(self._next_id, sample)
+            record = Record(self._next_id, sample, now)
             self._next_id += 1
             record.frame("native")
             self.buffer.append(record)
@@ -298,10 +313,15 @@ class Hub:
         frames.reverse()
         return frames
 
-    def count_write(self, nbytes: int, events: int) -> None:
+    def count_write(self, nbytes: int, events: int, published_at: float | None = None) -> None:
+        """Count one write; ``published_at`` (of its oldest sample) feeds the latency histogram."""
         self.writes += 1
         self.bytes_sent += nbytes
         self.delivered += events
+        if published_at is not None:
+            latency = self.timer() - published_at
+            self.fanout_counts[bisect.bisect_left(FANOUT_BUCKETS_S, latency)] += 1
+            self.fanout_sum_s += latency
 
     def drop(self, reason: str) -> None:
         """Count a subscriber disconnected by the server (``lagged`` or ``stalled``)."""
@@ -354,6 +374,8 @@ class Hub:
             resets=self.resets,
             writes=self.writes,
             bytes_sent=self.bytes_sent,
+            fanout_counts=tuple(self.fanout_counts),
+            fanout_sum_s=self.fanout_sum_s,
             buffer_size=len(self.buffer),
             buffer_capacity=self.buffer.capacity,
             oldest_id=self.buffer.oldest_id,

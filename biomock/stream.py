@@ -17,6 +17,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 from biomock import fastpath, sse
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import Hub, Subscription
+from biomock.logs import log_request
 from biomock.params import check_int, parse_filter, parse_int
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ class StreamRoute:
         ``server_send`` is the send callable exactly as the server passed it (before
         any wrapping); the fast path uses it to find the connection.
         """
+        started = trio.current_time()
+        target = _target(scope)
+        client = _client(scope)
         try:
             args = query_args(scope)
             filter = parse_filter(args, self.subjects)
@@ -118,15 +122,23 @@ class StreamRoute:
                 filter, last_event_id=last_event_id, history=history or 0
             )
             sub = subscription.__enter__()
-        except ApiError as error:
+        except (ApiError, TooManySubscribers, HubClosed) as refused:
+            if isinstance(refused, TooManySubscribers):
+                error = _too_many(self.hub.max_subscribers)
+            elif isinstance(refused, HubClosed):
+                error = _shutting_down()
+            else:
+                error = refused
             await send_error(send, error)
+            log_request(
+                scope["method"], target, error.status, trio.current_time() - started, client
+            )
             return
-        except TooManySubscribers:
-            await send_error(send, _too_many(self.hub.max_subscribers))
-            return
-        except HubClosed:
-            await send_error(send, _shutting_down())
-            return
+        logger.info(
+            "subscriber connected %s",
+            client,
+            extra={"client": client, "path": target},
+        )
         reason = "disconnected"  # unless the pump returns, the client went away
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
@@ -153,7 +165,21 @@ class StreamRoute:
             if reason in ("lagged", "stalled"):
                 self.hub.drop(reason)
             subscription.__exit__(None, None, None)
-            logger.debug("subscriber left: %s", reason)
+            duration_s = trio.current_time() - started
+            logger.info(
+                "subscriber disconnected %s: %s after %.1f s",
+                client,
+                reason,
+                duration_s,
+                extra={
+                    "client": client,
+                    "method": scope["method"],
+                    "path": target,
+                    "status": 200,
+                    "reason": reason,
+                    "duration_ms": round(duration_s * 1000, 1),
+                },
+            )
 
     async def _pump(
         self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
@@ -167,6 +193,7 @@ class StreamRoute:
         """
         hub = self.hub
         chunk, events = sub.initial, sub.initial_events
+        published_at: float | None = None  # of the oldest sample in chunk, if it is live
         last_sent = trio.current_time()
         while True:
             if direct is not None and direct.pending is not None:
@@ -174,8 +201,8 @@ class StreamRoute:
             if chunk:
                 body = {"type": "http.response.body", "body": chunk, "more_body": True}
                 last_sent = await self._timed(sub, send(body))  # type: ignore[arg-type]
-                hub.count_write(len(chunk), events)
-            chunk, events = b"", 0
+                hub.count_write(len(chunk), events, published_at)
+            chunk, events, published_at = b"", 0, None
             with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
                 sub.direct = direct
                 try:
@@ -188,10 +215,11 @@ class StreamRoute:
                 if direct is not None and direct.last_write > last_sent:
                     last_sent = direct.last_write  # written while idle: not silent
                 else:
-                    chunk = sse.KEEPALIVE
+                    chunk, events, published_at = sse.KEEPALIVE, 0, None
                 continue
             try:
                 chunk, events = sub.take()
+                published_at = sub.taken_published_at
             except SubscriberLagged:
                 return "lagged"
 
@@ -213,6 +241,16 @@ async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScop
         if message["type"] == "http.disconnect":
             scope.cancel()
             return
+
+
+def _target(scope: HTTPScope) -> str:
+    query = scope["query_string"].decode("latin-1")
+    return scope["path"] + ("?" + query if query else "")
+
+
+def _client(scope: HTTPScope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "-"
 
 
 def _too_many(limit: int) -> ApiError:

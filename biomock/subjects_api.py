@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quart import Response
+from quart_schema import document_request, document_response
 from quart_trio import QuartTrio
 
 from biomock.errors import ApiError, invalid_parameter, not_found
+from biomock.openapi import ScenarioList, ScenarioSwitch, ScenarioSwitched, SubjectList
 from biomock.sample import format_time
 from biomock.sim import SCENARIOS, Simulator, UnknownScenario, UnknownSubject
 from biomock.source import Source
@@ -29,17 +31,24 @@ def add_subject_routes(
     """
 
     @app.get("/api/subjects")
+    @document_response(SubjectList)
     async def subjects() -> Response:
+        """The simulated people, with their profiles and scenarios."""
         if isinstance(source, Simulator):
             return _json(source.describe_subjects())
         return _json([{"name": name, "scenario": None} for name in source.subjects])
 
     @app.get("/api/scenarios")
+    @document_response(ScenarioList)
     async def scenarios() -> Response:
+        """The scenarios a subject can be switched to."""
         return _json([{"name": name, "description": text} for name, text in SCENARIOS.items()])
 
     @app.post("/api/scenario")
+    @document_request(ScenarioSwitch)
+    @document_response(ScenarioSwitched)
     async def switch_scenario() -> Response:
+        """Switch a subject's scenario now; 404 for an unknown subject."""
         body = await read_json()
         unknown = sorted(set(body) - _FIELDS)
         if unknown:

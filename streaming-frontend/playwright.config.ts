@@ -1,0 +1,38 @@
+/**
+ * End-to-end tests: the built dashboard served by the real biomock backend,
+ * in Debian's Chromium. `npm run build` first (the Makefile does).
+ */
+import { defineConfig } from '@playwright/test';
+import { launchOptions } from './e2e/chromium';
+
+export const E2E_PORT = 18931;
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '*.spec.ts',
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    browserName: 'chromium',
+    launchOptions,
+    viewport: { width: 1440, height: 900 },
+    colorScheme: 'light',
+    serviceWorkers: 'block',
+    trace: 'off',
+    screenshot: 'off',
+  },
+  webServer: {
+    command: `../.venv/bin/biomock serve --host 127.0.0.1 --port ${E2E_PORT} --static-dir dist`,
+    url: `http://127.0.0.1:${E2E_PORT}/healthz`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { BIOMOCK_SEED: '7', BIOMOCK_GRACEFUL_TIMEOUT_S: '1' },
+  },
+});

@@ -1,0 +1,172 @@
+/** A small typed client for the backend's JSON routes (docs/API.md). */
+import {
+  type ClockState,
+  type HistoryPage,
+  type Parsed,
+  type ScenarioInfo,
+  type Stats,
+  type SubjectInfo,
+  type TypeInfo,
+  parseApiError,
+  parseClock,
+  parseHistoryPage,
+  parseScenarios,
+  parseStats,
+  parseSubjects,
+  parseTypes,
+} from './parse';
+
+/** A failed call: `status` 0 means the backend could not be reached at all. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+
+  /** The route does not exist on this backend (an older or partial one). */
+  get missing(): boolean {
+    return this.status === 404 || this.status === 405;
+  }
+
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+}
+
+export interface HistoryQuery {
+  afterId?: number | null;
+  limit?: number;
+  subject?: string | null;
+  types?: readonly string[] | null;
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Picks the backend's base URL: `?backend=` in the page's address wins, then
+ * the build's `VITE_BIOMOCK_BACKEND`, else the page's own origin (''), which
+ * is how the backend serves the built dashboard and how the dev server proxies.
+ */
+export function resolveBackend(search: string, fromBuild: string | undefined): string {
+  const candidates = [new URLSearchParams(search).get('backend'), fromBuild];
+  for (const candidate of candidates) {
+    if (candidate === null || candidate === undefined || candidate.trim() === '') continue;
+    try {
+      const url = new URL(candidate.trim());
+      if (url.protocol === 'http:' || url.protocol === 'https:') {
+        return url.href.replace(/\/+$/, '');
+      }
+    } catch {
+      // Not a URL: fall through to the next candidate.
+    }
+  }
+  return '';
+}
+
+function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+export class Api {
+  readonly base: string;
+  private readonly fetchImpl: Fetch;
+
+  constructor(base: string, fetchImpl: Fetch = (input, init) => fetch(input, init)) {
+    this.base = base;
+    this.fetchImpl = fetchImpl;
+  }
+
+  /** The stream's URL; `lastEventId` resumes after a sample already held. */
+  streamUrl(lastEventId: number | null = null): string {
+    return `${this.base}/api/stream${query({ last_event_id: lastEventId })}`;
+  }
+
+  async history(q: HistoryQuery, signal?: AbortSignal): Promise<HistoryPage> {
+    const path = `/api/history${query({
+      after_id: q.afterId,
+      limit: q.limit ?? 10_000,
+      subject: q.subject,
+      types: q.types?.join(','),
+    })}`;
+    return this.parsed(await this.request(path, { signal }), parseHistoryPage);
+  }
+
+  async stats(signal?: AbortSignal): Promise<Stats> {
+    return this.parsed(await this.request('/api/stats', { signal }), parseStats);
+  }
+
+  async types(signal?: AbortSignal): Promise<TypeInfo[]> {
+    return this.parsed(await this.request('/api/types', { signal }), parseTypes);
+  }
+
+  async subjects(signal?: AbortSignal): Promise<SubjectInfo[]> {
+    return this.parsed(await this.request('/api/subjects', { signal }), parseSubjects);
+  }
+
+  async scenarios(signal?: AbortSignal): Promise<ScenarioInfo[]> {
+    return this.parsed(await this.request('/api/scenarios', { signal }), parseScenarios);
+  }
+
+  async clock(signal?: AbortSignal): Promise<ClockState> {
+    return this.parsed(await this.request('/api/clock', { signal }), parseClock);
+  }
+
+  async setClock(change: { speed?: number; paused?: boolean }): Promise<ClockState> {
+    return this.parsed(await this.post('/api/clock', change), parseClock);
+  }
+
+  async setScenario(scenario: string, subject: string): Promise<void> {
+    await this.post('/api/scenario', { scenario, subject });
+  }
+
+  private async post(path: string, body: unknown): Promise<unknown> {
+    return this.request(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  private async request(path: string, init: RequestInit): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.base}${path}`, {
+        ...init,
+        headers: { Accept: 'application/json', ...init.headers },
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError(0, 'unreachable', 'the backend cannot be reached');
+    }
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch {
+      // An empty or non-JSON body (a proxy's error page): the status says enough.
+    }
+    if (!response.ok) {
+      const error = parseApiError(body);
+      // A proxy with its backend gone answers 502-504 itself: that is "unreachable".
+      const status = response.status >= 502 && response.status <= 504 && error === null ? 0 : response.status;
+      if (status === 0) throw new ApiError(0, 'unreachable', 'the backend cannot be reached');
+      throw new ApiError(status, error?.code ?? 'http_error', error?.message ?? `${path} answered ${status}`);
+    }
+    return body;
+  }
+
+  private parsed<T>(body: unknown, parse: (raw: unknown) => Parsed<T>): T {
+    const result = parse(body);
+    if (!result.ok) throw new ApiError(200, 'bad_response', result.error);
+    return result.value;
+  }
+}

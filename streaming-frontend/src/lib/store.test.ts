@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { sampleJson } from '../test/fakeEventSource';
+import { SLEEP_LEVELS } from './catalogue';
+import { Store } from './store';
+
+/** A store whose animation frames run when the test says so. */
+function manualStore(capacity = 10_000): { store: Store; frames: (() => void)[]; runFrames: () => void } {
+  const frames: (() => void)[] = [];
+  const store = new Store({
+    capacity,
+    requestFrame: (cb) => frames.push(cb),
+    now: () => Date.UTC(2026, 1, 3, 10, 30, 1),
+  });
+  const runFrames = (): void => {
+    for (const frame of frames.splice(0)) frame();
+  };
+  return { store, frames, runFrames };
+}
+
+const at = (second: number): string => new Date(Date.UTC(2026, 1, 3, 10, 30, second)).toISOString();
+
+describe('Store', () => {
+  it('keeps one ring per type and subject', () => {
+    const { store } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, value: 70 })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, value: 80, subject: 'alice' })));
+    store.ingestEvent(
+      JSON.stringify(sampleJson({ id: 3, type: 'steps', value: 12, unit: 'count', start: at(0) })),
+    );
+    expect([...(store.series('heart_rate', 'default')?.ring.values() ?? [])]).toEqual([70]);
+    expect([...(store.series('heart_rate', 'alice')?.ring.values() ?? [])]).toEqual([80]);
+    const steps = store.series('steps', 'default');
+    expect(steps?.unit).toBe('count');
+    expect(steps?.ring.starts()[0]).toBe(Date.UTC(2026, 1, 3, 10, 30) / 1000);
+  });
+
+  it('tells listeners once per animation frame, however many samples arrive', () => {
+    const { store, frames, runFrames } = manualStore();
+    let renders = 0;
+    store.subscribe(() => {
+      renders += 1;
+    });
+    for (let i = 1; i <= 500; i += 1)
+      store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i % 60) })));
+    expect(frames).toHaveLength(1);
+    expect(renders).toBe(0);
+    runFrames();
+    expect(renders).toBe(1);
+    expect(store.getSnapshot().counts.received + store.getSnapshot().counts.outOfOrder).toBe(500);
+  });
+
+  it('gives a new snapshot object only when something changed', () => {
+    const { store, runFrames } = manualStore();
+    const first = store.getSnapshot();
+    expect(store.getSnapshot()).toBe(first);
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1 })));
+    runFrames();
+    expect(store.getSnapshot()).not.toBe(first);
+    expect(store.getSnapshot().lastId).toBe(1);
+  });
+
+  it('skips ids it has already seen (a replay overlapping history)', () => {
+    const { store } = manualStore();
+    store.ingestHistory([sampleJson({ id: 10, timestamp: at(1) }), sampleJson({ id: 11, timestamp: at(2) })]);
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 11, timestamp: at(2) })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 12, timestamp: at(3) })));
+    expect(store.ids()).toEqual([10, 11, 12]);
+    expect(store.totals()).toMatchObject({ received: 3, duplicates: 1 });
+    expect(store.lastId()).toBe(12);
+  });
+
+  it('counts malformed events and keeps going', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent('{"value": 72');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, value: 'fast' })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, type: 'sleep_analysis', value: 3, unit: null })));
+    store.ingestHistory([{ nonsense: true }]);
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 3, value: 64 })));
+    runFrames();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.counts.malformed).toBe(4);
+    expect(snapshot.counts.received).toBe(1);
+    expect(snapshot.lastError).toBe('id is not a positive safe integer');
+    expect(store.series('heart_rate', 'default')?.ring.lastValue()).toBe(64);
+  });
+
+  it('keeps charts in time order', () => {
+    const { store } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, timestamp: at(5) })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, timestamp: at(4) })));
+    expect(store.series('heart_rate', 'default')?.ring.length).toBe(1);
+    expect(store.totals().outOfOrder).toBe(1);
+  });
+
+  it('stores sleep stages as hypnogram levels and other categories by index', () => {
+    const { store } = manualStore();
+    store.ingestEvent(
+      JSON.stringify(
+        sampleJson({ id: 1, type: 'sleep_analysis', value: 'asleepDeep', unit: null, start: at(0) }),
+      ),
+    );
+    store.ingestEvent(
+      JSON.stringify(sampleJson({ id: 2, type: 'workout', value: 'running', unit: null, event: 'start' })),
+    );
+    expect(store.series('sleep_analysis', 'default')?.ring.lastValue()).toBe(SLEEP_LEVELS.asleepDeep);
+    const workout = store.series('workout', 'default');
+    expect(workout?.categories).toEqual(['running']);
+    expect(workout?.last?.event).toBe('start');
+  });
+
+  it('stops telling the view while paused, and catches up on resume', () => {
+    const { store, frames, runFrames } = manualStore();
+    let renders = 0;
+    store.subscribe(() => {
+      renders += 1;
+    });
+    store.setPaused(true);
+    expect(store.getSnapshot().paused).toBe(true);
+    const frozen = store.getSnapshot();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1 })));
+    runFrames();
+    expect(store.getSnapshot()).toBe(frozen);
+    expect(frames).toHaveLength(0);
+    store.setPaused(false);
+    expect(store.getSnapshot().paused).toBe(false);
+    expect(store.getSnapshot().counts.received).toBe(1);
+    expect(renders).toBe(2);
+  });
+
+  it('shows a reset and accepts the replay that follows it', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(10) })));
+    store.ingestReset('{"reason": "expired", "oldest_id": 900, "newest_id": 950}');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 900, timestamp: at(20) })));
+    runFrames();
+    expect(store.getSnapshot().reset).toMatchObject({ reason: 'expired', oldestId: 900 });
+    expect(store.series('heart_rate', 'default')?.ring.length).toBe(2);
+  });
+
+  it('starts afresh after a reset to another timeline (smaller ids, earlier times)', () => {
+    const { store } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(50) })));
+    store.ingestReset('{"reason": "unknown", "oldest_id": 1, "newest_id": 3}');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 4, timestamp: at(1), value: 99 })));
+    const ring = store.series('heart_rate', 'default')?.ring;
+    expect(ring?.length).toBe(1);
+    expect(ring?.lastValue()).toBe(99);
+    expect(store.lastId()).toBe(4);
+  });
+
+  it('counts a malformed reset', () => {
+    const { store } = manualStore();
+    store.ingestReset('not json');
+    expect(store.totals().malformed).toBe(1);
+    expect(store.getSnapshot().reset).toBeNull();
+  });
+
+  it('measures samples per second and latency from the stream', () => {
+    const t0 = Date.UTC(2026, 1, 3, 10, 30, 0);
+    const store = new Store({ requestFrame: () => 0, now: () => t0 });
+    for (let i = 0; i < 50; i += 1) {
+      // 10 samples a second for 5 s, each arriving 40 ms after its timestamp.
+      const sampleTime = t0 + i * 100;
+      store.ingestEvent(
+        JSON.stringify(sampleJson({ id: i + 1, timestamp: new Date(sampleTime).toISOString() })),
+        sampleTime + 40,
+      );
+    }
+    expect(store.rate(t0 + 5000)).toBeCloseTo(10, 0);
+    expect(store.latencyMs()).toBe(40);
+    expect(store.rate(t0 + 60_000)).toBe(0);
+  });
+
+  it('keeps the latest ids for inspection, bounded', () => {
+    const store = new Store({ requestFrame: () => 0, idLogSize: 3 });
+    for (let i = 1; i <= 5; i += 1)
+      store.ingestEvent(JSON.stringify(sampleJson({ id: i, timestamp: at(i) })));
+    expect(store.ids()).toEqual([3, 4, 5]);
+  });
+
+  it('fills each series up to its capacity', () => {
+    const { store } = manualStore(100);
+    const items = Array.from({ length: 250 }, (_, i) =>
+      sampleJson({ id: i + 1, timestamp: new Date(Date.UTC(2026, 1, 3) + i * 1000).toISOString() }),
+    );
+    expect(store.ingestHistory(items)).toBe(250);
+    expect(store.series('heart_rate', 'default')?.ring.length).toBe(100);
+  });
+});

@@ -1,0 +1,134 @@
+"""/openapi.json documents every route the app has; /docs shows it without the network."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import trio
+
+from biomock.app import BiomockApp, create_app
+from biomock.config import Config
+
+PATH_PARAMETER = re.compile(r"<(?:[^:>]*:)?([^>]+)>")
+
+
+def make_app() -> BiomockApp:
+    return create_app(Config(seed=1))
+
+
+async def get(app: BiomockApp, path: str) -> tuple[int, str, bytes]:
+    async with app.test_app():
+        response = await app.test_client().get(path)
+        return response.status_code, response.content_type or "", await response.get_data()
+
+
+# The app's shutdown waits for its background tasks with a timeout; autojump_clock
+# lets that pass at once.
+async def document(app: BiomockApp) -> dict[str, Any]:
+    async with app.test_app():
+        response = await app.test_client().get("/openapi.json")
+        assert response.status_code == 200
+        body: dict[str, Any] = await response.get_json()
+        return body
+
+
+async def test_every_route_of_the_url_map_is_in_the_document(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        app = make_app()
+        doc = await document(app)
+    assert doc["openapi"].startswith("3.1")
+    routes = {
+        (PATH_PARAMETER.sub(r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert routes == documented
+    # Every endpoint of API.md is among them.
+    api_md = {
+        ("/api/stream", "get"),
+        ("/api/history", "get"),
+        ("/api/types", "get"),
+        ("/api/subjects", "get"),
+        ("/api/scenarios", "get"),
+        ("/api/scenario", "post"),
+        ("/api/clock", "get"),
+        ("/api/clock", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/api/stats", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+        ("/docs", "get"),
+        ("/", "get"),
+    }
+    assert api_md <= documented, sorted(api_md - documented)
+
+
+async def test_the_stream_is_documented_from_its_declared_parameters(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        doc = await document(make_app())
+    op = doc["paths"]["/api/stream"]["get"]
+    params = {(p["in"], p["name"]) for p in op["parameters"]}
+    assert params == {
+        ("query", "types"),
+        ("query", "subject"),
+        ("query", "format"),
+        ("query", "last_event_id"),
+        ("query", "history"),
+        ("header", "last-event-id"),
+    }
+    assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
+    assert op["summary"].startswith("Server-Sent Events")
+
+
+async def test_every_operation_documents_the_error_shape(autojump_clock: trio.abc.Clock) -> None:
+    with trio.fail_after(20):
+        doc = await document(make_app())
+    error = doc["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["error"]
+    detail = doc["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["properties"]) == {"code", "message", "parameter"}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            ref = op["responses"]["default"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/ErrorBody", (method, path)
+            assert op.get("summary"), f"{method} {path} has no summary"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.urls += [v for k, v in attrs if k in {"src", "href"} and v is not None]
+
+
+async def test_docs_page_works_offline_and_lists_every_operation(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        app = make_app()
+        status, content_type, body = await get(app, "/docs")
+        doc = await document(app)
+    assert status == 200 and content_type.startswith("text/html")
+    page = body.decode()
+    links = _Links()
+    links.feed(page)
+    # Nothing to fetch: no scripts, no stylesheets, no absolute URLs.
+    assert "script" not in links.tags and "link" not in links.tags
+    assert all(url.startswith(("#", "/")) for url in links.urls), links.urls
+    for path, ops in doc["paths"].items():
+        for method in ops:
+            assert f'id="{method}-{path}"' in page, (method, path)
+    assert "last_event_id" in page and "text/event-stream" in page
