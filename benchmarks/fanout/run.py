@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -161,10 +162,18 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 30
     raise RuntimeError(f"server did not listen on {port} within {timeout} s")
 
 
-def pin(core: int | None) -> Any:
-    if core is None:
-        return None
-    return lambda: os.sched_setaffinity(0, {core})
+def prepare_server(core: int | None) -> Any:
+    """What runs in each server process before it starts: one core, enough descriptors."""
+
+    def prepare() -> None:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 20000 if hard == resource.RLIM_INFINITY else min(20000, hard)
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+    return prepare
 
 
 def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None]) -> dict[str, Any]:
@@ -177,7 +186,7 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         server.argv,
         cwd=ROOT,
         env=env,
-        preexec_fn=pin(cores[0]),
+        preexec_fn=prepare_server(cores[0]),
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
