@@ -309,7 +309,15 @@ def render_markdown(
         "Ratio: samples delivered per server CPU-second, relative to the peer in the same "
         "scenario of the same run. Latency: from the sample's publication (`tick`) to its "
         "arrival at the client. RSS per subscriber: (RSS with every subscriber connected "
-        "- RSS idle) / subscribers.",
+        "- RSS idle) / subscribers. The peer (`benchmarks/fanout/peer.py`) is FastAPI on "
+        "uvicorn with uvicorn's default pure-Python stack (h11, the asyncio event loop; "
+        "uvloop and httptools are not installed), one generator, an `asyncio.Queue` per "
+        "subscriber and one write per sample; biomock runs its own generator with the "
+        "benchmark's source (`benchmarks/fanout/bench_source.py`, 8 samples of ~150 B per "
+        "simulated second, speed 20 for the overload run, where biomock's generator sends "
+        "them in at most 10 batches a second). The overload and 10,000 runs check ids per "
+        "received block rather than per event (the client is one Python process), giving "
+        "every event in a block the latency of its oldest.",
         "",
     ]
     by_scenario: dict[str, list[dict[str, Any]]] = {}
