@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import IO
+from collections.abc import Callable
+from typing import IO, TypeVar
 
 import click
 
@@ -22,6 +23,7 @@ MAX_DURATION_MS = 366 * 86_400_000
 _CHUNK_MS = 3_600_000
 _UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _DURATION = re.compile(r"(\d+)([smhdw])")
+T = TypeVar("T")
 
 
 def parse_duration(text: str) -> int:
@@ -45,46 +47,22 @@ def parse_duration(text: str) -> int:
     return total
 
 
-class _Duration(click.ParamType[int]):
-    name = "duration"
+class _Parsed(click.ParamType[T]):
+    """A click parameter read by one of biomock's parsers; their ValueError is the message."""
 
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
+    def __init__(self, name: str, parse: Callable[[str], T], hint: str | None = None) -> None:
+        self.name = name
+        self._parse = parse
+        self._hint = hint
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> T:
+        if not isinstance(value, str):
+            return value  # type: ignore[return-value]  # a default that is already parsed
         try:
-            return parse_duration(str(value))
+            return self._parse(value)
         except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-class _Subjects(click.ParamType[list[str]]):
-    name = "subjects"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> list[str]:
-        if isinstance(value, list):
-            return value
-        try:
-            return subject_names(str(value))
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-class _Time(click.ParamType[int]):
-    name = "time"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_time(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 time such as {DEFAULT_START}", param, ctx)
+            message = str(error) if self._hint is None else f"{value!r} is not {self._hint}"
+            self.fail(message, param, ctx)
 
 
 def _is_terminal(stream: IO[str]) -> bool:
@@ -125,21 +103,21 @@ def write_samples(
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulation seed.")
 @click.option(
     "--subjects",
-    type=_Subjects(),
+    type=_Parsed("subjects", subject_names),
     default="1",
     show_default=True,
     help="How many people (the first is 'default'), or their names separated by commas.",
 )
 @click.option(
     "--duration",
-    type=_Duration(),
+    type=_Parsed("duration", parse_duration),
     default="1d",
     show_default=True,
     help="Simulated time to cover: 90s, 30m, 12h, 7d, 2w or sums like 1d12h.",
 )
 @click.option(
     "--start",
-    type=_Time(),
+    type=_Parsed("time", parse_time, f"an ISO 8601 time such as {DEFAULT_START}"),
     default=DEFAULT_START,
     show_default=True,
     help="Simulated start time (ISO 8601; no offset means UTC).",
