@@ -25,8 +25,8 @@ import trio
 from biomock import sse
 from biomock.buffer import RingBuffer
 from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
+from biomock.filter import Filter
 from biomock.formats import FORMATS
-from biomock.params import Filter
 from biomock.sample import Sample
 
 FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

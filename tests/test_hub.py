@@ -8,8 +8,8 @@ import trio
 from biomock import sse
 from biomock.buffer import RingBuffer
 from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
+from biomock.filter import Filter
 from biomock.hub import Hub
-from biomock.params import Filter
 from biomock.sample import Sample
 
 BASE = 1_000_000
