@@ -16,7 +16,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.hub import Hub, Subscription
+from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import check_int, parse_filter, parse_int
 
@@ -96,6 +96,7 @@ class StreamRoute:
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
         self._memo = fastpath.FrameMemo()
+        self._stalled: set[Subscription] = set()
 
     async def __call__(
         self,
@@ -139,7 +140,8 @@ class StreamRoute:
             client,
             extra={"client": client, "path": target},
         )
-        reason = "disconnected"  # unless the pump returns, the client went away
+        reason: StopReason = "disconnected"  # unless the pump returns, the client went away
+        self._stalled.discard(sub)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
             if scope["method"] == "HEAD":
@@ -156,13 +158,14 @@ class StreamRoute:
                 nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
                 reason = await self._pump(sub, send, direct)
                 nursery.cancel_scope.cancel()
-            if reason != "disconnected":
+            if reason not in ("disconnected", "error"):
                 with trio.CancelScope(shield=True):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            if sub.slow:
+            if sub in self._stalled:
+                self._stalled.discard(sub)
                 reason = "stalled"
-            if reason in ("lagged", "stalled"):
+            if reason in DROP_REASONS:
                 self.hub.drop(reason)
             subscription.__exit__(None, None, None)
             duration_s = trio.current_time() - started
@@ -183,7 +186,7 @@ class StreamRoute:
 
     async def _pump(
         self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
-    ) -> str:
+    ) -> StopReason:
         """Write until the hub closes or the subscriber lags; returns why it stopped.
 
         With ``direct``, publishes that arrive while this task waits are written by
@@ -211,6 +214,8 @@ class StreamRoute:
                     return "shutdown"
                 finally:
                     sub.direct = None
+            if sub.failed is not None:
+                return "error"
             if silence.cancelled_caught:
                 if direct is not None and direct.last_write > last_sent:
                     last_sent = direct.last_write  # written while idle: not silent
@@ -231,7 +236,7 @@ class StreamRoute:
         finally:
             finished = trio.current_time()
             if finished - started >= self.slow_client_timeout_s * 0.9:
-                sub.slow = True
+                self._stalled.add(sub)
         return finished
 
 

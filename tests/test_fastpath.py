@@ -43,8 +43,8 @@ async def wait_idle(hub: Hub, subscribers: int) -> None:
     """Until ``subscribers`` streams are open and each task waits, fast path attached."""
     await wait_until(
         lambda: (
-            len(hub._subscribers) == subscribers
-            and all(sub.direct is not None for sub in hub._subscribers)
+            len(hub.subscriptions()) == subscribers
+            and all(sub.direct is not None for sub in hub.subscriptions())
         )
     )
 

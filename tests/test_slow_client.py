@@ -45,7 +45,7 @@ async def test_stalled_client_is_cut_and_others_stay_on_time() -> None:
                         buffer += chunk
                         *events, buffer = buffer.split(b"\n\n")
                         ids.extend(int(e[4 : e.index(b"\n")]) for e in events if e[:4] == b"id: ")
-                        if cut_at is None and hub.dropped["stalled"]:
+                        if cut_at is None and hub.counters.dropped["stalled"]:
                             cut_at = now
                         # keep reading a little after the cut: the stream goes on
                         if cut_at is not None and now > cut_at + 0.5:
