@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Mapping
+from contextlib import ExitStack
 from urllib.parse import parse_qsl
 
 import trio
@@ -96,7 +97,6 @@ class StreamRoute:
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
         self._memo = fastpath.FrameMemo()
-        self._stalled: set[Subscription] = set()
 
     async def __call__(
         self,
@@ -109,90 +109,125 @@ class StreamRoute:
         """Serve one stream.
 
         ``server_send`` is the send callable exactly as the server passed it (before
-        any wrapping); the fast path uses it to find the connection.
+        any wrapping); the fast path and the watchdog use it to find the connection.
         """
         started = trio.current_time()
         target = _target(scope)
         client = _client(scope)
-        try:
-            args = query_args(scope)
-            filter = parse_filter(args, self.subjects)
-            last_event_id = _resume_id(scope, args)
-            history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
-            subscription = self.hub.subscribe(
-                filter, last_event_id=last_event_id, history=history or 0
-            )
-            sub = subscription.__enter__()
-        except (ApiError, TooManySubscribers, HubClosed) as refused:
-            if isinstance(refused, TooManySubscribers):
-                error = _too_many(self.hub.max_subscribers)
-            elif isinstance(refused, HubClosed):
-                error = _shutting_down()
-            else:
-                error = refused
-            await send_error(send, error)
-            log_request(
-                scope["method"], target, error.status, trio.current_time() - started, client
-            )
-            return
-        logger.info(
-            "subscriber connected %s",
-            client,
-            extra={"client": client, "path": target},
-        )
-        reason: StopReason = "disconnected"  # unless the pump returns, the client went away
-        self._stalled.discard(sub)
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-            if scope["method"] == "HEAD":
-                reason = "head"
-                with trio.CancelScope(shield=True):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+        with ExitStack() as stack:
+            try:
+                args = query_args(scope)
+                filter = parse_filter(args, self.subjects)
+                last_event_id = _resume_id(scope, args)
+                history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+                sub = stack.enter_context(
+                    self.hub.subscribe(filter, last_event_id=last_event_id, history=history or 0)
+                )
+            except (ApiError, TooManySubscribers, HubClosed) as refused:
+                if isinstance(refused, TooManySubscribers):
+                    error = _too_many(self.hub.max_subscribers)
+                elif isinstance(refused, HubClosed):
+                    error = _shutting_down()
+                else:
+                    error = refused
+                await send_error(send, error)
+                log_request(
+                    scope["method"], target, error.status, trio.current_time() - started, client
+                )
                 return
-            direct = None
-            if self.fast_path and server_send is not None:
-                writer = fastpath.attach(server_send, scope)
-                if writer is not None:
-                    direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
-                reason = await self._pump(sub, send, direct)
-                nursery.cancel_scope.cancel()
+            logger.info(
+                "subscriber connected %s",
+                client,
+                extra={"client": client, "path": target},
+            )
+            reason: StopReason = "error"  # unless serve returns
+            try:
+                reason = await self._serve(scope, receive, send, server_send or send, sub)
+            finally:
+                if reason in DROP_REASONS:
+                    self.hub.drop(reason)
+                duration_s = trio.current_time() - started
+                logger.info(
+                    "subscriber disconnected %s: %s after %.1f s",
+                    client,
+                    reason,
+                    duration_s,
+                    extra={
+                        "client": client,
+                        "method": scope["method"],
+                        "path": target,
+                        "status": 200,
+                        "reason": reason,
+                        "duration_ms": round(duration_s * 1000, 1),
+                    },
+                )
+
+    async def _serve(
+        self,
+        scope: HTTPScope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        server_send: ASGISendCallable,
+        sub: Subscription,
+    ) -> StopReason:
+        """Write the response until it ends; returns why it ended.
+
+        The response always ends in
+        one of two ways: a complete last chunk and the final empty body, or (client
+        gone, write aborted) a closed connection, never a half-written chunk.
+        """
+        stalled: list[bool] = []
+        reason: StopReason = "disconnected"
+        async with trio.open_nursery() as nursery:
+            with trio.CancelScope() as pumping:
+                nursery.start_soon(_watch_disconnect, receive, pumping)
+                start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
+                await self._timed(send(start), stalled)  # type: ignore[arg-type]
+                direct = None
+                if scope["method"] == "HEAD":
+                    reason = "head"
+                else:
+                    if self.fast_path:
+                        writer = fastpath.attach(server_send, scope)
+                        if writer is not None:
+                            direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
+                    reason = await self._pump(sub, send, direct, stalled)
+            if pumping.cancelled_caught:
+                reason = "disconnected"
+            # After a failed delivery the connection's state is unknown: returning
+            # without the final body makes Hypercorn close it.
             if reason not in ("disconnected", "error"):
                 with trio.CancelScope(shield=True):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            if sub in self._stalled:
-                self._stalled.discard(sub)
-                reason = "stalled"
-            if reason in DROP_REASONS:
-                self.hub.drop(reason)
-            subscription.__exit__(None, None, None)
-            duration_s = trio.current_time() - started
-            logger.info(
-                "subscriber disconnected %s: %s after %.1f s",
-                client,
-                reason,
-                duration_s,
-                extra={
-                    "client": client,
-                    "method": scope["method"],
-                    "path": target,
-                    "status": 200,
-                    "reason": reason,
-                    "duration_ms": round(duration_s * 1000, 1),
-                },
-            )
+                    await self._finish(send, direct, stalled)
+            nursery.cancel_scope.cancel()
+        return "stalled" if stalled else reason
+
+    async def _finish(
+        self,
+        send: ASGISendCallable,
+        direct: fastpath.DirectDelivery | None,
+        stalled: list[bool],
+    ) -> None:
+        """Complete any chunk the fast path left, then send the final empty body."""
+        if direct is not None and direct.pending is not None:
+            await self._timed(direct.flush(send), stalled)
+        final = {"type": "http.response.body", "body": b"", "more_body": False}
+        await self._timed(send(final), stalled)  # type: ignore[arg-type]
 
     async def _pump(
-        self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
+        self,
+        sub: Subscription,
+        send: ASGISendCallable,
+        direct: fastpath.DirectDelivery | None,
+        stalled: list[bool],
     ) -> StopReason:
         """Write until the hub closes or the subscriber lags; returns why it stopped.
 
         With ``direct``, publishes that arrive while this task waits are written by
         the hub's publish itself; the task wakes only to write what the socket
         did not take (``direct.pending``, always first), to send a keepalive, or
-        to end.
+        to end. Whatever it returns, ``direct.pending`` may still hold a chunk's
+        rest: the caller completes it before ending the response.
         """
         hub = self.hub
         chunk, events = sub.initial, sub.initial_events
@@ -200,10 +235,10 @@ class StreamRoute:
         last_sent = trio.current_time()
         while True:
             if direct is not None and direct.pending is not None:
-                last_sent = await self._timed(sub, direct.flush())
+                last_sent = await self._timed(direct.flush(send), stalled)
             if chunk:
                 body = {"type": "http.response.body", "body": chunk, "more_body": True}
-                last_sent = await self._timed(sub, send(body))  # type: ignore[arg-type]
+                last_sent = await self._timed(send(body), stalled)  # type: ignore[arg-type]
                 hub.count_write(len(chunk), events, published_at)
             chunk, events, published_at = b"", 0, None
             with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
@@ -228,15 +263,15 @@ class StreamRoute:
             except SubscriberLagged:
                 return "lagged"
 
-    async def _timed(self, sub: Subscription, write: Awaitable[None]) -> float:
-        """Await ``write``; mark ``sub`` as stalled if it blocked close to the timeout."""
+    async def _timed(self, write: Awaitable[None], stalled: list[bool]) -> float:
+        """Await ``write``; note a stall if it blocked close to the timeout."""
         started = trio.current_time()
         try:
             await write
         finally:
             finished = trio.current_time()
             if finished - started >= self.slow_client_timeout_s * 0.9:
-                self._stalled.add(sub)
+                stalled.append(True)
         return finished
 
 
@@ -268,4 +303,4 @@ def _too_many(limit: int) -> ApiError:
 
 
 def _shutting_down() -> ApiError:
-    return ApiError(503, "internal", "the server is shutting down", headers={"Retry-After": "5"})
+    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})
