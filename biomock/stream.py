@@ -8,8 +8,9 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
+from functools import partial
 from urllib.parse import parse_qsl
 
 import trio
@@ -20,6 +21,7 @@ from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscri
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import check_int, parse_filter, parse_int
+from biomock.watchdog import StallWatchdog, abort_socket
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,8 @@ class StreamRoute:
         hub: where samples come from.
         subjects: the names the ``subject`` filter accepts.
         heartbeat_s: send a keepalive comment after this much silence.
-        slow_client_timeout_s: a write blocked this long marks the client as stalled
-            (the kernel cuts the connection, see ``biomock.server``).
+        slow_client_timeout_s: a write blocked this long is a stall: the connection
+            is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
     """
@@ -172,17 +174,21 @@ class StreamRoute:
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
-        The response always ends in
+        Every write runs under a :class:`StallWatchdog`. The response always ends in
         one of two ways: a complete last chunk and the final empty body, or (client
         gone, write aborted) a closed connection, never a half-written chunk.
         """
-        stalled: list[bool] = []
+        sock = fastpath.connection_socket(server_send)
+        abort = None if sock is None else partial(abort_socket, sock)
+        watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
         reason: StopReason = "disconnected"
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
                 nursery.start_soon(_watch_disconnect, receive, pumping)
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
-                await self._timed(send(start), stalled)  # type: ignore[arg-type]
+                with watchdog.writing():
+                    await send(start)  # type: ignore[arg-type]
                 direct = None
                 if scope["method"] == "HEAD":
                     reason = "head"
@@ -191,35 +197,36 @@ class StreamRoute:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-                    reason = await self._pump(sub, send, direct, stalled)
+                    reason = await self._pump(sub, send, direct, watchdog)
             if pumping.cancelled_caught:
                 reason = "disconnected"
             # After a failed delivery the connection's state is unknown: returning
             # without the final body makes Hypercorn close it.
             if reason not in ("disconnected", "error"):
                 with trio.CancelScope(shield=True):
-                    await self._finish(send, direct, stalled)
+                    await self._finish(send, direct, watchdog)
             nursery.cancel_scope.cancel()
-        return "stalled" if stalled else reason
+        return "stalled" if watchdog.fired else reason
 
     async def _finish(
         self,
         send: ASGISendCallable,
         direct: fastpath.DirectDelivery | None,
-        stalled: list[bool],
+        watchdog: StallWatchdog,
     ) -> None:
         """Complete any chunk the fast path left, then send the final empty body."""
         if direct is not None and direct.pending is not None:
-            await self._timed(direct.flush(send), stalled)
-        final = {"type": "http.response.body", "body": b"", "more_body": False}
-        await self._timed(send(final), stalled)  # type: ignore[arg-type]
+            with watchdog.writing():
+                await direct.flush(send)
+        with watchdog.writing():
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pump(
         self,
         sub: Subscription,
         send: ASGISendCallable,
         direct: fastpath.DirectDelivery | None,
-        stalled: list[bool],
+        watchdog: StallWatchdog,
     ) -> StopReason:
         """Write until the hub closes or the subscriber lags; returns why it stopped.
 
@@ -235,10 +242,14 @@ class StreamRoute:
         last_sent = trio.current_time()
         while True:
             if direct is not None and direct.pending is not None:
-                last_sent = await self._timed(direct.flush(send), stalled)
+                with watchdog.writing():
+                    await direct.flush(send)
+                last_sent = trio.current_time()
             if chunk:
                 body = {"type": "http.response.body", "body": chunk, "more_body": True}
-                last_sent = await self._timed(send(body), stalled)  # type: ignore[arg-type]
+                with watchdog.writing():
+                    await send(body)  # type: ignore[arg-type]
+                last_sent = trio.current_time()
                 hub.count_write(len(chunk), events, published_at)
             chunk, events, published_at = b"", 0, None
             with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
@@ -262,17 +273,6 @@ class StreamRoute:
                 published_at = sub.taken_published_at
             except SubscriberLagged:
                 return "lagged"
-
-    async def _timed(self, write: Awaitable[None], stalled: list[bool]) -> float:
-        """Await ``write``; note a stall if it blocked close to the timeout."""
-        started = trio.current_time()
-        try:
-            await write
-        finally:
-            finished = trio.current_time()
-            if finished - started >= self.slow_client_timeout_s * 0.9:
-                stalled.append(True)
-        return finished
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
