@@ -41,7 +41,7 @@ from biomock.openapi import (
 from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.recording import start_recording
 from biomock.replay import open_replay
-from biomock.sample import format_time, parse_time
+from biomock.sample import check_time_range, format_time, parse_time
 from biomock.sim import Simulator, parse_cadences, subject_names
 from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
@@ -309,9 +309,11 @@ def create_app(
         now_ms = None
         if body.get("now") is not None:
             try:
-                now_ms = parse_time(str(body["now"]))
+                now_ms = check_time_range(parse_time(str(body["now"])), "now")
             except ValueError:
-                raise invalid_parameter("now", "now must be an ISO 8601 time") from None
+                raise invalid_parameter(
+                    "now", "now must be an ISO 8601 time in the years 1970 to 2999"
+                ) from None
             if now_ms < clock.now_ms():
                 raise invalid_parameter(
                     "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
