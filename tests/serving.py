@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -41,13 +41,21 @@ class Running:
 
 @asynccontextmanager
 async def serving(
-    *, source: Source | None = None, wall_ms: int = WALL_MS, **settings: Any
+    *,
+    source: Source | None = None,
+    wall_ms: int = WALL_MS,
+    wall_clock: Callable[[], int] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Running]:
-    """Serve a fresh app until the block ends, then shut it down as SIGTERM would."""
+    """Serve a fresh app until the block ends, then shut it down as SIGTERM would.
+
+    With ``wall_clock``, simulated time follows that wall clock (as in production);
+    otherwise it starts at the source's start when the server starts.
+    """
     config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
     if source is None:
         source = TickSource(wall_ms)
-    app = create_app(config, source=source, wall_ms=wall_ms)
+    app = create_app(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
     sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
     stop = trio.Event()
     async with trio.open_nursery() as nursery:

@@ -134,7 +134,12 @@ async def test_clock_speed_pause_and_jump(autojump_clock: trio.abc.Clock) -> Non
     with trio.fail_after(60):
         async with serving() as server, server.client() as client:
             clock = (await client.get("/api/clock")).json()
-            assert clock == {"now": "2026-01-01T00:00:00.000Z", "speed": 1.0, "paused": False}
+            assert clock == {
+                "now": "2026-01-01T00:00:00.000Z",
+                "speed": 1.0,
+                "paused": False,
+                "lag_s": 0.0,
+            }
             await trio.sleep(2)
             fast = (await client.post("/api/clock", json={"speed": 60})).json()
             assert fast["now"] == "2026-01-01T00:00:02.000Z" and fast["speed"] == 60
