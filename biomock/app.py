@@ -26,6 +26,7 @@ from biomock.config import Config
 from biomock.errors import ApiError, invalid_parameter, not_found
 from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
+from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
 from biomock.metrics import make_registry
 from biomock.openapi import (
@@ -111,8 +112,9 @@ def create_app(
         config: the validated settings.
         source: what to stream; by default a seeded source starting now.
         wall_ms: the wall-clock time of boot in epoch ms (injected by tests); ids of
-            this run start above ``wall_ms * 1000``, so they keep increasing across
-            restarts and stay below 2**53 for centuries.
+            this run start above ``wall_ms * 1000`` (or the newest id of the last run,
+            see ``biomock.ids``), so they keep increasing across restarts and stay
+            below 2**53 for centuries.
         wall_clock: the wall clock in epoch ms (injected by tests). The simulator's
             time follows it at speed 1; by default the machine's clock, unless
             ``wall_ms`` is given (then simulated time starts at ``start()``).
@@ -147,7 +149,7 @@ def create_app(
         )
     hub = Hub(
         capacity=config.buffer_size,
-        id_base=wall_ms * 1000,
+        id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
         max_subscribers=config.max_subscribers,
         retry_ms=config.retry_ms,
     )
@@ -203,6 +205,11 @@ def create_app(
                 recorder.close()
             except OSError as error:
                 logger.error("recording to %s: last lines lost: %s", config.record, error)
+        if config.state_file is not None:
+            try:
+                write_state(config.state_file, hub.next_id - 1)
+            except OSError as error:
+                logger.error("state file %s not written: %s", config.state_file, error)
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:

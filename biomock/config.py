@@ -102,6 +102,11 @@ class Config(BaseModel):
     record_backups: int = Field(
         5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
     )
+    state_file: Path | None = Field(
+        None,
+        description="A small file where the newest id is kept at shutdown; ids of the next "
+        "run never start below it (nor below the newest id of --record).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
