@@ -152,6 +152,13 @@ class SimClock:
             return math.inf
         return self._grid_real + tick * self.tick_period_s
 
+    def next_tick(self) -> int:
+        """The number of the first tick still to come (at least 1)."""
+        if self._paused or self._anchor_real is None:
+            return 1
+        elapsed = self._current_time() - self._grid_real
+        return max(1, math.floor(elapsed / self.tick_period_s) + 1)
+
     async def wait_changed(self) -> None:
         """Wait until the next call of :meth:`set`."""
         await self._changed.wait()

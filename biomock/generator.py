@@ -62,7 +62,9 @@ async def run_generator(
     status.state = "running"
     task_status.started()
     source_done = pacer.source_finished
-    tick = 1
+    # After a restart the grid is where it was: carry on from the next tick to come,
+    # rather than running through every tick missed while the generator was down.
+    tick = clock.next_tick()
     while not (source_done() and pacer.backlog == 0):
         deadline = clock.next_tick_at(tick)
         with trio.move_on_at(deadline) as scope:
