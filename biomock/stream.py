@@ -182,6 +182,7 @@ class StreamRoute:
         abort = None if sock is None else partial(abort_socket, sock)
         watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
         reason: StopReason = "disconnected"
+        direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
@@ -189,7 +190,6 @@ class StreamRoute:
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
                 with watchdog.writing():
                     await send(start)  # type: ignore[arg-type]
-                direct = None
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:
