@@ -62,9 +62,10 @@ async def run_generator(
     status.state = "running"
     task_status.started()
     source_done = pacer.source_finished
-    # After a restart the grid is where it was: carry on from the next tick to come,
-    # rather than running through every tick missed while the generator was down.
-    tick = clock.next_tick()
+    # The first pass publishes at once what is already due (the simulator's samples at
+    # its start, the moment a restart comes); then ticks follow the grid from the next
+    # one to come, rather than running through every tick missed while it was down.
+    tick = clock.next_tick() - 1
     while not (source_done() and pacer.backlog == 0):
         deadline = clock.next_tick_at(tick)
         with trio.move_on_at(deadline) as scope:
