@@ -125,5 +125,6 @@ class TickSource:
         return out
 
     def jump(self, to_ms: int) -> None:
-        while self._next_ms <= to_ms:
-            self._next_ms += self._period_ms
+        if self._next_ms <= to_ms:
+            periods = (to_ms - self._next_ms) // self._period_ms + 1
+            self._next_ms += periods * self._period_ms
