@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import trio
 
+from biomock.limits import MAX_SPEED
+
 MIN_TICK_S = 0.1
 """The generator ticks at most ten times a real second; faster clocks send bigger batches."""
 
@@ -78,13 +80,13 @@ class SimClock:
 
         Raises:
             ValueError: ``now_ms`` lies before the current simulated time, or ``speed``
-                is not in (0, 100000].
+                is not in (0, MAX_SPEED].
         """
         current = self.now_ms()
         if now_ms is not None and now_ms < current:
             raise ValueError("the clock only jumps forward")
-        if speed is not None and not (0 < speed <= 100000):
-            raise ValueError("speed must be > 0 and <= 100000")
+        if speed is not None and not (0 < speed <= MAX_SPEED):
+            raise ValueError(f"speed must be > 0 and <= {MAX_SPEED}")
         self._anchor_ms = current if now_ms is None else now_ms
         self._anchor_real = self._current_time()
         if speed is not None:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
@@ -35,7 +36,7 @@ class Config(BaseModel):
     static_dir: Path | None = Field(
         None, description="Folder served at /; default: streaming-frontend/dist when it exists."
     )
-    buffer_size: int = Field(10000, ge=1, le=1_000_000, description="Samples kept in memory.")
+    buffer_size: int = Field(10000, ge=1, le=MAX_BUFFER_SIZE, description="Samples kept in memory.")
     heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
     retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
     max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
@@ -45,6 +46,18 @@ class Config(BaseModel):
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Allowed origins, comma-separated; * allows every origin."
     )
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=64,
+        le=16 * 1024 * 1024,
+        description="Largest request body accepted; a larger one is a 413, refused unread.",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description="Host header names answered (any port), comma-separated; * allows any. "
+        "Default: localhost, 127.0.0.1 and [::1] when listening on a loopback address, "
+        "else any. Another Host is a 421 (DNS rebinding).",
+    )
     seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
     subjects: str = Field("1", description="Number of simulated people, or their names.")
     cadences: str = Field(
@@ -52,7 +65,7 @@ class Config(BaseModel):
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
     )
-    speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
+    speed: float = Field(1.0, gt=0, le=MAX_SPEED, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
     )
@@ -85,7 +98,7 @@ class Config(BaseModel):
         5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
