@@ -12,7 +12,6 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from livesrv import serving_in_thread
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -20,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.serving import CONFIGURED, serving_in_thread
 
 ERROR_CODES = {
     "invalid_parameter",
@@ -35,7 +36,7 @@ ERROR_CODES = {
 
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    with serving_in_thread(speed=1) as url:
+    with serving_in_thread(source=CONFIGURED, speed=1) as url:
         yield url
 
 
