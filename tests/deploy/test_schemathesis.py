@@ -29,6 +29,9 @@ ERROR_CODES = {
     "method_not_allowed",
     "unauthorized",
     "forbidden",
+    "payload_too_large",
+    "unsupported_media_type",
+    "misdirected_request",
     "too_many_subscribers",
     "internal",
 }
