@@ -40,8 +40,12 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-"""An int written in decimal digits (``"42"``, not ``"4.2e1"``), at most ``MAX_DIGITS`` long."""
+# Bounds first, then the digits check: pydantic then documents them as minimum/maximum.
+EventId = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_whole_number)]
+"""An id a client names (the newest it has, or a page's start), in decimal digits."""
+
+HistoryCount = Annotated[int, Field(ge=0, le=MAX_BUFFER_SIZE), BeforeValidator(_whole_number)]
+PageSize = Annotated[int, Field(ge=1, le=HISTORY_PAGE_MAX), BeforeValidator(_whole_number)]
 
 
 def _type_names(raw: str) -> frozenset[str]:
@@ -115,41 +119,29 @@ class SampleQuery(BaseModel):
 
 
 class StreamQuery(SampleQuery):
-    last_event_id: WholeNumber | None = Field(
-        None,
-        ge=0,
-        le=MAX_ID,
-        description="Resume after this id (the Last-Event-ID header wins).",
+    last_event_id: EventId | None = Field(
+        None, description="Resume after this id (the Last-Event-ID header wins)."
     )
-    history: WholeNumber | None = Field(
+    history: HistoryCount | None = Field(
         None,
-        ge=0,
-        le=MAX_BUFFER_SIZE,
         description="First send up to this many newest buffered matching samples; at most "
         "the buffer's size (BIOMOCK_BUFFER_SIZE, 10000 by default).",
     )
 
 
 class StreamHeaders(BaseModel):
-    last_event_id: WholeNumber | None = Field(
-        None,
-        ge=0,
-        le=MAX_ID,
-        description="Resume after this id: replay what is buffered, then go live.",
+    last_event_id: EventId | None = Field(
+        None, description="Resume after this id: replay what is buffered, then go live."
     )
 
 
 class HistoryQuery(SampleQuery):
-    after_id: WholeNumber | None = Field(
-        None, ge=0, le=MAX_ID, description="Only samples with a larger id."
-    )
+    after_id: EventId | None = Field(None, description="Only samples with a larger id.")
     since: str | None = Field(
         None, description="ISO 8601 lower bound on timestamp (inclusive; no offset means UTC)."
     )
     until: str | None = Field(None, description="ISO 8601 upper bound on timestamp (inclusive).")
-    limit: WholeNumber = Field(
-        HISTORY_PAGE_DEFAULT, ge=1, le=HISTORY_PAGE_MAX, description="Page size."
-    )
+    limit: PageSize = Field(HISTORY_PAGE_DEFAULT, description="Page size.")
 
     @field_validator("since", "until")
     @classmethod

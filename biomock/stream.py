@@ -226,4 +226,4 @@ def _too_many(limit: int) -> ApiError:
 
 
 def _shutting_down() -> ApiError:
-    return ApiError(503, "internal", "the server is shutting down", headers={"Retry-After": "5"})
+    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

@@ -27,7 +27,7 @@ async def healthz() -> Response:
 async def readyz() -> Response:
     """Readiness: 200 once the generator runs, else 503."""
     if not current_state().generator.started:
-        raise ApiError(503, "internal", "the generator is not running yet")
+        raise ApiError(503, "unavailable", "the generator is not running yet")
     return json_response({"status": "ready"})
 
 

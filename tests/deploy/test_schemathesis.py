@@ -33,6 +33,7 @@ ERROR_CODES = {
     "unsupported_media_type",
     "misdirected_request",
     "too_many_subscribers",
+    "unavailable",
     "internal",
 }
 
