@@ -15,7 +15,14 @@ from quart import current_app
 from quart_trio import QuartTrio
 from quart_trio.wrappers import TrioRequest
 
-from biomock.asgi import CorsPolicy, cors_send, preflight, send_error, shield_final_send
+from biomock.asgi import (
+    CorsPolicy,
+    cors_send,
+    preflight,
+    refuse_websocket,
+    send_error,
+    shield_final_send,
+)
 from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import invalid_json, method_not_allowed
@@ -67,6 +74,9 @@ class BiomockApp(QuartTrio):
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
+        if scope["type"] == "websocket" and (refused := self.policy.check_host(scope)):
+            await refuse_websocket(send, refused)
+            return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return

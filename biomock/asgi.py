@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import trio
-from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope
+from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope, WebsocketScope
 
 from biomock.errors import ApiError
 
@@ -33,12 +33,25 @@ class CorsPolicy:
         return []
 
 
-def header(scope: HTTPScope, name: bytes) -> str | None:
+def header(scope: HTTPScope | WebsocketScope, name: bytes) -> str | None:
     """The first value of the (lower-case) header ``name``."""
     for key, value in scope["headers"]:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+async def refuse_websocket(send: ASGISendCallable, error: ApiError) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer in API.md's JSON shape.
+
+    Uses the ASGI ``websocket.http.response`` extension, which Hypercorn supports.
+    """
+    body = error.body_bytes()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "websocket.http.response.start", "status": error.status, "headers": headers}
+    )
+    await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
 
 
 def _origin(scope: HTTPScope) -> str | None:

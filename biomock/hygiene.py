@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import trio
-from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, HTTPScope
+from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, HTTPScope, WebsocketScope
 
 from biomock.asgi import header
 from biomock.errors import ApiError
@@ -54,7 +54,7 @@ class RequestPolicy:
     allowed_hosts: tuple[str, ...]
     max_body_bytes: int
 
-    def check_host(self, scope: HTTPScope) -> ApiError | None:
+    def check_host(self, scope: HTTPScope | WebsocketScope) -> ApiError | None:
         """421 ``misdirected_request`` unless the ``Host`` header names this server."""
         if "*" in self.allowed_hosts:
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import trio
 
@@ -100,3 +102,26 @@ def test_the_default_follows_the_listening_address() -> None:
     assert default_allowed_hosts("0.0.0.0") == ("*",)
     assert default_allowed_hosts("::") == ("*",)
     assert default_allowed_hosts("biomock.internal") == ("*",)
+
+
+async def test_a_websocket_handshake_from_a_foreign_host_is_421() -> None:
+    upgrade = (
+        b"GET /api/ws HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with trio.fail_after(30):
+        async with serving() as server:
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            async with stream:
+                await stream.send_all(upgrade)
+                answer = b""
+                while not answer.endswith(b"}"):
+                    data = await stream.receive_some()
+                    if not data:
+                        break
+                    answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 421"), head
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "misdirected_request"
