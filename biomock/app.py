@@ -17,9 +17,11 @@ from quart_trio.wrappers import TrioRequest
 
 from biomock.asgi import (
     CorsPolicy,
+    client_address,
     cors_send,
     preflight,
     refuse_websocket,
+    request_target,
     send_error,
     shield_final_send,
 )
@@ -29,6 +31,7 @@ from biomock.errors import invalid_json, method_not_allowed
 from biomock.generator import run_generator
 from biomock.hub import Hub
 from biomock.hygiene import RequestPolicy, default_allowed_hosts
+from biomock.logs import log_request
 from biomock.openapi import install_openapi
 from biomock.recording import start_recording
 from biomock.replay import open_replay
@@ -76,27 +79,36 @@ class BiomockApp(QuartTrio):
     ) -> None:
         if scope["type"] == "websocket" and (refused := self.policy.check_host(scope)):
             await refuse_websocket(send, refused)
+            log_request("GET", request_target(scope), refused.status, 0.0, client_address(scope))
             return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
+        started = trio.current_time()
         server_send, send = send, cors_send(self.cors, scope, send)
         refused = self.policy.check_host(scope)
+        if refused is None:
+            if await preflight(scope, send):
+                return
+            read = await self.policy.read_body(scope, receive)
+            if read is None:
+                return  # the client went away while sending its body
+            receive, refused = read
+        stream = scope["path"] == STREAM_PATH
+        if refused is None and stream and scope["method"] not in ("GET", "HEAD"):
+            refused = method_not_allowed(scope["method"], STREAM_PATH)
         if refused is not None:
             await send_error(send, refused)
-            return
-        if await preflight(scope, send):
-            return
-        read = await self.policy.read_body(scope, receive)
-        if read is None:
-            return  # the client went away while sending its body
-        receive, refused = read
-        if refused is not None:
-            await send_error(send, refused)
-        elif scope["path"] != STREAM_PATH:
+            duration_s = trio.current_time() - started
+            log_request(
+                scope["method"],
+                request_target(scope),
+                refused.status,
+                duration_s,
+                client_address(scope),
+            )
+        elif not stream:
             await super().asgi_app(scope, receive, shield_final_send(send))
-        elif scope["method"] not in ("GET", "HEAD"):
-            await send_error(send, method_not_allowed(scope["method"], STREAM_PATH))
         else:
             await self.stream_route(scope, receive, send, server_send=server_send)
 

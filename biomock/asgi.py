@@ -58,6 +58,18 @@ def _origin(scope: HTTPScope) -> str | None:
     return header(scope, b"origin")
 
 
+def request_target(scope: HTTPScope | WebsocketScope) -> str:
+    """The path and query as the client sent them: percent-escapes stay escaped (for logs)."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope["query_string"]
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+def client_address(scope: HTTPScope | WebsocketScope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "-"
+
+
 async def send_error(send: ASGISendCallable, error: ApiError) -> None:
     """Answer with API.md's JSON error (the final send shielded, see :func:`shield_final_send`)."""
     body = error.body_bytes()

@@ -159,10 +159,12 @@ async def test_the_access_log_keeps_a_request_on_one_line() -> None:
             async with serving() as server, server.client() as client:
                 await client.get("/foo%0a2026-01-01%20INFO%20biomock.access:%20GET%20/admin%20200")
                 await client.get("/api/history?%74oken=s3cret&limit=1")
+                await client.post("/api/clock?x=%0d", content=b"{}", headers={"host": "evil"})
     finally:
         access.removeHandler(handler)
         access.setLevel(saved_level)
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 2, lines
+    assert len(lines) == 3, lines
     assert lines[0].split(" biomock.access: ")[1].startswith("GET /foo%0a2026")
     assert "s3cret" not in lines[1] and "%74oken=***" in lines[1]
+    assert "POST /api/clock?x=%0d 421" in lines[2]  # refused before any route, still logged

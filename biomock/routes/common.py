@@ -13,6 +13,7 @@ from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from biomock.asgi import request_target
 from biomock.errors import ApiError, from_validation, method_not_allowed, not_found
 from biomock.logs import log_request
 
@@ -37,19 +38,12 @@ async def start_timer() -> None:
 async def log_finished(response: Response) -> Response:
     log_request(
         request.method,
-        _raw_target(),
+        request_target(request.scope),
         response.status_code,
         trio.current_time() - g.get("request_started", trio.current_time()),
         request.remote_addr or "-",
     )
     return response
-
-
-def _raw_target() -> str:
-    """The target as the client sent it: percent-escapes stay escaped in the log."""
-    path = request.scope.get("raw_path") or request.path.encode()
-    query = request.scope.get("query_string", b"")
-    return (path + (b"?" + query if query else b"")).decode("latin-1")
 
 
 @blueprint.app_errorhandler(ApiError)
