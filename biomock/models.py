@@ -69,8 +69,9 @@ def type_names(raw: str | None) -> frozenset[str] | None:
 class ErrorDetail(BaseModel):
     code: str = Field(
         description="invalid_parameter, invalid_json, not_found, method_not_allowed, "
-        "unauthorized, forbidden, payload_too_large, unsupported_media_type, "
-        "misdirected_request, too_many_subscribers, unavailable or internal."
+        "unauthorized, forbidden, request_timeout, payload_too_large, "
+        "unsupported_media_type, misdirected_request, too_many_subscribers, unavailable "
+        "or internal."
     )
     message: str = Field(description="What went wrong, for a developer to act on.")
     parameter: str | None = Field(None, description="The offending parameter or field.")

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 
-from quart import Blueprint, Response, current_app, render_template_string
+from jinja2 import Environment
+from quart import Blueprint, Response, current_app
 from quart_schema import document_response
 
 from biomock.models import OpenAPIDocument
 from biomock.openapi import DOCS_TEMPLATE, brief, build_document, media_type, pretty
 
 blueprint = Blueprint("docs", __name__)
+
+# A plain (synchronous) Jinja environment: Quart's renders through its context processors,
+# which quart-trio runs in a worker thread; this page needs none of them.
+DOCS_PAGE = Environment(autoescape=True).from_string(DOCS_TEMPLATE)
 
 
 @blueprint.get("/openapi.json")
@@ -22,8 +27,7 @@ async def openapi() -> Response:
 
 @blueprint.get("/docs")
 @media_type("text/html", "The API reference as one page that needs no network.")
-async def docs() -> str:
+async def docs() -> Response:
     """The API reference, rendered from this document."""
-    return await render_template_string(
-        DOCS_TEMPLATE, doc=build_document(current_app), dumps=pretty, brief=brief
-    )
+    page = DOCS_PAGE.render(doc=build_document(current_app), dumps=pretty, brief=brief)
+    return Response(page, content_type="text/html; charset=utf-8")
