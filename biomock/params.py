@@ -15,31 +15,10 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 
 from biomock.errors import from_validation, invalid_parameter
+from biomock.filter import Filter
 from biomock.models import SampleQuery, StreamHeaders, StreamQuery, type_names
-from biomock.sample import Sample
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """Which samples a client wants, and in which format.
-
-    ``types`` and ``subject`` of ``None`` mean all.
-    """
-
-    types: frozenset[str] | None = None
-    subject: str | None = None
-    format: str = "native"
-
-    @property
-    def selects_all(self) -> bool:
-        return self.types is None and self.subject is None
-
-    def matches(self, sample: Sample) -> bool:
-        return (self.types is None or sample.type in self.types) and (
-            self.subject is None or sample.subject == self.subject
-        )
 
 
 def query_args(query_string: bytes) -> dict[str, str | list[str]]:
