@@ -10,7 +10,16 @@ import httpx
 import pytest
 import trio
 from httpx_sse import aconnect_sse
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+    RequestTimeout,
+)
 
+from biomock.app import create_app
+from biomock.config import Config
+from biomock.routes.common import http_error
 from tests.serving import ID_BASE, serving
 
 HUGE = "9" * 5000
@@ -176,3 +185,21 @@ async def test_a_body_that_never_arrives_is_408_in_shape(autojump_clock: trio.ab
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408")
     assert json.loads(body)["error"]["code"] == "request_timeout"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "code"),
+    [
+        (RequestEntityTooLarge(), "payload_too_large"),
+        (RequestTimeout(), "request_timeout"),
+        (RequestHeaderFieldsTooLarge(), "request_header_fields_too_large"),
+    ],
+)
+async def test_quarts_own_refusals_keep_their_status_and_are_not_internal(
+    refusal: HTTPException, code: str
+) -> None:
+    app = create_app(Config(seed=1))
+    async with app.test_request_context("/api/clock", method="POST"):
+        response = await http_error(refusal)
+    assert response.status_code == refusal.code
+    assert json.loads(await response.get_data())["error"]["code"] == code
