@@ -8,19 +8,18 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from contextlib import ExitStack
 from functools import partial
-from urllib.parse import parse_qsl
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
+from biomock.asgi import header, send_error
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
-from biomock.params import check_int, parse_filter, parse_int
+from biomock.params import query_args, stream_request
 from biomock.watchdog import StallWatchdog, abort_socket
 
 logger = logging.getLogger(__name__)
@@ -30,45 +29,6 @@ STREAM_HEADERS = [
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
 ]
-
-
-def query_args(scope: HTTPScope) -> dict[str, str]:
-    """The query string as a dict; the first of repeated parameters wins."""
-    args: dict[str, str] = {}
-    for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
-        args.setdefault(key, value)
-    return args
-
-
-def header(scope: HTTPScope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-async def send_error(send: ASGISendCallable, error: ApiError) -> None:
-    body = error.body_bytes()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    with trio.CancelScope(shield=True):
-        await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _resume_id(scope: HTTPScope, args: Mapping[str, str]) -> int | None:
-    raw = header(scope, b"last-event-id")
-    name = "Last-Event-ID"
-    if raw is None:
-        raw, name = args.get("last_event_id"), "last_event_id"
-    if raw is None:
-        return None
-    if raw.strip() == "" and name == "Last-Event-ID":
-        return None  # browsers send an empty header when no id was seen yet
-    return check_int(raw, name)
 
 
 class StreamRoute:
@@ -118,12 +78,16 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                args = query_args(scope)
-                filter = parse_filter(args, self.subjects)
-                last_event_id = _resume_id(scope, args)
-                history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+                asked = stream_request(
+                    query_args(scope["query_string"]),
+                    header(scope, b"last-event-id"),
+                    self.subjects,
+                    capacity=self.hub.buffer.capacity,
+                )
                 sub = stack.enter_context(
-                    self.hub.subscribe(filter, last_event_id=last_event_id, history=history or 0)
+                    self.hub.subscribe(
+                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
+                    )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:
                 if isinstance(refused, TooManySubscribers):
