@@ -42,7 +42,13 @@ from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
-from biomock.sim import Simulator, parse_cadences, subject_names
+from biomock.sim import (
+    Simulator,
+    parse_cadences,
+    parse_devices,
+    parse_time_zones,
+    subject_names,
+)
 from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
 from biomock.subjects_api import add_subject_routes
@@ -128,6 +134,10 @@ def create_app(
             seed=seed,
             subjects=subject_names(config.subjects),
             cadences=parse_cadences(config.cadences),
+            cadence=config.cadence,
+            imperfections=config.imperfections,
+            devices=parse_devices(config.devices),
+            time_zones=parse_time_zones(config.time_zones),
         )
     hub = Hub(
         capacity=config.buffer_size,

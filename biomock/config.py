@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from biomock.sim import parse_cadences, subject_names
+from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
@@ -51,6 +58,26 @@ class Config(BaseModel):
         "",
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
+    )
+    cadence: Literal["dense", "watch"] = Field(
+        "dense",
+        description="dense: every type on a fixed grid, heart rate every second; watch: when a"
+        " real Apple Watch takes its readings.",
+    )
+    imperfections: Literal["off", "realistic"] = Field(
+        "off",
+        description="realistic: seeded gaps (charging, shower, dropouts), timestamp jitter, late"
+        " batches as the watch syncs, motion artefacts.",
+    )
+    devices: str = Field(
+        "",
+        description="Devices by subject, e.g. alice=watch+cgm;bob=phone; others have a watch,"
+        " a phone, a cgm and a bp_cuff.",
+    )
+    time_zones: str = Field(
+        "",
+        description="IANA time zones by subject, e.g. default=America/New_York; others get a"
+        " seeded one.",
     )
     speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
@@ -103,6 +130,32 @@ class Config(BaseModel):
     def _valid_cadences(cls, value: str) -> str:
         parse_cadences(value)
         return value
+
+    @field_validator("devices")
+    @classmethod
+    def _valid_devices(cls, value: str) -> str:
+        parse_devices(value)
+        return value
+
+    @field_validator("time_zones")
+    @classmethod
+    def _valid_time_zones(cls, value: str) -> str:
+        parse_time_zones(value)
+        return value
+
+    @model_validator(mode="after")
+    def _known_subjects(self) -> Config:
+        names = subject_names(self.subjects)
+        for setting, parsed in (
+            ("devices", parse_devices(self.devices)),
+            ("time_zones", parse_time_zones(self.time_zones)),
+        ):
+            unknown = sorted(set(parsed) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"{setting}: unknown subject {unknown[0]!r}; subjects are {', '.join(names)}"
+                )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -164,6 +217,6 @@ def load_config(
         return Config.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "?"
+        name = str(first["loc"][0]) if first["loc"] else "settings"
         where = origin.get(name, name)
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

@@ -106,10 +106,14 @@ def simulate(
     start_ms: int = START,
     duration_ms: int = DAY,
     scenario: str | None = None,
+    cadence: str = "dense",
+    imperfections: str = "off",
 ) -> dict[str, Series]:
     """Simulate and split the samples by subject."""
     names = subjects or ["default"]
-    sim = Simulator(start_ms, seed=seed, subjects=names)
+    sim = Simulator(
+        start_ms, seed=seed, subjects=names, cadence=cadence, imperfections=imperfections
+    )
     if scenario is not None:
         for name in names:
             sim.set_scenario(name, scenario)
