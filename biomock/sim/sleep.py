@@ -72,20 +72,20 @@ def hypnogram(
         return t < end_ms
 
     older = max(0, age - 30) / 10.0  # decades past 30: more and longer awakenings
-    add("awake", _epochs(rng.uniform(6.0, 22.0)))
+    add("awake", _epochs(rng.uniform(8.0, 25.0)))
     cycle = 0
-    long_wake_cycle = rng.randint(2, 4) if rng.random() < 0.35 + 0.08 * older else -1
+    long_wake_cycle = rng.randint(2, 4) if rng.random() < 0.5 + 0.08 * older else -1
     while t < end_ms:
         length = rng.uniform(85.0, 105.0) if cycle else rng.uniform(75.0, 95.0)
         deep = _DEEP_MIN[cycle] * rng.uniform(0.8, 1.2) if cycle < len(_DEEP_MIN) else 0.0
         rem = _REM_MIN[min(cycle, len(_REM_MIN) - 1)] * rng.uniform(0.85, 1.15)
         wake = 0.0
-        if cycle and rng.random() < 0.8:
-            wake = rng.uniform(1.0, 4.0 + 1.0 * older)
+        if cycle and rng.random() < 0.9:
+            wake = rng.uniform(2.0, 6.0 + 1.0 * older)
         core = max(10.0, length - deep - rem - wake)
         # a long awakening or an apnea's arousals interrupt the cycle rather than replace it
         if cycle == long_wake_cycle:
-            wake += rng.uniform(8.0, 20.0)
+            wake += rng.uniform(10.0, 30.0)
         if disturbed:
             deep *= 0.35
             rem *= 0.6

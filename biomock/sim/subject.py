@@ -37,7 +37,10 @@ from biomock.sim.vitals import Vitals
 from biomock.sim.zones import LocalDays, load_zone, pick_zone
 
 STEP_MS = 1000
-"""The physiology advances at least once per simulated second."""
+"""The physiology advances at least once per simulated second (``dense`` profile)."""
+WATCH_STEP_MS = 5000
+"""In the ``watch`` profile, at least every 5 s: no reading is closer than that, and the
+kinetics are exact exponentials of the step, so only the beat-to-beat detail is coarser."""
 
 # Sleep stages shift the heart-rate target (fraction of HRR) and scale beat-to-beat
 # variability: lowest and steadiest in deep sleep, higher and more variable in REM
@@ -78,6 +81,7 @@ class SubjectSim:
         self.days = LocalDays(load_zone(self.time_zone))
         self.devices = tuple(devices or DEFAULT_DEVICES)
         self.watch_profile = cadence == "watch"
+        self._step_ms = WATCH_STEP_MS if self.watch_profile else STEP_MS
         self.sources = sources_for(self.devices, dense=not self.watch_profile)
         rng = derive_rng(self._seed, "noise")
         self._start = start_ms
@@ -141,8 +145,8 @@ class SubjectSim:
         self._t = t_ms
         self._now = t_ms
         self.floor = t_ms
-        ticks = (t_ms - self._start) // STEP_MS + 1
-        self._next_tick = self._start + ticks * STEP_MS
+        ticks = (t_ms - self._start) // self._step_ms + 1
+        self._next_tick = self._start + ticks * self._step_ms
         for i, emitter in enumerate(self._emitters):
             self._next[i] = emitter.first(self._start, t_ms, first)
         self._next_emit = min(self._next, default=2**62)
@@ -257,7 +261,7 @@ class SubjectSim:
                     self._entered(timeline.segment, t, previous)
                     self.readings.after_segment(previous, t, out)
             if t == self._next_tick:
-                self._next_tick += STEP_MS
+                self._next_tick += self._step_ms
             if t == self._next_emit:
                 for i, emitter in enumerate(emitters):
                     if nexts[i] == t:
