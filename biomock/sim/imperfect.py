@@ -90,7 +90,7 @@ def plan_flaws(seed: int, plan: DayPlan) -> DayFlaws:
         if rng.random() < HOLD_CHANCE_PER_HOUR:
             start = hour + round(rng.random() * HOUR_MS)
             # a hold never crosses into the next plan day, whose windows are drawn apart
-            end = min(plan.end_ms, start + round(rng.uniform(10, 45) * MINUTE_MS))
+            end = min(plan.end_ms - 20_000, start + round(rng.uniform(10, 45) * MINUTE_MS))
             if not holds or start >= holds[-1][2]:
                 holds.append((start, end, end + round(rng.uniform(1_000, 20_000))))
         hour += HOUR_MS
@@ -141,7 +141,8 @@ class Flaws:
         """When a watch sample stamped ``t_ms`` is published: at once, or with a late batch."""
         holds = self._at(t_ms).holds
         i = bisect.bisect_right(holds, (t_ms, 2**62, 0)) - 1
-        if i >= 0 and holds[i][0] <= t_ms < holds[i][1]:
+        # what the watch records until the sync itself goes in the same batch
+        if i >= 0 and holds[i][0] <= t_ms < holds[i][2]:
             return holds[i][2]
         return t_ms
 
