@@ -120,6 +120,17 @@ class Flaws:
         self._lo = 0
         self._hi = 0
         self._day = DayFlaws((), (), ())
+        # Most instants are in no window: remember the clear stretch around the last one
+        # asked about, so the common answer costs one comparison (called for every reading).
+        self._clear = (0, 0)
+        self._unheld = (0, 0)
+
+    @staticmethod
+    def _stretch(windows: list[tuple[int, int]], t_ms: int, lo: int, hi: int) -> tuple[int, int]:
+        """The stretch around ``t_ms`` (in no window) up to the windows on either side."""
+        before = max((end for _, end in windows if end <= t_ms), default=lo)
+        after = min((start for start, _ in windows if start > t_ms), default=hi)
+        return before, after
 
     def _at(self, t_ms: int) -> DayFlaws:
         if not self._lo <= t_ms < self._hi:
@@ -134,16 +145,27 @@ class Flaws:
 
     def dropped(self, t_ms: int) -> bool:
         """Whether a spot reading at ``t_ms`` fails (off the wrist, or a dropout)."""
+        low, high = self._clear
+        if low <= t_ms < high:
+            return False
         day = self._at(t_ms)
-        return _inside(day.off, t_ms) or _inside(day.dropouts, t_ms)
+        if _inside(day.off, t_ms) or _inside(day.dropouts, t_ms):
+            return True
+        self._clear = self._stretch([*day.off, *day.dropouts], t_ms, self._lo, self._hi)
+        return False
 
     def release(self, t_ms: int) -> int:
         """When a watch sample stamped ``t_ms`` is published: at once, or with a late batch."""
+        low, high = self._unheld
+        if low <= t_ms < high:
+            return t_ms
         holds = self._at(t_ms).holds
         i = bisect.bisect_right(holds, (t_ms, 2**62, 0)) - 1
         # what the watch records until the sync itself goes in the same batch
         if i >= 0 and holds[i][0] <= t_ms < holds[i][2]:
             return holds[i][2]
+        spans = [(start, release) for start, _, release in holds]
+        self._unheld = self._stretch(spans, t_ms, self._lo, self._hi)
         return t_ms
 
     def flaws(self, t_ms: int) -> DayFlaws:

@@ -221,28 +221,30 @@ class Readings:
 
     def jittered(self, sample: Sample) -> Sample:
         """``sample`` with its timestamps moved by the reproducible jitter of its type."""
-        if sample.type in _NOT_JITTERED or sample.source is None:
+        source = sample.source
+        if source is None or sample.type in _NOT_JITTERED:
             return sample
-        phone = sample.source.kind == "phone"
-        span = self._phone_span if phone else self._spans.get(sample.type, 0)
-        key = 0 if phone else len(sample.type)  # the motion types of one device move together
-        if sample.type.startswith("blood_pressure"):
-            key = 1  # both halves of one cuff reading
-        t = sample.time_ms + jitter_ms(key, sample.time_ms, span)
+        type_name = sample.type
+        if source.kind == "phone":
+            span, key = self._phone_span, 0  # the phone's motion types move together
+        else:
+            span = self._spans.get(type_name, 0)
+            key = 1 if type_name.startswith("blood_pressure") else len(type_name)
+        time_ms = sample.time_ms
         start = sample.start_ms
         if start is not None:
             start += jitter_ms(key, start, span)
         return Sample(
-            sample.type,
+            type_name,
             sample.value,
-            t,
+            time_ms + jitter_ms(key, time_ms, span),
             sample.unit,
             sample.subject,
             start,
             sample.scenario,
             sample.event,
             sample.extra,
-            sample.source,
+            source,
         )
 
     # -- the readings ---------------------------------------------------------------------
