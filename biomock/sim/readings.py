@@ -1,4 +1,4 @@
-"""What a subject's devices write: one :class:`Emitter` per type and device, and their values.
+"""What a subject's devices write: one ``Emitter`` per type and device, and their values.
 
 Each emitter knows its device (the sample's ``source``), when its next reading is due (a
 fixed cadence, or the ``watch`` profile's interval) and whether imperfections stop it
@@ -15,7 +15,8 @@ from biomock.catalogue import TYPES
 from biomock.sample import JSONScalar, Sample, SampleSource
 from biomock.sim.cadence import PHONE_BLOCK_MS, WATCH_MIN_INTERVAL_MS, WatchCadence
 from biomock.sim.devices import DEVICES
-from biomock.sim.imperfect import JITTER_MAX_MS, jitter_ms, spo2_artefact
+from biomock.sim.emitter import Emitter, gated
+from biomock.sim.imperfect import JITTER_MAX_MS, spo2_artefact
 from biomock.sim.schedule import HOUR_MS, SEDENTARY, SLEEP, Segment, circadian
 from biomock.sim.seeds import derive_rng
 from biomock.sim.timeline import MAIN_SLEEP_MS
@@ -35,46 +36,6 @@ _POINT = frozenset(
 # HealthKit's heart-rate motion context; shared, never mutated (formats copy extras)
 _SEDENTARY: dict[str, JSONScalar] = {"motion_context": "sedentary"}
 _ACTIVE: dict[str, JSONScalar] = {"motion_context": "active"}
-_NOT_JITTERED = frozenset({"sleep_analysis", "workout", "sleeping_wrist_temperature"})
-
-
-class Emitter:
-    """One type from one device: when it is due, and what it writes then."""
-
-    __slots__ = ("_write", "cadence", "interval", "summary", "type")
-
-    def __init__(
-        self,
-        type_name: str,
-        cadence: int,
-        write: Callable[[int, list[Sample]], None],
-        *,
-        summary: bool,
-        interval: Callable[[int], int] | None = None,
-    ) -> None:
-        self.type = type_name
-        self.cadence = cadence
-        self._write = write
-        self.summary = summary
-        self.interval = interval
-
-    def first(self, start_ms: int, t_ms: int, first: bool) -> int:
-        """The first reading at or after ``t_ms`` (``start_ms`` anchors the fixed grid)."""
-        if self.interval is not None:
-            return t_ms if self.type == "heart_rate" else t_ms + self.interval(t_ms)
-        cadence = self.cadence
-        if first:
-            return start_ms + (cadence if self.summary else 0)
-        # point types may report at t_ms itself; summaries need time after it
-        j = -(-(t_ms - start_ms) // cadence)
-        if self.summary and start_ms + j * cadence <= t_ms:
-            j += 1
-        return start_ms + j * cadence
-
-    def run(self, t_ms: int, out: list[Sample]) -> int:
-        """Take the reading due at ``t_ms``; return the time to the next one, ms."""
-        self._write(t_ms, out)
-        return self.cadence if self.interval is None else self.interval(t_ms)
 
 
 class Readings:
@@ -95,7 +56,8 @@ class Readings:
         self._rest_counts = [0] * 256
         self._rest_n = 0
         self._last_hr_ms = 0
-        self._spans: dict[str, int] = {}
+        self.spans: dict[str, int] = {}
+        self.phone_span = 0
         self.emitters: list[Emitter] = []
         table: dict[str, Callable[[int, list[Sample]], None]] = {
             "heart_rate": self._heart_rate,
@@ -128,12 +90,13 @@ class Readings:
                 "resting_heart_rate",
             )
             if gate is not None:
-                write = self._gated(type_name, write, gate, summary)
+                discard = self._discard if summary else None  # counted off the wrist: lost
+                write = gated(type_name, write, gate, subject.missed, discard)
             self.emitters.append(
                 Emitter(type_name, cadence, write, summary=summary, interval=interval)
             )
             shortest = WATCH_MIN_INTERVAL_MS.get(type_name, cadence) if watch else cadence
-            self._spans[type_name] = min(JITTER_MAX_MS, int(0.45 * shortest))
+            self.spans[type_name] = min(JITTER_MAX_MS, int(0.45 * shortest))
         if "phone" in subject.devices:
             low, high = PHONE_BLOCK_MS
             self.emitters.append(
@@ -145,27 +108,10 @@ class Readings:
                     interval=lambda _t: round(self._rng.uniform(low, high)),
                 )
             )
-            self._phone_span = min(JITTER_MAX_MS, int(0.45 * low))
+            self.phone_span = min(JITTER_MAX_MS, int(0.45 * low))
 
     def devices(self) -> list[SampleSource]:
         return [DEVICES[kind] for kind in self._s.devices]
-
-    def _gated(
-        self,
-        type_name: str,
-        write: Callable[[int, list[Sample]], None],
-        gate: Callable[[int], bool],
-        summary: bool,
-    ) -> Callable[[int, list[Sample]], None]:
-        def gated(t_ms: int, out: list[Sample]) -> None:
-            if not gate(t_ms):
-                write(t_ms, out)
-                return
-            self._s.missed.add(type_name)
-            if summary:  # what was counted off the wrist is lost
-                self._discard(type_name, t_ms)
-
-        return gated
 
     def _discard(self, type_name: str, t_ms: int) -> None:
         motion = self._s.motion
@@ -218,34 +164,6 @@ class Readings:
         start = self._since.get(key, self._s.floor)
         self._since[key] = t_ms
         return start
-
-    def jittered(self, sample: Sample) -> Sample:
-        """``sample`` with its timestamps moved by the reproducible jitter of its type."""
-        source = sample.source
-        if source is None or sample.type in _NOT_JITTERED:
-            return sample
-        type_name = sample.type
-        if source.kind == "phone":
-            span, key = self._phone_span, 0  # the phone's motion types move together
-        else:
-            span = self._spans.get(type_name, 0)
-            key = 1 if type_name.startswith("blood_pressure") else len(type_name)
-        time_ms = sample.time_ms
-        start = sample.start_ms
-        if start is not None:
-            start += jitter_ms(key, start, span)
-        return Sample(
-            type_name,
-            sample.value,
-            time_ms + jitter_ms(key, time_ms, span),
-            sample.unit,
-            sample.subject,
-            start,
-            sample.scenario,
-            sample.event,
-            sample.extra,
-            source,
-        )
 
     # -- the readings ---------------------------------------------------------------------
 

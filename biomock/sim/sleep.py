@@ -28,6 +28,18 @@ from dataclasses import dataclass
 EPOCH_MS = 30_000
 """Sleep is scored in 30-second epochs (AASM)."""
 
+# Sleep stages shift the heart-rate target (fraction of HRR) and scale beat-to-beat
+# variability: lowest and steadiest in deep sleep, higher and more variable in REM
+# (Somers 1993; see biomock.sim.heart).
+STAGE_INTENSITY = {
+    "awake": 0.06,
+    "asleepCore": 0.0,
+    "asleepDeep": -0.02,
+    "asleepREM": 0.03,
+    "inBed": 0.0,
+}
+STAGE_HRV = {"awake": 1.0, "asleepCore": 1.05, "asleepDeep": 1.15, "asleepREM": 0.9, "inBed": 1.0}
+
 # Minutes of deep sleep and of REM in cycle 1, 2, 3, ... before per-night variation: deep
 # fades after the first cycles, REM periods lengthen (Carskadon & Dement 2011).
 _DEEP_MIN = (36.0, 25.0, 12.0, 5.0)

@@ -9,18 +9,19 @@ release order (late batches after later samples of other sources, see ``imperfec
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
 
 from biomock.sample import JSONScalar, Sample
 from biomock.sim.activity import Motion, Pace
 from biomock.sim.cadence import WatchCadence
 from biomock.sim.devices import DEFAULT_DEVICES, sources_for
+from biomock.sim.emitter import Emitter
 from biomock.sim.glucose import MEAL_EFFECT_MS, Glucose
 from biomock.sim.heart import DRIFT_MAX, DRIFT_PER_MINUTE, FEVER_BPM_PER_DEGC, Heart
 from biomock.sim.imperfect import Flaws
 from biomock.sim.profiles import Profile, make_profile
-from biomock.sim.readings import Emitter, Readings
+from biomock.sim.readings import Readings
+from biomock.sim.release import Release
 from biomock.sim.scenarios import DEFAULT_SCENARIO, SCENARIO_SPECS, Scenario
 from biomock.sim.schedule import (
     DAY_MS,
@@ -32,6 +33,7 @@ from biomock.sim.schedule import (
     circadian,
 )
 from biomock.sim.seeds import derive_rng, derive_seed
+from biomock.sim.sleep import STAGE_HRV, STAGE_INTENSITY
 from biomock.sim.timeline import Timeline
 from biomock.sim.vitals import Vitals
 from biomock.sim.zones import LocalDays, load_zone, pick_zone
@@ -42,17 +44,6 @@ WATCH_STEP_MS = 5000
 """In the ``watch`` profile, at least every 5 s: no reading is closer than that, and the
 kinetics are exact exponentials of the step, so only the beat-to-beat detail is coarser."""
 
-# Sleep stages shift the heart-rate target (fraction of HRR) and scale beat-to-beat
-# variability: lowest and steadiest in deep sleep, higher and more variable in REM
-# (Somers 1993; see biomock.sim.heart).
-_STAGE_INTENSITY = {
-    "awake": 0.06,
-    "asleepCore": 0.0,
-    "asleepDeep": -0.02,
-    "asleepREM": 0.03,
-    "inBed": 0.0,
-}
-_STAGE_HRV = {"awake": 1.0, "asleepCore": 1.05, "asleepDeep": 1.15, "asleepREM": 0.9, "inBed": 1.0}
 _DRIFT_AFTER_MS = 10 * MINUTE_MS
 _STILL = (SLEEP, SEDENTARY)
 # How often the phone is in a pocket, by activity: usually on walks, often on runs.
@@ -126,8 +117,9 @@ class SubjectSim:
         types = [emitter.type for emitter in self._emitters]
         self._hr_index = types.index("heart_rate") if "heart_rate" in types else None
         self._pending: list[Sample] = []
-        self._held: list[tuple[int, int, int, Sample]] = []  # (release, time, seq, sample)
-        self._seq = 0
+        self._release: Release | None = None
+        if self.flaws is not None:
+            self._release = Release(self.flaws, self.readings.spans, self.readings.phone_span)
         self._t = start_ms
         self._now = start_ms
         self.floor = start_ms
@@ -141,7 +133,8 @@ class SubjectSim:
     def _restart(self, t_ms: int, *, first: bool) -> None:
         """Place the subject at ``t_ms`` in the steady state of what the plan has them doing."""
         self._pending = []
-        self._held = []
+        if self._release is not None:
+            self._release.clear()
         self._t = t_ms
         self._now = t_ms
         self.floor = t_ms
@@ -161,7 +154,7 @@ class SubjectSim:
         self._entered(segment, t_ms, None)
         intensity = segment.intensity
         if segment.stages:
-            intensity += _STAGE_INTENSITY[timeline.stage or "awake"]
+            intensity += STAGE_INTENSITY[timeline.stage or "awake"]
         self.heart.settle(intensity, self.scenario)
         self.heart.restart_beats(t_ms)
         self.motion.reset()
@@ -170,7 +163,7 @@ class SubjectSim:
         self.glucose.settle(self.scenario, t_ms)
         self.glucose.meals = []
         self._meals_until = t_ms - MEAL_EFFECT_MS
-        self._eat_until(t_ms)
+        self.eat_until(t_ms)
 
     def jump(self, to_ms: int) -> None:
         """Move to ``to_ms``: nothing before it is emitted, the day plan restarts there."""
@@ -226,15 +219,15 @@ class SubjectSim:
         Without imperfections that is time order; with them, a late batch comes after
         samples of other sources with later timestamps.
         """
-        if self.flaws is None:
+        if self._release is None:
             return self._advance(until_ms)
-        return [sample for _, _, sample in self._release(self._advance(until_ms), until_ms)]
+        return [sample for _, _, sample in self._release.due(self._advance(until_ms), until_ms)]
 
     def advance_keyed(self, until_ms: int) -> list[tuple[int, int, Sample]]:
         """Like :meth:`advance`, each sample with its (release, time) sort key."""
-        if self.flaws is None:
+        if self._release is None:
             return [(s.time_ms, s.time_ms, s) for s in self._advance(until_ms)]
-        return self._release(self._advance(until_ms), until_ms)
+        return self._release.due(self._advance(until_ms), until_ms)
 
     def _advance(self, until_ms: int) -> list[Sample]:
         out = self._pending
@@ -270,25 +263,6 @@ class SubjectSim:
         self._now = until_ms
         return out
 
-    def _release(self, out: list[Sample], until_ms: int) -> list[tuple[int, int, Sample]]:
-        """Jitter, then hold back what a late batch will bring; return what is due."""
-        flaws = self.flaws
-        assert flaws is not None
-        held = self._held
-        readings = self.readings
-        for sample in out:
-            sample = readings.jittered(sample)
-            release = sample.time_ms
-            if sample.source is not None and sample.source.kind == "watch":
-                release = max(release, flaws.release(sample.time_ms))
-            self._seq += 1
-            heapq.heappush(held, (release, sample.time_ms, self._seq, sample))
-        due: list[tuple[int, int, Sample]] = []
-        while held and held[0][0] <= until_ms:
-            release, time_ms, _, sample = heapq.heappop(held)
-            due.append((release, time_ms, sample))
-        return due
-
     def _step(self, t_ms: int) -> None:
         dt = (t_ms - self._t) / 1000.0
         self._t = t_ms
@@ -304,8 +278,8 @@ class SubjectSim:
         stage = self.timeline.stage
         vitals = self.vitals
         if stage is not None:
-            intensity += _STAGE_INTENSITY[stage]
-            hrv = _STAGE_HRV[stage]
+            intensity += STAGE_INTENSITY[stage]
+            hrv = STAGE_HRV[stage]
             if scenario.apnea or vitals.deficit:
                 extra_bpm = vitals.step_apnea(t_ms, dt, scenario.apnea and stage != "awake")
         elif vitals.deficit:
@@ -343,7 +317,7 @@ class SubjectSim:
     def local_ms(self, t_ms: int) -> int:
         return t_ms + self._offset_ms
 
-    def _eat_until(self, t_ms: int) -> None:
+    def eat_until(self, t_ms: int) -> None:
         """Eat the plan's meals up to ``t_ms`` unless asleep (a forced sleep skips meals)."""
         start = self._meals_until
         if t_ms <= start:
@@ -353,9 +327,6 @@ class SubjectSim:
             return
         for meal in self.timeline.meals_between(start, t_ms):
             self.glucose.eat(meal)
-
-    def eat_until(self, t_ms: int) -> None:
-        self._eat_until(t_ms)
 
     def describe(self) -> dict[str, object]:
         """Name, profile, devices, time zone and scenario (``GET /api/subjects``)."""
