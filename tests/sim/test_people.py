@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from biomock.sim import make_profile
-from biomock.sim.schedule import workout_plan
+from biomock.sim.schedule import plan_day, workout_plan
 from biomock.sim.seeds import derive_seed
-from biomock.sim.zones import ZONES
+from biomock.sim.zones import ZONES, LocalDays, load_zone
 from tests.sim.conftest import DAY, SEED, Series, simulate
 
 
@@ -103,3 +103,33 @@ def test_nights_have_awakenings_and_realistic_efficiency(nights: dict[str, Serie
                 awakenings.append(int(night.extra["awakenings"]))  # type: ignore[call-overload]
     assert statistics.median(awakenings) >= 3
     assert 0.82 <= statistics.median(efficiencies) <= 0.94  # Ohayon 2004
+
+
+def test_resting_rate_up_and_hrv_down_after_hard_days_and_short_nights() -> None:
+    hard, easy = [], []
+    for name in ("a", "b", "c", "d"):
+        seed = derive_seed(SEED, name)
+        profile = make_profile(SEED, name)
+        local = LocalDays(load_zone("UTC"))
+        for day in range(20_000, 20_060):
+            plan = plan_day(seed, day, profile, local)
+            tired = workout_plan(seed, day - 1, profile).planned
+            short = plan.segments[0].end_ms - plan.segments[0].start_ms < 6.5 * 3_600_000
+            (hard if tired or short else easy).append(plan)
+            assert -3 <= plan.rest_offset <= 3
+    assert (
+        statistics.fmean(p.rest_offset for p in hard)
+        > statistics.fmean(p.rest_offset for p in easy) + 1
+    )
+    assert (
+        statistics.fmean(p.hrv_factor for p in hard)
+        < statistics.fmean(p.hrv_factor for p in easy) - 0.08
+    )
+
+
+def test_heart_rate_drifts_up_during_a_long_run() -> None:
+    start = 20_500 * DAY + 10 * 3_600_000
+    run = simulate(start_ms=start, duration_ms=55 * 60_000, scenario="workout")["default"]
+    early = statistics.fmean(run.between("heart_rate", start + 11 * 60_000, start + 14 * 60_000))
+    late = statistics.fmean(run.between("heart_rate", start + 50 * 60_000, start + 53 * 60_000))
+    assert 5 <= late - early <= 25  # Coyle 2001: 10-15 % between the 10th and 60th minute
