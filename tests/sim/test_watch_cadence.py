@@ -49,6 +49,7 @@ def test_hrv_a_few_times_a_day_and_only_when_still(watch_days: dict[str, Series]
     for series in watch_days.values():
         sdnn = series.by_type["heart_rate_variability_sdnn"]
         assert 4 <= len(sdnn) <= 2 * 10
+        assert all(20 <= float(s.value) <= 150 for s in sdnn)
         for s in sdnn:
             window = (s.time_ms - 5 * MINUTE, s.time_ms)
             # a block that began before the window may hold earlier steps: only whole ones count
