@@ -37,7 +37,13 @@ from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.routes import BLUEPRINTS
 from biomock.routes.stream import PATH as STREAM_PATH
-from biomock.sim import Simulator, parse_cadences, subject_names
+from biomock.sim import (
+    Simulator,
+    parse_cadences,
+    parse_devices,
+    parse_time_zones,
+    subject_names,
+)
 from biomock.source import Source
 from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
@@ -138,6 +144,10 @@ def open_source(config: Config, wall_ms: int) -> Source:
         seed=seed,
         subjects=subject_names(config.subjects),
         cadences=parse_cadences(config.cadences),
+        cadence=config.cadence,
+        imperfections=config.imperfections,
+        devices=parse_devices(config.devices),
+        time_zones=parse_time_zones(config.time_zones),
     )
 
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
-from biomock.sim import parse_cadences, subject_names
+from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
@@ -78,6 +78,26 @@ class Config(BaseModel):
         "",
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
+    )
+    cadence: Literal["dense", "watch"] = Field(
+        "dense",
+        description="dense: every type on a fixed grid, heart rate every second; watch: when a"
+        " real Apple Watch takes its readings.",
+    )
+    imperfections: Literal["off", "realistic"] = Field(
+        "off",
+        description="realistic: seeded gaps (charging, shower, dropouts), timestamp jitter, late"
+        " batches as the watch syncs, motion artefacts.",
+    )
+    devices: str = Field(
+        "",
+        description="Devices by subject, e.g. alice=watch+cgm;bob=phone; others have a watch,"
+        " a phone, a cgm and a bp_cuff.",
+    )
+    time_zones: str = Field(
+        "",
+        description="IANA time zones by subject, e.g. default=America/New_York; others get a"
+        " seeded one.",
     )
     speed: float = Field(1.0, gt=0, le=MAX_SPEED, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
@@ -166,6 +186,32 @@ class Config(BaseModel):
             raise ValueError(f"must be below buffer_size ({buffer_size})")
         return value
 
+    @field_validator("devices")
+    @classmethod
+    def _valid_devices(cls, value: str) -> str:
+        parse_devices(value)
+        return value
+
+    @field_validator("time_zones")
+    @classmethod
+    def _valid_time_zones(cls, value: str) -> str:
+        parse_time_zones(value)
+        return value
+
+    @model_validator(mode="after")
+    def _known_subjects(self) -> Config:
+        names = subject_names(self.subjects)
+        for setting, parsed in (
+            ("devices", parse_devices(self.devices)),
+            ("time_zones", parse_time_zones(self.time_zones)),
+        ):
+            unknown = sorted(set(parsed) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"{setting}: unknown subject {unknown[0]!r}; subjects are {', '.join(names)}"
+                )
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -226,6 +272,6 @@ def load_config(
         return Config.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "?"
+        name = str(first["loc"][0]) if first["loc"] else "settings"
         where = origin.get(name, name)
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
