@@ -166,7 +166,12 @@ const root = document.getElementById('root');
 if (root === null) throw new Error('bench/index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <App store={store} api={new Api('', fakeBackend)} search="?inspector=1" onViewChange={() => undefined} />
+    <App
+      store={store}
+      api={new Api('', fakeBackend)}
+      search={params.get('inspector') === '0' ? '' : '?inspector=1'}
+      onViewChange={() => undefined}
+    />
   </StrictMode>,
 );
 // Scrolling starts from the top, away from the follow mode's end.

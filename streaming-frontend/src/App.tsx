@@ -16,7 +16,7 @@ import { useVisible } from './hooks/useVisible';
 import type { Api } from './lib/api';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
 import type { Frame } from './lib/frameLog';
-import { formatUnit } from './lib/format';
+import { formatCount, formatUnit } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
 import { toSample } from './lib/parse';
 import { type SeriesState, type Store, seriesKey } from './lib/store';
@@ -175,13 +175,24 @@ export function App({
       ? null
       : staleFor(s.lastArrival, catalogue.get(type)?.cadenceS ?? null, speed, clockPaused, time);
   };
-  const healthRows: HealthRow[] = chosen.map((type) => ({
-    type,
-    series: seriesOf(type, subject),
-    cadenceS: catalogue.get(type)?.cadenceS ?? null,
-    staleForMs: staleness(type),
-  }));
-
+  const chosenKey = chosen.join(',');
+  // Cadence and staleness move with the wall clock: the table is brought up to date once a second.
+  const healthRows = useMemo<HealthRow[]>(
+    () =>
+      chosen.map((type) => {
+        const series = snapshot.series.get(seriesKey(type, subject));
+        const cadenceS = catalogue.get(type)?.cadenceS ?? null;
+        return {
+          type,
+          series,
+          cadenceS,
+          staleForMs:
+            series === undefined ? null : staleFor(series.lastArrival, cadenceS, speed, clockPaused, time),
+        };
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once a second, not on every frame's snapshot
+    [time, chosenKey, subject, catalogue, speed, clockPaused],
+  );
   const highlight = (type: string): number | null => {
     if (selectedFrame === null || selectedFrame.type !== type || selectedFrame.subject !== subject)
       return null;
@@ -190,6 +201,7 @@ export function App({
   };
   const streamBase = api.base === '' ? window.location.origin : api.base;
   const update = (change: Partial<ViewState>): void => setView((v) => ({ ...v, ...change }));
+  const closeInspector = useCallback(() => setView((v) => ({ ...v, inspector: false })), []);
 
   return (
     <div className={`app${view.inspector ? ' with-inspector' : ''}`}>
@@ -209,7 +221,7 @@ export function App({
           </button>
           {snapshot.paused && (
             <span className="badge" data-testid="new-badge">
-              {snapshot.newWhilePaused.toLocaleString('en-US')} new
+              {formatCount(snapshot.newWhilePaused)} new
             </span>
           )}
           <button
@@ -313,6 +325,7 @@ export function App({
                 normalRange={catalogue.get(type)?.normalRange ?? null}
                 markers={snapshot.markers}
                 highlight={highlight(type)}
+                describedAt={time}
               />
             ))}
           </section>
@@ -327,7 +340,7 @@ export function App({
             streamUrl={`${streamBase}/api/stream`}
             selected={selectedFrame?.seq ?? null}
             onSelect={setSelectedFrame}
-            onClose={() => update({ inspector: false })}
+            onClose={closeInspector}
           />
         )}
       </div>

@@ -27,7 +27,7 @@ function noticeText(notice: Notice, zone: TimeZoneChoice): string {
   switch (notice.kind) {
     case 'restart':
       return notice.firstOfRun
-        ? `The backend restarted (seen at ${at}): the stream resumed from the new run's first sample (id ${notice.oldestId}), so nothing it published was missed.`
+        ? `The backend restarted (seen at ${at}): the stream resumed from the new run's first sample${notice.oldestId === null ? '' : ` (id ${notice.oldestId})`}, so nothing it published was missed.`
         : `The backend restarted (seen at ${at}): the stream resumed from the new run's oldest buffered sample (id ${notice.oldestId}); what it published before that had already left its buffer.`;
     case 'expired':
       return `The stream could not resume exactly at ${at}: the server's buffer no longer held the ${notice.missed.toLocaleString('en-US')} samples after id ${notice.lastId}, so they were not received; it resumed from id ${notice.oldestId}.`;

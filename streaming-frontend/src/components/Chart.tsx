@@ -25,7 +25,7 @@ import {
 } from '../lib/format';
 import type { Marker } from '../lib/notices';
 import { PALETTES } from '../lib/palette';
-import { lowerBound } from '../lib/ring';
+import { FrozenRing, lowerBound } from '../lib/ring';
 import type { SeriesState } from '../lib/store';
 
 export type ChartKind = 'line' | 'interval' | 'hypnogram';
@@ -48,6 +48,11 @@ export interface ChartProps {
   markers: readonly Marker[];
   /** Sample time (seconds) to ring on the main series, from the inspector. */
   highlight: number | null;
+  /**
+   * When the text summary was last brought up to date (a wall-clock tick): it
+   * follows the data once a second, not on every frame.
+   */
+  describedAt: number;
   height?: number;
   testId?: string;
 }
@@ -322,10 +327,14 @@ function ChartImpl(props: ChartProps): React.JSX.Element {
     plotRef.current?.redraw(false, false);
   }, [markers, highlight]);
 
-  const text = useMemo(
-    () => summary({ series, zone, label, unit, kind, normalRange }),
-    [series, zone, label, unit, kind, normalRange],
-  );
+  const { describedAt } = props;
+  const paused = series[0]?.view instanceof FrozenRing;
+  const text = useMemo(() => {
+    void describedAt;
+    return summary({ series, zone, label, unit, kind, normalRange });
+    // The summary follows the tick and the look, not every frame's new series.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [describedAt, paused, zone, label, unit, kind, normalRange, series.length]);
 
   return (
     <>

@@ -6,10 +6,10 @@
  * after it. What is shown can be saved as NDJSON or CSV.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useId, useRef, useState } from 'react';
+import { memo, useId, useLayoutEffect, useRef, useState } from 'react';
 import { typeLabel } from '../lib/catalogue';
 import type { Frame, FrameLog } from '../lib/frameLog';
-import { type TimeZoneChoice, formatClock } from '../lib/format';
+import { type TimeZoneChoice, formatClock, formatCount } from '../lib/format';
 import { ALL_FRAMES, FrameFilter, type FrameQuery, resumeCurl, toCsv, toNdjson } from '../lib/inspect';
 
 export interface InspectorProps {
@@ -27,6 +27,8 @@ export interface InspectorProps {
 }
 
 const ROW_HEIGHT = 24;
+/** A row shows the start of the data (the detail shows all): long text costs layout on every scroll. */
+const ROW_TEXT = 160;
 
 function pretty(data: string): string {
   try {
@@ -65,9 +67,11 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
     overscan: 8,
   });
 
-  useEffect(() => {
-    if (follow && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
-  }, [follow, count, virtualizer]);
+  useLayoutEffect(() => {
+    // Straight to the end: cheaper than the virtualiser's own scrolling, which re-measures.
+    const list = scrollRef.current;
+    if (follow && list !== null) list.scrollTop = list.scrollHeight;
+  }, [follow, count]);
 
   const frame = selected === null ? null : log.get(selected);
   const shown = (): Frame[] => {
@@ -134,7 +138,7 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
       </div>
       <div className="row">
         <span className="muted small" data-testid="frame-count">
-          {count.toLocaleString('en-US')} of {log.length.toLocaleString('en-US')} frames
+          {formatCount(count)} of {formatCount(log.length)} frames
         </span>
         <label className="check small">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
@@ -177,7 +181,7 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
                 <span className="frame-id">{id ?? '—'}</span>
                 <span className="frame-event">{event}</span>
                 <span className="frame-time">{formatClock(log.arrivedAt(seq), zone)}</span>
-                <span className="frame-data">{log.dataAt(seq)}</span>
+                <span className="frame-data">{log.dataAt(seq).slice(0, ROW_TEXT)}</span>
               </button>
             );
           })}

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { EventSourceStatus } from '../hooks/useEventSource';
 import type { ApiError } from '../lib/api';
-import { formatDuration } from '../lib/format';
+import { formatCompact, formatCount, formatDuration } from '../lib/format';
 import type { Stats } from '../lib/parse';
 import type { Snapshot } from '../lib/store';
 
@@ -29,12 +29,10 @@ export function connectionText(status: EventSourceStatus, now: number): string {
   return left > 0 ? `reconnecting in ${(left / 1000).toFixed(1)} s` : 'reconnecting now';
 }
 
-function compact(n: number): string {
-  return n.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-}
+const compact = formatCompact;
 
 function count(n: number | null | undefined): string {
-  return n === null || n === undefined ? '–' : n.toLocaleString('en-US');
+  return n === null || n === undefined ? '–' : formatCount(n);
 }
 
 export function LivePanel({

@@ -6,15 +6,22 @@
 import type { ResetInfo } from './parse';
 
 /**
- * Ids of one backend run are its boot time in ms x 1000 plus a sequence
- * (API.md): a jump this large between two ids is a new run, not samples missed
- * (a million samples would have to go by unseen).
+ * Ids of one backend run are consecutive, starting above its boot time in ms
+ * x 1000 (API.md); one run publishes at most `BIOMOCK_MAX_BATCH` (2000) samples
+ * per tick at ten ticks a second. A jump larger than that rate allows for the
+ * time nothing arrived is a new run, not samples missed: a restart one second
+ * later moves the ids on by a million.
  */
-export const NEW_RUN_ID_JUMP = 1_000_000;
+export const MAX_IDS_PER_SECOND = 20_000;
+
+/** The largest id jump one run can make while we heard nothing for `quietMs`. */
+export function sameRunJump(quietMs: number): number {
+  return MAX_IDS_PER_SECOND * (Math.max(0, quietMs) / 1000 + 1);
+}
 
 export type Notice =
   /** The backend restarted; `firstOfRun` when its oldest buffered sample is its very first. */
-  | { id: number; at: number; kind: 'restart'; lastId: number; oldestId: number; firstOfRun: boolean }
+  | { id: number; at: number; kind: 'restart'; lastId: number; oldestId: number | null; firstOfRun: boolean }
   /** The same run, but its buffer no longer held what came after `lastId`. */
   | { id: number; at: number; kind: 'expired'; lastId: number; oldestId: number; missed: number }
   /** The server did not know our position: another timeline; the charts were cleared. */
@@ -38,16 +45,18 @@ type Described =
 
 /**
  * What a reset means, given the newest id held before it (`lastId`, 0 when
- * none): null when there is nothing to tell (nothing was held yet).
+ * none) and how long nothing had arrived: null when there is nothing to tell
+ * (nothing was held yet).
  */
-export function describeReset(reset: ResetInfo, lastId: number): Described | null {
+export function describeReset(reset: ResetInfo, lastId: number, quietMs: number): Described | null {
   if (lastId === 0) return null;
   if (reset.reason !== 'expired') {
     return { kind: 'unknown', lastId, newestId: reset.newestId };
   }
-  if (reset.oldestId === null) return { kind: 'unknown', lastId, newestId: reset.newestId };
+  // An empty buffer: a backend that has just started; its next sample is its first.
+  if (reset.oldestId === null) return { kind: 'restart', lastId, oldestId: null, firstOfRun: true };
   const oldestId = reset.oldestId;
-  if (oldestId - lastId > NEW_RUN_ID_JUMP) {
+  if (oldestId - lastId > sameRunJump(quietMs)) {
     return { kind: 'restart', lastId, oldestId, firstOfRun: oldestId % 1000 === 1 };
   }
   return { kind: 'expired', lastId, oldestId, missed: Math.max(0, oldestId - lastId - 1) };

@@ -168,6 +168,18 @@ describe('Store', () => {
     expect(store.series('heart_rate', 'default')?.ring.length).toBe(2);
   });
 
+  it('takes an empty buffer after a drop for a backend that has just started', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(10) })));
+    store.ingestReset('{"reason": "expired", "oldest_id": null, "newest_id": null}');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 9_000_001, timestamp: at(20) })));
+    runFrames();
+    expect(store.getSnapshot().notices).toEqual([
+      expect.objectContaining({ kind: 'restart', firstOfRun: true }),
+    ]);
+    expect(store.getSnapshot().counts.missing).toBe(0);
+  });
+
   it('counts the samples that left the buffer when the same run cannot resume exactly', () => {
     const { store, runFrames } = manualStore();
     store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(10) })));

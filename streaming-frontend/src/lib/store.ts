@@ -11,7 +11,7 @@
 import { CATEGORY_TYPES, SLEEP_LEVELS, TYPE_LABELS } from './catalogue';
 import { FrameLog } from './frameLog';
 import { LatencyMeter } from './latency';
-import { type Marker, NEW_RUN_ID_JUMP, type Notice, describeReset } from './notices';
+import { type Marker, type Notice, describeReset, sameRunJump } from './notices';
 import { type ClockState, type Sample, parseReset, parseSample, toSample } from './parse';
 import { FrozenRing, Ring, type RingView } from './ring';
 import { Stats } from './storeStats';
@@ -80,7 +80,11 @@ export interface Snapshot {
   subjects: readonly string[];
   types: readonly string[];
   series: ReadonlyMap<string, SeriesState>;
-  /** The frame log's version and length (the log itself is read through the store). */
+  /**
+   * The frame log's version as the inspector should show it: it moves at most
+   * ten times a second, since nobody reads hundreds of rows a second and the list
+   * need not redraw on every animation frame.
+   */
   framesVersion: number;
   /** Stream samples per second over the last few seconds. */
   rate: number;
@@ -126,6 +130,8 @@ export class Store {
   /** The newest sample time held, seconds: where markers for "now" go. */
   private newestTime = Number.NaN;
   private lastError: string | null = null;
+  /** When the last stream frame arrived (wall ms): how long the stream was quiet before a reset. */
+  private lastFrameAt = Number.NEGATIVE_INFINITY;
   private resets = 0;
   /** Gaps are not counted across a reset (the server said where it resumes). */
   private afterReset = false;
@@ -137,6 +143,8 @@ export class Store {
   private frameScheduled = false;
   private frame = 0;
   private seriesStates = new Map<string, SeriesState>();
+  private framesShownAt = Number.NEGATIVE_INFINITY;
+  private framesFollowUp = false;
   private snapshot: Snapshot;
 
   constructor(options: StoreOptions = {}) {
@@ -169,6 +177,8 @@ export class Store {
   ingestEvent(data: string, arrivedAt: number = this.now(), sseId: string | null = null): void {
     const parsed = parseSample(data);
     const frameId = parsed.ok ? parsed.value.id : idOf(sseId);
+    const quietMs = arrivedAt - this.lastFrameAt;
+    this.lastFrameAt = arrivedAt;
     this.frames.push(
       frameId,
       'message',
@@ -181,7 +191,7 @@ export class Store {
       this.malformed(parsed.error);
       // Its id still arrived: it is no gap.
       if (frameId !== null && frameId > this.watermark) this.watermark = frameId;
-    } else if (this.accept(parsed.value, arrivedAt)) {
+    } else if (this.accept(parsed.value, arrivedAt, quietMs)) {
       this.stats.noteArrival(arrivedAt);
       if (!this.latency.note(parsed.value.timestamp, arrivedAt)) this.clockStale += 1;
     }
@@ -192,6 +202,7 @@ export class Store {
   ingestHistory(items: readonly unknown[]): number {
     let added = 0;
     const arrivedAt = this.now();
+    this.lastFrameAt = arrivedAt;
     for (const item of items) {
       const parsed = toSample(item);
       if (!parsed.ok) this.malformed(parsed.error);
@@ -207,6 +218,8 @@ export class Store {
    * server's buffer (how many), or another timeline (the charts are cleared).
    */
   ingestReset(data: string, arrivedAt: number = this.now()): void {
+    const quietMs = arrivedAt - this.lastFrameAt;
+    this.lastFrameAt = arrivedAt;
     this.frames.push(null, 'reset', arrivedAt, data, null, null);
     const parsed = parseReset(data);
     if (!parsed.ok) {
@@ -214,7 +227,7 @@ export class Store {
       this.changed();
       return;
     }
-    const described = describeReset(parsed.value, this.watermark);
+    const described = describeReset(parsed.value, this.watermark, quietMs);
     if (described !== null) this.addNotice({ ...described, id: 0, at: arrivedAt } as Notice);
     this.addMarker('reset', described?.kind === 'restart' ? 'restart' : `reset (${parsed.value.reason})`);
     this.resets += 1;
@@ -269,13 +282,13 @@ export class Store {
     this.lastError = error;
   }
 
-  private accept(sample: Sample, arrivedAt: number): boolean {
+  private accept(sample: Sample, arrivedAt: number, quietMs = 0): boolean {
     this.countsChanged = true;
     if (sample.id <= this.watermark) {
       this.counts.duplicates += 1;
       return false;
     }
-    if (this.watermark > 0 && !this.afterReset && sample.id - this.watermark <= NEW_RUN_ID_JUMP) {
+    if (this.watermark > 0 && !this.afterReset && sample.id - this.watermark <= sameRunJump(quietMs)) {
       this.counts.missing += sample.id - this.watermark - 1;
     }
     this.afterReset = false;
@@ -502,6 +515,24 @@ export class Store {
     return next;
   }
 
+  private framesVersionShown(previous: Snapshot | undefined): number {
+    if (previous === undefined || previous.framesVersion === this.frames.version) return this.frames.version;
+    const now = this.now();
+    if (now - this.framesShownAt < FRAME_LIST_PERIOD_MS) {
+      // Come back for the frames held back, even if nothing else arrives.
+      if (!this.framesFollowUp) {
+        this.framesFollowUp = true;
+        setTimeout(() => {
+          this.framesFollowUp = false;
+          this.changed();
+        }, FRAME_LIST_PERIOD_MS);
+      }
+      return previous.framesVersion;
+    }
+    this.framesShownAt = now;
+    return this.frames.version;
+  }
+
   private buildSnapshot(): Snapshot {
     const previous = this.snapshot as Snapshot | undefined;
     // The snapshot gets its own copy of the counters (they keep moving), a new one only when they moved.
@@ -519,13 +550,15 @@ export class Store {
       subjects: this.subjects,
       types: this.types,
       series: this.currentSeries(),
-      framesVersion: this.frames.version,
+      framesVersion: this.framesVersionShown(previous),
       rate: this.stats.rate(this.now()),
       latencyMs: this.latency.medianMs(),
       clockStale: this.clockStale,
     };
   }
 }
+
+const FRAME_LIST_PERIOD_MS = 100;
 
 function idOf(text: string | null): number | null {
   if (text === null || !/^\d+$/.test(text)) return null;
