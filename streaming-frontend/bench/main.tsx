@@ -6,18 +6,21 @@
  * - `?mode=live`: one new sample per type every animation frame, the
  *   inspector open and following them;
  * - `?mode=scroll`: the inspector holding 50,000 frames, scrolled by ten rows
- *   every animation frame.
+ *   every animation frame;
+ * - `?mode=charts`: the six charts alone, fed as in `live`, as a reference for how
+ *   busy the machine is during the run.
  *
  * Each frame's main-thread time runs from the start of its
  * requestAnimationFrame callback to a message posted from it, which the
  * browser delivers once the frame's scripts, React's commit, uPlot's redraws
  * and the rendering update are done; the interval between frames is recorded too.
  */
-import { StrictMode } from 'react';
+import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from '../src/App';
+import { Chart } from '../src/components/Chart';
 import { Api } from '../src/lib/api';
-import { Store } from '../src/lib/store';
+import { type Marker, Store, seriesKey } from '../src/lib/store';
 import '../src/styles.css';
 
 const TYPES = [
@@ -30,7 +33,7 @@ const TYPES = [
 ] as const;
 const POINTS = 10_000;
 const params = new URLSearchParams(location.search);
-const MODE = params.get('mode') === 'scroll' ? 'scroll' : 'live';
+const MODE = params.get('mode') === 'scroll' ? 'scroll' : params.get('mode') === 'charts' ? 'charts' : 'live';
 const WARMUP_MS = Number(params.get('warmup') ?? 2000);
 const MEASURE_MS = Number(params.get('measure') ?? 10_000);
 
@@ -148,7 +151,7 @@ function frame(now: number): void {
   }
   if (measuring && previous > 0) intervals.push(now - previous);
   previous = now;
-  if (MODE === 'live') {
+  if (MODE !== 'scroll') {
     feed();
   } else {
     const list = document.querySelector<HTMLElement>('[data-testid="frame-list"]');
@@ -162,16 +165,53 @@ function frame(now: number): void {
   requestAnimationFrame(frame);
 }
 
+/** The charts alone, as the dashboard draws them, without the rest of the page. */
+function ChartsAlone(): React.JSX.Element {
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  return (
+    <div className="charts" style={{ padding: 12 }}>
+      {TYPES.map(([type]) => {
+        const series = snapshot.series.get(seriesKey(type, 'default'));
+        return series === undefined ? null : (
+          <article key={type} className="card">
+            <Chart
+              series={[series]}
+              label={type}
+              unit={series.unit}
+              kind="line"
+              theme="light"
+              zone="utc"
+              xRange={null}
+              zoom={null}
+              onZoom={() => undefined}
+              normalRange={null}
+              markers={NO_MARKERS}
+              highlight={null}
+              describedAt={0}
+              testId={`chart-${type}`}
+            />
+          </article>
+        );
+      })}
+    </div>
+  );
+}
+
+const NO_MARKERS: Marker[] = [];
 const root = document.getElementById('root');
 if (root === null) throw new Error('bench/index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <App
-      store={store}
-      api={new Api('', fakeBackend)}
-      search={params.get('inspector') === '0' ? '' : '?inspector=1'}
-      onViewChange={() => undefined}
-    />
+    {MODE === 'charts' ? (
+      <ChartsAlone />
+    ) : (
+      <App
+        store={store}
+        api={new Api('', fakeBackend)}
+        search={params.get('inspector') === '0' ? '' : '?inspector=1'}
+        onViewChange={() => undefined}
+      />
+    )}
   </StrictMode>,
 );
 // Scrolling starts from the top, away from the follow mode's end.

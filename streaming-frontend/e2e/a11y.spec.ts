@@ -19,8 +19,11 @@ async function serious(page: Page): Promise<string[]> {
 for (const theme of ['light', 'dark'] as const) {
   test(`axe finds no serious or critical violation (${theme}, inspector open)`, async ({ page }) => {
     await page.emulateMedia({ colorScheme: theme });
-    await page.goto('/?inspector=1');
+    await page.goto('/');
     await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+    await expect(page.getByTestId('value-heart_rate')).toHaveText(/^\d+$/);
+    expect(await serious(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Inspector' }).click();
     await expect(page.getByTestId('frame-row').first()).toBeVisible({ timeout: 15_000 });
     await page.getByTestId('frame-row').first().click();
     await page.getByRole('button', { name: 'Pause view' }).click();

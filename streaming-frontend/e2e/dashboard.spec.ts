@@ -134,6 +134,10 @@ test('the controls are labelled, in reading order on a phone, and nothing sticks
   await open(page);
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Pause view' })).toBeFocused();
+  // The first stop is at the top of the page, not below every chart.
+  const pause = await page.getByRole('button', { name: 'Pause view' }).boundingBox();
+  const charts = await page.getByRole('region', { name: 'Charts' }).boundingBox();
+  expect(pause?.y ?? Number.POSITIVE_INFINITY).toBeLessThan(charts?.y ?? 0);
   for (const label of ['Subject', 'Time window', 'Theme', 'Times in']) {
     await expect(page.getByLabel(label, { exact: true })).toBeVisible();
   }
