@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Banners } from './components/Banners';
 import { type ChartKind, type TimeRange, Chart } from './components/Chart';
-import { SimulationControls, ViewControls } from './components/Controls';
+import { SimulationControls, ViewControls, WINDOWS } from './components/Controls';
 import { type HealthRow, HealthPanel } from './components/HealthPanel';
 import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
@@ -16,7 +16,7 @@ import { useVisible } from './hooks/useVisible';
 import type { Api } from './lib/api';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
 import type { Frame } from './lib/frameLog';
-import { formatCount, formatUnit } from './lib/format';
+import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
 import { toSample } from './lib/parse';
 import { type SeriesState, type Store, seriesKey } from './lib/store';
@@ -201,7 +201,22 @@ export function App({
   };
   const streamBase = api.base === '' ? window.location.origin : api.base;
   const update = (change: Partial<ViewState>): void => setView((v) => ({ ...v, ...change }));
+  // Stable handlers and props, so the controls (memoised) skip the per-frame renders.
   const closeInspector = useCallback(() => setView((v) => ({ ...v, inspector: false })), []);
+  const setWindowS = useCallback((windowS: number | null) => setView((v) => ({ ...v, windowS })), []);
+  const setSubject = useCallback((subject: string) => setView((v) => ({ ...v, subject })), []);
+  const setCompare = useCallback((compare: string[]) => setView((v) => ({ ...v, compare })), []);
+  const setTypes = useCallback((types: Set<string>) => setView((v) => ({ ...v, types })), []);
+  const setZone = useCallback((zone: TimeZoneChoice) => setView((v) => ({ ...v, zone })), []);
+  const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
+  const compareKey = compare.join(',');
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the list's content, not its identity
+  const stableCompare = useMemo(() => compare, [compareKey]);
+  // The longest offered window the buffers hold: it moves in steps, not with every sample.
+  const holdableWindow = WINDOWS.reduce<number | null>(
+    (best, w) => (w.seconds !== null && holdable !== null && w.seconds <= holdable ? w.seconds : best),
+    null,
+  );
 
   return (
     <div className={`app${view.inspector ? ' with-inspector' : ''}`}>
@@ -264,20 +279,20 @@ export function App({
           />
           <ViewControls
             windowS={view.windowS}
-            onWindowChange={(windowS) => update({ windowS })}
-            holdableS={holdable}
+            onWindowChange={setWindowS}
+            holdableS={holdableWindow}
             subjects={subjects}
             subject={subject}
-            onSubjectChange={(s) => update({ subject: s })}
-            compare={compare}
-            onCompareChange={(c) => update({ compare: c })}
+            onSubjectChange={setSubject}
+            compare={stableCompare}
+            onCompareChange={setCompare}
             types={types}
-            selected={view.types ?? new Set(types)}
-            onSelectedChange={(selected) => update({ types: selected })}
+            selected={selectedTypes}
+            onSelectedChange={setTypes}
             themeChoice={choice}
             onThemeChange={setChoice}
             zone={view.zone}
-            onZoneChange={(zone) => update({ zone })}
+            onZoneChange={setZone}
           />
           <SimulationControls
             api={api}

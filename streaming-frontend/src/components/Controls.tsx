@@ -1,5 +1,5 @@
 /** The controls: what to show, and how the simulation runs (scenario, clock). */
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, memo, useId, useState } from 'react';
 import type { Resource } from '../hooks/useResource';
 import type { ThemeChoice } from '../hooks/useTheme';
 import { type Api, ApiError } from '../lib/api';
@@ -46,7 +46,7 @@ export interface ViewControlsProps {
   onZoneChange: (zone: TimeZoneChoice) => void;
 }
 
-export function ViewControls(props: ViewControlsProps): React.JSX.Element {
+function ViewControlsImpl(props: ViewControlsProps): React.JSX.Element {
   const ids = useId();
   const { selected, onSelectedChange } = props;
   const toggle = (type: string): void => {
@@ -158,6 +158,9 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
   );
 }
 
+/** Memoised: the dashboard renders every animation frame, the controls only when they change. */
+export const ViewControls = memo(ViewControlsImpl);
+
 /** A labelled control; the label names the control alone (not its current value too). */
 function Field({
   label,
@@ -187,7 +190,9 @@ function message(error: unknown): string {
   return error instanceof ApiError ? error.message : String(error);
 }
 
-export function SimulationControls({
+export const SimulationControls = memo(SimulationControlsImpl);
+
+function SimulationControlsImpl({
   api,
   subject,
   subjects,

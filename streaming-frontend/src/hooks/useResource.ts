@@ -6,7 +6,7 @@
  * and not asked again. When it is enabled again, a resource whose data is older
  * than its poll period is loaded at once.
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../lib/api';
 import { backoffDelay } from '../lib/backoff';
 
@@ -88,5 +88,6 @@ export function useResource<T>(
     loadedAt.current = Number.NEGATIVE_INFINITY;
     setGeneration((g) => g + 1);
   }, []);
-  return { data, error, missing: error?.missing ?? false, reload };
+  // The same object while nothing changed, so components given it can skip renders.
+  return useMemo(() => ({ data, error, missing: error?.missing ?? false, reload }), [data, error, reload]);
 }

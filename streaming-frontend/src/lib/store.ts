@@ -82,7 +82,7 @@ export interface Snapshot {
   series: ReadonlyMap<string, SeriesState>;
   /**
    * The frame log's version as the inspector should show it: it moves at most
-   * ten times a second, since nobody reads hundreds of rows a second and the list
+   * four times a second, since nobody reads hundreds of rows a second and the list
    * need not redraw on every animation frame.
    */
   framesVersion: number;
@@ -558,7 +558,7 @@ export class Store {
   }
 }
 
-const FRAME_LIST_PERIOD_MS = 100;
+const FRAME_LIST_PERIOD_MS = 250;
 
 function idOf(text: string | null): number | null {
   if (text === null || !/^\d+$/.test(text)) return null;
