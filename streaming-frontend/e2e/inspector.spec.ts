@@ -70,13 +70,16 @@ test('the inspector filters frames, exports them, and its curl command resumes a
     for (const id of ids) expect(buffered.has(id)).toBe(true);
 
     // The oldest heart-rate frame shown: its JSON, its point on the chart, and the curl after it.
-    const first = page.getByTestId('frame-row').first();
-    await first.scrollIntoViewIfNeeded();
+    // Stop following, go to the top of the list, and choose the row of the oldest id exported.
+    await page.getByRole('checkbox', { name: 'Follow new frames' }).uncheck();
     await page.getByTestId('frame-list').evaluate((list) => {
       list.scrollTop = 0;
     });
-    await page.getByTestId('frame-row').first().click();
     const chosen = ids[0] ?? 0;
+    await page
+      .getByTestId('frame-row')
+      .filter({ hasText: String(chosen) })
+      .click();
     await expect(page.getByTestId('frame-detail')).toContainText(`"id": ${chosen}`);
     await expect(page.getByTestId('frame-detail')).toContainText('"type": "heart_rate"');
     await expect.poll(() => linePixels(page, 'heart_rate', '#d97706')).toBeGreaterThan(10);

@@ -92,17 +92,23 @@ async function settle(ms = 0): Promise<void> {
 async function setup(fake: FakeFetch, search = '') {
   const frames: (() => void)[] = [];
   const store = new Store({ requestFrame: (cb) => frames.push(cb) });
-  const flush = (): void =>
+  const runFrames = (): void =>
     act(() => {
       for (const frame of frames.splice(0)) frame();
     });
+  /** Runs the pending frames, then lets the tiles' and counters' ten-a-second tick catch up. */
+  const flush = async (): Promise<void> => {
+    runFrames();
+    await settle(150);
+    runFrames();
+  };
   const views: string[] = [];
   render(
     <App store={store} api={new Api('', fake.fetch)} search={search} onViewChange={(s) => views.push(s)} />,
   );
   await settle();
   await settle();
-  flush();
+  await flush();
   return { store, flush, views };
 }
 
@@ -166,7 +172,7 @@ describe('App', () => {
     server.latest().sample(sampleJson({ id: 4, value: 90, timestamp: at(2) }));
     server.latest().sample(sampleJson({ id: 5, value: 95, timestamp: at(3) }));
     await settle();
-    flush();
+    await flush();
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('95');
     expect(within(screen.getByTestId('tile-heart_rate')).getByText(/min 60 · max 95/)).toBeInTheDocument();
     expect(FakeUPlot.live()).toHaveLength(created);
@@ -198,7 +204,7 @@ describe('App', () => {
     server.latest().message(JSON.stringify({ type: 'heart_rate' }), '5');
     server.latest().sample(sampleJson({ id: 6, value: 77, timestamp: at(5) }));
     await settle();
-    flush();
+    await flush();
     expect(screen.getByTestId('malformed')).toHaveTextContent('2');
     expect(screen.getByTestId('malformed-notice')).toHaveTextContent('2 malformed events ignored');
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('77');
@@ -212,7 +218,7 @@ describe('App', () => {
       .latest()
       .named('reset', JSON.stringify({ reason: 'expired', oldest_id: next, newest_id: next + 5 }));
     await settle();
-    flush();
+    await flush();
     const notice = screen.getByTestId('notice-restart');
     expect(notice).toHaveTextContent('The backend restarted');
     expect(notice).toHaveTextContent('nothing it published was missed');
@@ -230,11 +236,11 @@ describe('App', () => {
     server.latest().sample(sampleJson({ id: 10, value: 120, timestamp: at(10) }));
     server.latest().sample(sampleJson({ id: 11, value: 125, timestamp: at(11) }));
     await settle();
-    flush();
+    await flush();
     // The stats poll re-renders the whole page every 2 s: the view must not move.
     const polls = requestsTo(fake, '/api/stats');
     await settle(4100);
-    flush();
+    await flush();
     expect(requestsTo(fake, '/api/stats')).toBeGreaterThan(polls);
     expect(screen.getByTestId('value-heart_rate')).toHaveTextContent('62');
     expect([...(plotFor('Heart rate')?.data[1] as Float64Array)]).toEqual([60, 62]);
@@ -261,12 +267,13 @@ describe('App', () => {
         'GET /api/clock': () => ({ body: { speed: 60, paused: false, now: new Date(simNow).toISOString() } }),
       }),
     );
-    // One wall second later, simulated time is a minute on; the sample arrives 20 ms after that.
-    await settle(1020);
+    // One wall second after the clock was read (at the start), simulated time is a minute on;
+    // the sample arrives 20 ms after that.
+    await settle(T0 + 5000 + 1020 - Date.now());
     server.latest().sample(sampleJson({ id: 20, timestamp: new Date(simNow + 60_000).toISOString() }));
     await settle();
     store.tick();
-    flush();
+    await flush();
     expect(screen.getByTestId('latency')).toHaveTextContent(/^\d+ ms$/);
     expect(Number(screen.getByTestId('latency').textContent?.replace(' ms', ''))).toBeLessThan(100);
   });
@@ -281,9 +288,10 @@ describe('App', () => {
     const banner = screen.getByTestId('stream-error');
     expect(banner).toHaveTextContent('503 too_many_subscribers: at most 1 subscriber');
     expect(banner).toHaveTextContent('the server asked for 5.0 s');
-    await settle(4900);
+    // Setup already let 150 ms go by.
+    await settle(4700);
     expect(server.requests).toHaveLength(1);
-    await settle(200);
+    await settle(300);
     expect(server.requests).toHaveLength(2);
     expect(screen.queryByTestId('stream-error')).toBeNull();
   });

@@ -70,6 +70,9 @@ export function App({
   now = Date.now,
 }: AppProps): React.JSX.Element {
   const snapshot = useSnapshot(store);
+  // Tiles and counters follow the store ten times a second; the charts every frame.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the tick decides, not the snapshot's identity
+  const slow = useMemo(() => snapshot, [snapshot.slowTick, snapshot.paused]);
   const visible = useVisible();
   const { choice, theme, setChoice } = useTheme();
   const [view, setView] = useState<ViewState>(() => readView(search));
@@ -270,7 +273,7 @@ export function App({
       <div className="layout">
         <aside className="sidebar">
           <LivePanel
-            snapshot={snapshot}
+            snapshot={slow}
             connection={connection}
             stats={stats.data}
             statsError={stats.error}
@@ -309,7 +312,7 @@ export function App({
               <Tile
                 key={type}
                 type={type}
-                series={seriesOf(type, subject)}
+                series={slow.series.get(seriesKey(type, subject))}
                 windowS={view.windowS}
                 unit={catalogue.get(type)?.unit ?? null}
                 zone={view.zone}

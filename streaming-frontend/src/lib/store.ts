@@ -15,6 +15,7 @@ import { type Marker, type Notice, describeReset, sameRunJump } from './notices'
 import { type ClockState, type Sample, parseReset, parseSample, toSample } from './parse';
 import { FrozenRing, Ring, type RingView } from './ring';
 import { Stats } from './storeStats';
+import { Throttle } from './throttle';
 
 export type { Marker, Notice } from './notices';
 
@@ -86,6 +87,11 @@ export interface Snapshot {
    * need not redraw on every animation frame.
    */
   framesVersion: number;
+  /**
+   * Moves at most ten times a second: tiles and counters follow it rather than
+   * every animation frame (the charts follow every frame).
+   */
+  slowTick: number;
   /** Stream samples per second over the last few seconds. */
   rate: number;
   /** Median stream latency (ms) from the server's clock; null when it cannot be known. */
@@ -143,8 +149,8 @@ export class Store {
   private frameScheduled = false;
   private frame = 0;
   private seriesStates = new Map<string, SeriesState>();
-  private framesShownAt = Number.NEGATIVE_INFINITY;
-  private framesFollowUp = false;
+  private readonly framesThrottle: Throttle;
+  private readonly slowThrottle: Throttle;
   private snapshot: Snapshot;
 
   constructor(options: StoreOptions = {}) {
@@ -153,6 +159,8 @@ export class Store {
     this.requestFrame = options.requestFrame ?? ((cb) => requestAnimationFrame(cb));
     this.now = options.now ?? Date.now;
     this.stats = new Stats(options.idLogSize ?? FRAME_LOG_CAPACITY);
+    this.framesThrottle = new Throttle(FRAME_LIST_PERIOD_MS, this.now, () => this.changed());
+    this.slowThrottle = new Throttle(SLOW_PERIOD_MS, this.now, () => this.changed());
     this.snapshot = this.buildSnapshot();
   }
 
@@ -515,24 +523,6 @@ export class Store {
     return next;
   }
 
-  private framesVersionShown(previous: Snapshot | undefined): number {
-    if (previous === undefined || previous.framesVersion === this.frames.version) return this.frames.version;
-    const now = this.now();
-    if (now - this.framesShownAt < FRAME_LIST_PERIOD_MS) {
-      // Come back for the frames held back, even if nothing else arrives.
-      if (!this.framesFollowUp) {
-        this.framesFollowUp = true;
-        setTimeout(() => {
-          this.framesFollowUp = false;
-          this.changed();
-        }, FRAME_LIST_PERIOD_MS);
-      }
-      return previous.framesVersion;
-    }
-    this.framesShownAt = now;
-    return this.frames.version;
-  }
-
   private buildSnapshot(): Snapshot {
     const previous = this.snapshot as Snapshot | undefined;
     // The snapshot gets its own copy of the counters (they keep moving), a new one only when they moved.
@@ -550,7 +540,13 @@ export class Store {
       subjects: this.subjects,
       types: this.types,
       series: this.currentSeries(),
-      framesVersion: this.framesVersionShown(previous),
+      framesVersion:
+        previous === undefined ||
+        (previous.framesVersion !== this.frames.version && this.framesThrottle.pass())
+          ? this.frames.version
+          : previous.framesVersion,
+      slowTick:
+        previous === undefined ? 0 : this.slowThrottle.pass() ? previous.slowTick + 1 : previous.slowTick,
       rate: this.stats.rate(this.now()),
       latencyMs: this.latency.medianMs(),
       clockStale: this.clockStale,
@@ -559,6 +555,7 @@ export class Store {
 }
 
 const FRAME_LIST_PERIOD_MS = 250;
+const SLOW_PERIOD_MS = 100;
 
 function idOf(text: string | null): number | null {
   if (text === null || !/^\d+$/.test(text)) return null;
