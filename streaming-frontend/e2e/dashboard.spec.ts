@@ -223,6 +223,38 @@ test('a restarted backend resumes with no gap in ids, and says nothing was misse
   }
 });
 
+test("a refused stream shows its status and message, and is retried after the server's Retry-After", async ({
+  page,
+}) => {
+  test.setTimeout(60_000);
+  const backend = await startBackend(RESTART_PORT, { BIOMOCK_MAX_SUBSCRIBERS: '1' });
+  // Another client holds the only place.
+  const holder = new AbortController();
+  const held = await fetch(`${backend.url}/api/stream`, { signal: holder.signal });
+  expect(held.status).toBe(200);
+  try {
+    const attempts: number[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/stream') attempts.push(Date.now());
+    });
+    await page.goto(`${backend.url}/`);
+    const banner = page.getByTestId('stream-error');
+    await expect(banner).toContainText('503 too_many_subscribers');
+    await expect(banner).toContainText('the server asked for 5.0 s');
+    await expect(page.getByTestId('connection-state')).toHaveText(/reconnecting in \d/);
+    await expect.poll(() => attempts.length, { timeout: 15_000 }).toBeGreaterThan(1);
+    expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(4900);
+    holder.abort();
+    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open', {
+      timeout: 30_000,
+    });
+    await expect(banner).toBeHidden();
+  } finally {
+    holder.abort();
+    await backend.stop();
+  }
+});
+
 test('dashboard screenshot for the README', async ({ page }) => {
   await open(page, '?compare=');
   await setClock(page, { speed: 60 });
