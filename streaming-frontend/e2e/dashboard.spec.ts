@@ -114,6 +114,38 @@ test('switching themes recolours the charts, with readable axes in light', async
   expect(await linePixels(page, 'heart_rate', dark.axis)).toBe(0);
 });
 
+test('charts share a crosshair with values, and zoom together by dragging', async ({ page }) => {
+  await open(page);
+  await setClock(page, { speed: 60 });
+  try {
+    await page.waitForTimeout(5000);
+    const over = page.getByTestId('chart-heart_rate').locator('.u-over');
+    const box = await over.boundingBox();
+    if (box === null) throw new Error('the heart-rate chart has no plot area');
+    // Hovering one chart shows the values at that time in another.
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+    const other = page.getByTestId('chart-respiratory_rate').locator('..').locator('.u-legend');
+    await expect(other).toContainText(/\d{2}:\d{2}:\d{2} UTC/);
+    await expect(other).toContainText(/\d+(\.\d+)? bpm/);
+    // Dragging across one chart zooms every chart; a double click goes back. The clock is
+    // paused, so only the zoom can change another chart's pixels.
+    await setClock(page, { paused: true });
+    await page.waitForTimeout(1500);
+    const before = await chartPixels(page, 'respiratory_rate');
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect(page.getByRole('button', { name: 'Reset zoom' })).toBeVisible();
+    await expect.poll(() => chartPixels(page, 'respiratory_rate')).not.toBe(before);
+    await over.dblclick();
+    await expect(page.getByRole('button', { name: 'Reset zoom' })).toBeHidden();
+    await expect.poll(() => chartPixels(page, 'respiratory_rate')).toBe(before);
+  } finally {
+    await setClock(page, { speed: 1, paused: false });
+  }
+});
+
 test('latency comes from the server clock, also at 60x', async ({ page }) => {
   await open(page);
   await expect(page.getByTestId('latency')).toHaveText(/^\d+ ms$/, { timeout: 20_000 });

@@ -314,6 +314,31 @@ describe('App', () => {
     expect(server.connections).toHaveLength(1);
   });
 
+  it('overlays another subject on the same charts, in its own colour', async () => {
+    const fake = backend({
+      'GET /api/history': () => ({
+        body: {
+          items: [
+            sampleJson({ id: 1, value: 60, timestamp: at(0) }),
+            sampleJson({ id: 2, value: 90, timestamp: at(0), subject: 'alice' }),
+            sampleJson({ id: 3, value: 62, timestamp: at(1) }),
+            sampleJson({ id: 4, value: 95, timestamp: at(2), subject: 'alice' }),
+          ],
+          next_after_id: null,
+        },
+      }),
+    });
+    await setup(fake, '?compare=alice');
+    const heart = FakeUPlot.live().find((p) => p.opts.series.slice(1).some((s) => s.label === 'alice'));
+    expect(heart?.opts.series.slice(1).map((s) => s.label)).toEqual(['default', 'alice']);
+    expect(heart?.opts.series[1]?.stroke).not.toBe(heart?.opts.series[2]?.stroke);
+    expect(heart?.data).toEqual([
+      [T0 / 1000, T0 / 1000 + 1, T0 / 1000 + 2],
+      [60, 62, null],
+      [90, null, 95],
+    ]);
+  });
+
   it('offers only the windows its buffers can hold', async () => {
     await setup(backend());
     const options = within(screen.getByTestId('window'))

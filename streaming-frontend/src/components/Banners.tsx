@@ -38,10 +38,10 @@ function noticeText(notice: Notice, zone: TimeZoneChoice): string {
   }
 }
 
-function retryText(retryAt: number | null, retryAfterMs: number | null): string {
+function retryText(retryAt: number | null, retryAfterMs: number | null, zone: TimeZoneChoice): string {
   if (retryAt === null) return '';
   const asked = retryAfterMs === null ? '' : ` (the server asked for ${formatDuration(retryAfterMs)})`;
-  return ` Retrying at ${formatTime(retryAt)}${asked}.`;
+  return ` Retrying at ${formatTime(retryAt, zone)}${asked}.`;
 }
 
 export function Banners({
@@ -77,13 +77,13 @@ export function Banners({
       {historyError !== null && (
         <p className="banner error" data-testid="history-error">
           History could not be loaded: {historyError.status} {historyError.code}: {historyError.message}.
-          {retryText(backfill.retryAt, historyError.retryAfterMs)}
+          {retryText(backfill.retryAt, historyError.retryAfterMs, zone)}
         </p>
       )}
       {streamError !== null && (
         <p className="banner error" data-testid="stream-error">
           The stream was refused: {streamError.status} {streamError.code}: {streamError.message}.
-          {retryText(connection.retryAt, streamError.retryAfterMs)}
+          {retryText(connection.retryAt, streamError.retryAfterMs, zone)}
         </p>
       )}
       {snapshot.notices.map((notice) => (

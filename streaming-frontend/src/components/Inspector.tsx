@@ -9,7 +9,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useId, useLayoutEffect, useRef, useState } from 'react';
 import { typeLabel } from '../lib/catalogue';
 import type { Frame, FrameLog } from '../lib/frameLog';
-import { type TimeZoneChoice, formatClock, formatCount } from '../lib/format';
+import { type TimeZoneChoice, formatClock, formatCount, formatTime, zoneName } from '../lib/format';
 import { ALL_FRAMES, FrameFilter, type FrameQuery, resumeCurl, toCsv, toNdjson } from '../lib/inspect';
 
 export interface InspectorProps {
@@ -138,7 +138,7 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
       </div>
       <div className="row">
         <span className="muted small" data-testid="frame-count">
-          {formatCount(count)} of {formatCount(log.length)} frames
+          {formatCount(count)} of {formatCount(log.length)} frames · arrival times in {zoneName(zone)}
         </span>
         <label className="check small">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
@@ -190,7 +190,7 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
       {frame !== null && (
         <div className="frame-detail" data-testid="frame-detail">
           <h3>
-            Frame {frame.id ?? '(no id)'} · {frame.event} · arrived {formatClock(frame.arrivedAt, zone)}
+            Frame {frame.id ?? '(no id)'} · {frame.event} · arrived {formatTime(frame.arrivedAt, zone)}
           </h3>
           <pre>{pretty(frame.data)}</pre>
           {curl !== null && (
