@@ -19,6 +19,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from biomock.asgi import CorsPolicy, cors_send, preflight, shield_final_send
+from biomock.auth import AuthCollector, AuthGate, open_gate
 from biomock.catalogue import TYPES
 from biomock.clock import SimClock
 from biomock.config import Config
@@ -70,16 +71,26 @@ class BiomockApp(QuartTrio):
     state: AppState
     stream_route: StreamRoute
     cors: CorsPolicy
+    gate: AuthGate
 
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                handshake = await self.gate.admit(scope, send)
+                if handshake is None:
+                    return
+                scope = handshake
             await super().asgi_app(scope, receive, send)
             return
         server_send, send = send, cors_send(self.cors, scope, send)
         if await preflight(scope, send):
             return
+        admitted = await self.gate.admit(scope, send)  # 401/403 answered here, for every route
+        if admitted is None:
+            return
+        scope = admitted
         if scope["path"] == "/api/stream":
             if scope["method"] not in ("GET", "HEAD"):
                 await send_error(send, _method_not_allowed(scope["method"], "/api/stream"))
@@ -142,6 +153,7 @@ def create_app(
     app = BiomockApp(__name__, static_folder=None)  # the dashboard is served by static_file
     app.state = state
     app.cors = CorsPolicy(config.cors_origins)
+    app.gate = open_gate(config)
     app.stream_route = StreamRoute(
         hub,
         source.subjects,
@@ -156,6 +168,7 @@ def create_app(
         return 0.0 if state.started_at is None else trio.current_time() - state.started_at
 
     registry = make_registry(hub, state.generator, uptime_s)
+    registry.register(AuthCollector(app.gate))
 
     @app.before_request
     async def start_timer() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from biomock.sim import parse_cadences, subject_names
 
@@ -84,6 +84,19 @@ class Config(BaseModel):
     record_backups: int = Field(
         5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
     )
+
+    # Authentication (biomock.auth): off unless a tokens file, a secret or a key is set.
+    auth_tokens_file: Path | None = Field(
+        None, description="TOML file of static tokens ([[token]] name, token, scopes)."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 secret for JWTs (at least 32 bytes of UTF-8)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256 (RSA) or ES256 (P-256) JWTs."
+    )
+    jwt_issuer: str | None = Field(None, description="Required JWT iss, when set.")
+    jwt_audience: str | None = Field(None, description="Required JWT aud, when set.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

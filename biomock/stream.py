@@ -8,6 +8,7 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Mapping
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
+from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import Hub, Subscription
 from biomock.logs import log_request
@@ -154,7 +156,7 @@ class StreamRoute:
                     direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
-                reason = await self._pump(sub, send, direct)
+                reason = await self._pump(sub, send, direct, stream_deadline(scope))
                 nursery.cancel_scope.cancel()
             if reason != "disconnected":
                 with trio.CancelScope(shield=True):
@@ -182,9 +184,14 @@ class StreamRoute:
             )
 
     async def _pump(
-        self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
+        self,
+        sub: Subscription,
+        send: ASGISendCallable,
+        direct: fastpath.DirectDelivery | None,
+        deadline: float = math.inf,
     ) -> str:
-        """Write until the hub closes or the subscriber lags; returns why it stopped.
+        """Write until the hub closes, the subscriber lags or ``deadline`` (trio time: when
+        the client's token expires) passes; returns why it stopped.
 
         With ``direct``, publishes that arrive while this task waits are written by
         the hub's publish itself; the task wakes only to write what the socket
@@ -203,7 +210,9 @@ class StreamRoute:
                 last_sent = await self._timed(sub, send(body))  # type: ignore[arg-type]
                 hub.count_write(len(chunk), events, published_at)
             chunk, events, published_at = b"", 0, None
-            with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
+            if trio.current_time() >= deadline:
+                return "expired"  # after the flush above: the response ends between events
+            with trio.move_on_at(min(last_sent + self.heartbeat_s, deadline)) as silence:
                 sub.direct = direct
                 try:
                     await sub.wait()
@@ -214,7 +223,7 @@ class StreamRoute:
             if silence.cancelled_caught:
                 if direct is not None and direct.last_write > last_sent:
                     last_sent = direct.last_write  # written while idle: not silent
-                else:
+                elif trio.current_time() < deadline:
                     chunk, events, published_at = sse.KEEPALIVE, 0, None
                 continue
             try:
