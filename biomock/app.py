@@ -120,6 +120,7 @@ def create_app(
             this run start above ``wall_ms * 1000``, so they keep increasing across
             restarts and stay below 2**53 for centuries.
     """
+    gate = open_gate(config)  # first: bad credentials refuse to start before anything else
     if wall_ms is None:
         wall_ms = int(time.time() * 1000)
     if source is None and config.replay is not None:
@@ -153,7 +154,7 @@ def create_app(
     app = BiomockApp(__name__, static_folder=None)  # the dashboard is served by static_file
     app.state = state
     app.cors = CorsPolicy(config.cors_origins)
-    app.gate = open_gate(config)
+    app.gate = gate
     app.stream_route = StreamRoute(
         hub,
         source.subjects,

@@ -27,7 +27,7 @@ def issue(value: str) -> str:
     return value
 
 
-SECRET = issue("hs256-test-secret-" + secrets.token_urlsafe(24))
+SECRET = issue("hs256-test-secret-" + secrets.token_urlsafe(48))
 STATIC = {
     scope: issue(secrets.token_urlsafe(32)) for scope in ("read", "control", "metrics", "admin")
 }
