@@ -20,6 +20,7 @@ from quart_schema import QuartSchema, document_headers, document_querystring, do
 from quart_schema.openapi import Info
 
 from biomock import __version__
+from biomock.auth.openapi import TOKEN_BOX, declare_security
 from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
 from biomock.sim import SCENARIOS
@@ -257,7 +258,10 @@ def install_openapi(app: Quart) -> None:
     app.add_url_rule("/api/stream", "stream", stream, methods=["GET"])
 
     def build() -> dict[str, Any]:
-        return finish_document(schema_ext.openapi_provider.schema(), app)
+        document = finish_document(schema_ext.openapi_provider.schema(), app)
+        gate = getattr(app, "gate", None)  # BiomockApp's; absent on a bare Quart app
+        declare_security(document, enabled=gate is not None and gate.enabled)
+        return document
 
     @document_response(OpenAPIDocument)
     async def openapi() -> Response:
@@ -267,7 +271,9 @@ def install_openapi(app: Quart) -> None:
     @media_type("text/html", "The API reference as one page that needs no network.")
     async def docs() -> str:
         """The API reference, rendered from this document."""
-        return await render_template_string(DOCS_TEMPLATE, doc=build(), dumps=_pretty, brief=_brief)
+        return await render_template_string(
+            DOCS_TEMPLATE, doc=build(), dumps=_pretty, brief=_brief, token_box=TOKEN_BOX
+        )
 
     app.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
     app.add_url_rule("/docs", "docs", docs, methods=["GET"])
@@ -356,10 +362,13 @@ nav li { list-style: none; }
 <code>{{ path }}</code></a> {{ ops[method].summary or "" }}</li>
 {% endfor %}{% endfor %}
 </ul></nav>
+{{ token_box|safe }}
 {% for path, ops in doc.paths.items() %}{% for method, op in ops.items() %}
 <section class="op" id="{{ method }}-{{ path }}">
 <h2><span class="method {{ method }}">{{ method }}</span> <code>{{ path }}</code></h2>
 {% if op.summary %}<p><strong>{{ op.summary }}</strong></p>{% endif %}
+{% if method == "get" and "{" not in path %}<div><button type="button" class="try"
+data-path="{{ path }}">Try it</button><pre class="out" hidden></pre></div>{% endif %}
 {% if op.description %}<p>{{ op.description }}</p>{% endif %}
 {% if op.parameters %}<h3>Parameters</h3>
 <table><tr><th>name</th><th>in</th><th>schema</th><th>description</th></tr>
