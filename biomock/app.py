@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from biomock.asgi import CorsPolicy, cors_send, preflight, shield_final_send
 from biomock.auth import AuthCollector, AuthGate, open_gate
+from biomock.auth.whoami import add_whoami_route
 from biomock.catalogue import TYPES
 from biomock.clock import SimClock
 from biomock.config import Config
@@ -164,6 +165,7 @@ def create_app(
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
     install_openapi(app)
+    add_whoami_route(app)
 
     def uptime_s() -> float:
         return 0.0 if state.started_at is None else trio.current_time() - state.started_at

@@ -22,7 +22,8 @@ AUTHENTICATED: Final = "authenticated"
 Requirement = Scope | Literal["open", "authenticated"]
 
 # (method, path pattern) -> scope; ``{id}`` stands for one path segment. HEAD is read as GET.
-ROUTE_SCOPES: Final[dict[tuple[str, str], Scope]] = {
+ROUTE_SCOPES: Final[dict[tuple[str, str], Scope | Literal["authenticated"]]] = {
+    ("GET", "/api/whoami"): "authenticated",
     ("GET", "/api/stream"): "read",
     ("GET", "/api/ws"): "read",
     ("GET", "/api/history"): "read",
