@@ -12,8 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
@@ -35,7 +45,13 @@ class Config(BaseModel):
     static_dir: Path | None = Field(
         None, description="Folder served at /; default: streaming-frontend/dist when it exists."
     )
-    buffer_size: int = Field(10000, ge=1, le=1_000_000, description="Samples kept in memory.")
+    buffer_size: int = Field(10000, ge=1, le=MAX_BUFFER_SIZE, description="Samples kept in memory.")
+    max_batch: int = Field(
+        2000,
+        ge=1,
+        description="Samples published per generator tick at most, below buffer_size; at "
+        "higher speeds simulated time lags (GET /api/clock lag_s).",
+    )
     heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
     retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
     max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
@@ -45,6 +61,18 @@ class Config(BaseModel):
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Allowed origins, comma-separated; * allows every origin."
     )
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=64,
+        le=16 * 1024 * 1024,
+        description="Largest request body accepted; a larger one is a 413, refused unread.",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description="Host header names answered (any port), comma-separated; * allows any. "
+        "Default: localhost, 127.0.0.1 and [::1] when listening on a loopback address, "
+        "else any. Another Host is a 421 (DNS rebinding).",
+    )
     seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
     subjects: str = Field("1", description="Number of simulated people, or their names.")
     cadences: str = Field(
@@ -52,7 +80,7 @@ class Config(BaseModel):
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
     )
-    speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
+    speed: float = Field(1.0, gt=0, le=MAX_SPEED, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         10.0,
         ge=0,
@@ -88,6 +116,11 @@ class Config(BaseModel):
     record_backups: int = Field(
         5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
     )
+    state_file: Path | None = Field(
+        None,
+        description="A small file where the newest id is kept at shutdown; ids of the next "
+        "run never start below it (nor below the newest id of --record).",
+    )
 
     # Authentication (biomock.auth): off unless a tokens file, a secret or a key is set.
     auth_tokens_file: Path | None = Field(
@@ -102,7 +135,7 @@ class Config(BaseModel):
     jwt_issuer: str | None = Field(None, description="Required JWT iss, when set.")
     jwt_audience: str | None = Field(None, description="Required JWT aud, when set.")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -119,6 +152,32 @@ class Config(BaseModel):
     @classmethod
     def _valid_cadences(cls, value: str) -> str:
         parse_cadences(value)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _batch_below_buffer(cls, values: Any) -> Any:
+        """A tick's batch must fit the buffer with room to spare, or every subscriber lags.
+
+        Left at its default, the batch shrinks to fit a small buffer; set
+        explicitly, a batch that does not fit is refused.
+        """
+        if not isinstance(values, dict):
+            return values
+        try:
+            buffer_size = int(values.get("buffer_size", 10000))
+        except (TypeError, ValueError):
+            return values  # the field's own validation reports it
+        if "max_batch" not in values:
+            return {**values, "max_batch": max(1, min(2000, buffer_size // 2))}
+        return values
+
+    @field_validator("max_batch")
+    @classmethod
+    def _fits_the_buffer(cls, value: int, info: ValidationInfo) -> int:
+        buffer_size = info.data.get("buffer_size")
+        if buffer_size is not None and buffer_size > 1 and value >= buffer_size:
+            raise ValueError(f"must be below buffer_size ({buffer_size})")
         return value
 
     @field_validator("log_level")

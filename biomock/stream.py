@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
 from contextlib import ExitStack
 from functools import partial
-from urllib.parse import parse_qsl
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
+from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
-from biomock.params import check_int, parse_filter, parse_int
+from biomock.params import query_args, stream_request
 from biomock.watchdog import StallWatchdog, abort_socket
 
 logger = logging.getLogger(__name__)
@@ -32,45 +31,6 @@ STREAM_HEADERS = [
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
 ]
-
-
-def query_args(scope: HTTPScope) -> dict[str, str]:
-    """The query string as a dict; the first of repeated parameters wins."""
-    args: dict[str, str] = {}
-    for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
-        args.setdefault(key, value)
-    return args
-
-
-def header(scope: HTTPScope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-async def send_error(send: ASGISendCallable, error: ApiError) -> None:
-    body = error.body_bytes()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    with trio.CancelScope(shield=True):
-        await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _resume_id(scope: HTTPScope, args: Mapping[str, str]) -> int | None:
-    raw = header(scope, b"last-event-id")
-    name = "Last-Event-ID"
-    if raw is None:
-        raw, name = args.get("last_event_id"), "last_event_id"
-    if raw is None:
-        return None
-    if raw.strip() == "" and name == "Last-Event-ID":
-        return None  # browsers send an empty header when no id was seen yet
-    return check_int(raw, name)
 
 
 class StreamRoute:
@@ -120,12 +80,16 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                args = query_args(scope)
-                filter = parse_filter(args, self.subjects)
-                last_event_id = _resume_id(scope, args)
-                history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+                asked = stream_request(
+                    query_args(scope["query_string"]),
+                    header(scope, b"last-event-id"),
+                    self.subjects,
+                    capacity=self.hub.buffer.capacity,
+                )
                 sub = stack.enter_context(
-                    self.hub.subscribe(filter, last_event_id=last_event_id, history=history or 0)
+                    self.hub.subscribe(
+                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
+                    )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:
                 if isinstance(refused, TooManySubscribers):
@@ -184,6 +148,7 @@ class StreamRoute:
         abort = None if sock is None else partial(abort_socket, sock)
         watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
         reason: StopReason = "disconnected"
+        direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
@@ -191,7 +156,6 @@ class StreamRoute:
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
                 with watchdog.writing():
                     await send(start)  # type: ignore[arg-type]
-                direct = None
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:

@@ -22,6 +22,8 @@ def test_defaults_match_the_contract() -> None:
     assert config.slow_client_timeout_s == 60
     assert config.cors_origins == ("*",)
     assert config.speed == 1
+    assert config.max_body_bytes == 4096
+    assert config.allowed_hosts == ()  # loopback names when bound to loopback, else any
 
 
 def test_precedence_flags_over_env_over_toml(tmp_path: Path) -> None:
@@ -46,6 +48,8 @@ def test_env_lists_and_booleans() -> None:
     )
     assert config.cors_origins == ("https://a", "https://b")
     assert config.reload is True
+    hosts = load_config({}, environ={"BIOMOCK_ALLOWED_HOSTS": "biomock.test, localhost"})
+    assert hosts.allowed_hosts == ("biomock.test", "localhost")
 
 
 def test_config_is_frozen() -> None:
@@ -62,6 +66,8 @@ def test_config_is_frozen() -> None:
         ({"BIOMOCK_PORT": "70000"}, "invalid setting BIOMOCK_PORT"),
         ({"BIOMOCK_SPEED": "0"}, "invalid setting BIOMOCK_SPEED"),
         ({"BIOMOCK_LOG_LEVEL": "loud"}, "invalid setting BIOMOCK_LOG_LEVEL"),
+        ({"BIOMOCK_MAX_BODY_BYTES": "4k"}, "invalid setting BIOMOCK_MAX_BODY_BYTES"),
+        ({"BIOMOCK_MAX_BODY_BYTES": "0"}, "invalid setting BIOMOCK_MAX_BODY_BYTES"),
     ],
 )
 def test_bad_settings_name_the_setting(environ: dict[str, str], expected: str) -> None:
@@ -99,3 +105,12 @@ def test_cli_port_in_use_exits_2_naming_the_port() -> None:
     assert f"port {port} is already in use" in lines[0]
     assert "--port" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_max_batch_stays_below_the_buffer() -> None:
+    assert load_config({}, environ={}).max_batch == 2000
+    # left at its default, it shrinks to fit a small buffer...
+    assert load_config({}, environ={"BIOMOCK_BUFFER_SIZE": "100"}).max_batch == 50
+    # ...set explicitly, one that does not fit is refused, naming the setting
+    with pytest.raises(ConfigError, match=r"BIOMOCK_MAX_BATCH.*below buffer_size"):
+        load_config({}, environ={"BIOMOCK_MAX_BATCH": "10000"})

@@ -48,7 +48,7 @@ def test_the_watch_finds_a_logged_token(no_credential_in_any_log_line: Credentia
     )
     probe.emit(record)
     field = logging.LogRecord("biomock.x", logging.INFO, __file__, 1, "ok", None, None)
-    field.__dict__["jwt_subject"] = STATIC["admin"]
+    field.__dict__["label"] = STATIC["admin"]
     probe.emit(field)
     assert len(probe.leaks) == 4
     assert watch is not probe

@@ -14,16 +14,25 @@ from typing import Any
 
 import httpx
 import pytest
-from livesrv import serving_in_thread
-from test_guides import BROWSER, GUIDE, LOCAL, SAMPLE_LINE, events_of, run_curl, snippet
 
 from tests.auth.helpers import SECRET, STATIC, write_tokens
+from tests.deploy.test_guides import (
+    BROWSER,
+    GUIDE,
+    LOCAL,
+    SAMPLE_LINE,
+    events_of,
+    run_curl,
+    snippet,
+)
+from tests.serving import CONFIGURED, serving_in_thread
 
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tokens = write_tokens(tmp_path_factory.mktemp("auth"))
-    with serving_in_thread(speed=20, auth_tokens_file=tokens, jwt_secret=SECRET) as url:
+    settings = {"speed": 20, "auth_tokens_file": tokens, "jwt_secret": SECRET}
+    with serving_in_thread(source=CONFIGURED, **settings) as url:
         yield url
 
 
