@@ -8,19 +8,21 @@ import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
-import { useEventSource } from './hooks/useEventSource';
+import { type EventSourceHandlers, useEventSource } from './hooks/useEventSource';
+import { type SocketLike, useWebSocketStream, webSocketUrl } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
 import { useVisible } from './hooks/useVisible';
 import type { Api } from './lib/api';
+import { allows } from './lib/auth';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
 import type { Frame } from './lib/frameLog';
 import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
 import { toSample } from './lib/parse';
 import { type SeriesState, type Store, seriesKey } from './lib/store';
-import { type ViewState, readView, writeView } from './lib/urlState';
+import { type Transport, type ViewState, readView, writeView } from './lib/urlState';
 
 export interface AppProps {
   store: Store;
@@ -31,6 +33,15 @@ export interface AppProps {
   onViewChange?: (search: string) => void;
   /** For tests: the wall clock. */
   now?: () => number;
+  /**
+   * The server answered 401 (`code`), or a WebSocket closed for an expired token;
+   * `hadWorked` when this token had been accepted before.
+   */
+  onAuthFailure?: (code: string, hadWorked: boolean) => void;
+  /** Offers to enter another token; absent when the dashboard cannot take one. */
+  onChangeToken?: () => void;
+  /** For tests: makes the WebSocket when the transport is `ws`. */
+  createSocket?: (url: string) => SocketLike;
 }
 
 const CATALOGUE_ORDER = Object.keys(TYPE_LABELS);
@@ -68,6 +79,9 @@ export function App({
   search = '',
   onViewChange = replaceUrl,
   now = Date.now,
+  onAuthFailure,
+  onChangeToken,
+  createSocket,
 }: AppProps): React.JSX.Element {
   const snapshot = useSnapshot(store);
   // Tiles and counters follow the store ten times a second; the charts every frame.
@@ -79,17 +93,27 @@ export function App({
   const [zoom, setZoom] = useState<TimeRange | null>(null);
   const [selectedFrame, setSelectedFrame] = useState<Frame | null>(null);
   const backfill = useBackfill(api, store);
-  const connection = useEventSource(
-    backfill.streamUrl,
-    {
-      onMessage: (event) => store.ingestEvent(event.data, now(), event.id),
-      onReset: (event) => store.ingestReset(event.data, now()),
-      onOpen: (reconnected) => {
-        if (reconnected) store.noteReconnect();
-      },
+  // After a switch of transport the new one resumes after the newest sample held.
+  const [resumeFrom, setResumeFrom] = useState<{ id: number | null } | null>(null);
+  const streamUrl =
+    backfill.streamUrl === null || resumeFrom === null ? backfill.streamUrl : api.streamUrl(resumeFrom.id);
+  const handlers: EventSourceHandlers = {
+    onMessage: (event) => store.ingestEvent(event.data, now(), event.id),
+    onReset: (event) => store.ingestReset(event.data, now()),
+    onOpen: (reconnected) => {
+      if (reconnected) store.noteReconnect();
     },
-    { fetchImpl: api.fetchImpl, now },
+  };
+  const sse = useEventSource(view.transport === 'sse' ? streamUrl : null, handlers, {
+    fetchImpl: api.fetchImpl,
+    now,
+  });
+  const ws = useWebSocketStream(
+    view.transport === 'ws' && streamUrl !== null ? webSocketUrl(streamUrl, window.location.origin) : null,
+    handlers,
+    { now, createSocket },
   );
+  const connection = view.transport === 'ws' ? ws : sse;
   const down =
     backfill.error?.unreachable === true ||
     (connection.state === 'reconnecting' && connection.error?.status === 0);
@@ -100,6 +124,16 @@ export function App({
   const subjectInfo = useResource((signal) => api.subjects(signal), { pollMs: 10_000, enabled: reachable });
   const scenarios = useResource((signal) => api.scenarios(signal), { enabled: reachable });
   const clock = useResource((signal) => api.clockReading(signal), { pollMs: 5000, enabled: reachable });
+  const whoami = useResource((signal) => api.whoami(signal), { pollMs: 60_000, enabled: reachable });
+  const identity = whoami.data;
+  const refused = [backfill.error, stats.error, whoami.error, connection.error].find(
+    (e) => e?.status === 401,
+  );
+  const refusedCode = refused?.code ?? null;
+  const hadWorked = whoami.data !== null || stats.data !== null;
+  useEffect(() => {
+    if (refusedCode !== null) onAuthFailure?.(refusedCode, hadWorked);
+  }, [refusedCode, hadWorked, onAuthFailure]);
   const tick = useCallback((t: number) => store.tick(t), [store]);
   const time = useNow(visible, now, tick);
 
@@ -211,6 +245,13 @@ export function App({
   const setCompare = useCallback((compare: string[]) => setView((v) => ({ ...v, compare })), []);
   const setTypes = useCallback((types: Set<string>) => setView((v) => ({ ...v, types })), []);
   const setZone = useCallback((zone: TimeZoneChoice) => setView((v) => ({ ...v, zone })), []);
+  const setTransport = useCallback(
+    (transport: Transport) => {
+      setResumeFrom({ id: store.lastId() });
+      setView((v) => ({ ...v, transport }));
+    },
+    [store],
+  );
   const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
   const compareKey = compare.join(',');
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the list's content, not its identity
@@ -259,6 +300,21 @@ export function App({
         <p className="muted small">
           {api.base === '' ? 'this server' : api.base} · subject <strong>{subject}</strong>
           {snapshot.paused && <strong className="paused-flag"> · view paused</strong>}
+          {identity?.authentication === true && (
+            <span data-testid="identity">
+              {' '}
+              · token <strong>{identity.name ?? 'unnamed'}</strong> (
+              {identity.scopes.join(', ') || 'no scopes'})
+            </span>
+          )}
+          {onChangeToken !== undefined && identity?.authentication === true && (
+            <>
+              {' '}
+              <button type="button" className="link" onClick={onChangeToken} data-testid="change-token">
+                Change token
+              </button>
+            </>
+          )}
         </p>
       </header>
       <Banners
@@ -296,6 +352,8 @@ export function App({
             onThemeChange={setChoice}
             zone={view.zone}
             onZoneChange={setZone}
+            transport={view.transport}
+            onTransportChange={setTransport}
           />
           <SimulationControls
             api={api}
@@ -303,6 +361,7 @@ export function App({
             subjects={subjectInfo}
             scenarios={scenarios}
             clock={clock}
+            canControl={allows(identity, 'control')}
           />
           <HealthPanel rows={healthRows} subject={subject} />
         </aside>

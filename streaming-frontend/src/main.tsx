@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { AuthGate } from './AuthGate';
 import { Api, resolveBackend } from './lib/api';
+import { TokenStore } from './lib/auth';
 import { type Counts, createStore } from './lib/store';
 import './styles.css';
 
@@ -30,6 +31,11 @@ const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <App store={store} api={api} search={window.location.search} />
+    <AuthGate
+      store={store}
+      api={api}
+      tokens={new TokenStore(window.sessionStorage)}
+      search={window.location.search}
+    />
   </StrictMode>,
 );

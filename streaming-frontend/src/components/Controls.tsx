@@ -5,6 +5,7 @@ import type { ThemeChoice } from '../hooks/useTheme';
 import { type Api, ApiError } from '../lib/api';
 import { typeLabel } from '../lib/catalogue';
 import type { TimeZoneChoice } from '../lib/format';
+import type { Transport } from '../lib/urlState';
 import type { ScenarioInfo, SubjectInfo } from '../lib/parse';
 import type { ClockReading } from '../lib/api';
 
@@ -44,6 +45,8 @@ export interface ViewControlsProps {
   onThemeChange: (choice: ThemeChoice) => void;
   zone: TimeZoneChoice;
   onZoneChange: (zone: TimeZoneChoice) => void;
+  transport: Transport;
+  onTransportChange: (transport: Transport) => void;
 }
 
 function ViewControlsImpl(props: ViewControlsProps): React.JSX.Element {
@@ -123,6 +126,19 @@ function ViewControlsImpl(props: ViewControlsProps): React.JSX.Element {
           </select>
         )}
       </Field>
+      <Field label={<>Stream over</>}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.transport}
+            onChange={(e) => props.onTransportChange(e.target.value as Transport)}
+            data-testid="transport"
+          >
+            <option value="sse">Server-Sent Events</option>
+            <option value="ws">WebSocket</option>
+          </select>
+        )}
+      </Field>
       <Field label={<>Theme</>}>
         {(id) => (
           <select
@@ -184,6 +200,8 @@ export interface SimulationControlsProps {
   subjects: Resource<SubjectInfo[]>;
   scenarios: Resource<ScenarioInfo[]>;
   clock: Resource<ClockReading>;
+  /** False when the token lacks the `control` scope: the controls are not offered. */
+  canControl?: boolean;
 }
 
 function message(error: unknown): string {
@@ -198,6 +216,7 @@ function SimulationControlsImpl({
   subjects,
   scenarios,
   clock,
+  canControl = true,
 }: SimulationControlsProps): React.JSX.Element {
   const ids = useId();
   const current = subjects.data?.find((s) => s.name === subject)?.scenario ?? null;
@@ -265,7 +284,11 @@ function SimulationControlsImpl({
   return (
     <section className="panel" aria-labelledby={`${ids}-title`}>
       <h2 id={`${ids}-title`}>Simulation</h2>
-      {scenarios.missing ? (
+      {!canControl ? (
+        <p className="muted" data-testid="no-control">
+          This token may only watch: changing the scenario or the clock needs the <code>control</code> scope.
+        </p>
+      ) : scenarios.missing ? (
         <p className="muted">This backend has no scenarios to switch.</p>
       ) : (
         <form onSubmit={switchScenario} className="stack">
@@ -292,7 +315,7 @@ function SimulationControlsImpl({
           </button>
         </form>
       )}
-      {clock.missing ? (
+      {!canControl ? null : clock.missing ? (
         <p className="muted">This backend has no adjustable clock.</p>
       ) : (
         <form onSubmit={applySpeed} className="stack" noValidate>

@@ -16,6 +16,7 @@ import {
   parseTypes,
 } from './parse';
 import { parseRetryAfter } from './backoff';
+import { type Identity, parseIdentity } from './auth';
 
 /** A failed call: `status` 0 means the backend could not be reached at all. */
 export class ApiError extends Error {
@@ -91,15 +92,37 @@ export class Api {
   readonly base: string;
   /** The fetch every request goes through; the stream uses it too. */
   readonly fetchImpl: Fetch;
+  /** Sent as `Authorization: Bearer` on requests and as `access_token` on the stream. */
+  readonly token: string | null;
 
-  constructor(base: string, fetchImpl: Fetch = (input, init) => fetch(input, init)) {
+  constructor(
+    base: string,
+    fetchImpl: Fetch = (input, init) => fetch(input, init),
+    token: string | null = null,
+  ) {
     this.base = base;
     this.fetchImpl = fetchImpl;
+    this.token = token;
   }
 
-  /** The stream's URL; `lastEventId` resumes after a sample already held. */
+  /** The same backend, called with `token`. */
+  withToken(token: string | null): Api {
+    return token === this.token ? this : new Api(this.base, this.fetchImpl, token);
+  }
+
+  /**
+   * The stream's URL; `lastEventId` resumes after a sample already held. The
+   * token goes in the query, as EventSource and browser WebSockets cannot send headers.
+   */
   streamUrl(lastEventId: number | null = null): string {
-    return `${this.base}/api/stream${query({ last_event_id: lastEventId })}`;
+    return `${this.base}/api/stream${query({ last_event_id: lastEventId, access_token: this.token })}`;
+  }
+
+  /** Who the token is; `authentication: false` when the server has it off. */
+  async whoami(signal?: AbortSignal): Promise<Identity> {
+    const identity = parseIdentity(await this.request('/api/whoami', { signal }));
+    if (identity === null) throw new ApiError(200, 'bad_response', '/api/whoami: unexpected body');
+    return identity;
   }
 
   async history(q: HistoryQuery, signal?: AbortSignal): Promise<HistoryPage> {
@@ -160,7 +183,11 @@ export class Api {
     try {
       response = await this.fetchImpl(`${this.base}${path}`, {
         ...init,
-        headers: { Accept: 'application/json', ...init.headers },
+        headers: {
+          Accept: 'application/json',
+          ...(this.token === null ? {} : { Authorization: `Bearer ${this.token}` }),
+          ...init.headers,
+        },
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;

@@ -10,9 +10,11 @@ describe('view state in the URL', () => {
       windowS: 1800,
       zone: 'local' as const,
       inspector: true,
+      transport: 'ws' as const,
     };
     const search = writeView('?backend=http%3A%2F%2F127.0.0.1%3A9000', view);
     expect(search).toContain('backend=');
+    expect(search).toContain('transport=ws');
     expect(readView(search)).toEqual(view);
   });
 

@@ -1,8 +1,7 @@
 /**
  * The view as a link: subject, compared subjects, types, window, time zone
- * and the inspector live in the page's query string, so a copied address
- * reproduces the view. Other parameters (`backend`, and later the transport
- * and session) are kept as they are.
+ * the inspector and the transport live in the page's query string, so a copied address
+ * reproduces the view. Other parameters (`backend`, and later the session) are kept as they are.
  */
 import type { TimeZoneChoice } from './format';
 
@@ -15,7 +14,11 @@ export interface ViewState {
   windowS: number | null;
   zone: TimeZoneChoice;
   inspector: boolean;
+  /** How samples arrive: Server-Sent Events (the default) or the WebSocket. */
+  transport: Transport;
 }
+
+export type Transport = 'sse' | 'ws';
 
 export const DEFAULT_VIEW: ViewState = {
   subject: null,
@@ -24,6 +27,7 @@ export const DEFAULT_VIEW: ViewState = {
   windowS: null,
   zone: 'utc',
   inspector: false,
+  transport: 'sse',
 };
 
 function list(value: string | null): string[] {
@@ -41,6 +45,7 @@ export function readView(search: string): ViewState {
     windowS: windowS !== null && windowS > 0 ? windowS : null,
     zone: params.get('tz') === 'local' ? 'local' : 'utc',
     inspector: params.get('inspector') === '1',
+    transport: params.get('transport') === 'ws' ? 'ws' : 'sse',
   };
 }
 
@@ -57,6 +62,7 @@ export function writeView(search: string, view: ViewState): string {
   set('window', view.windowS === null ? null : String(view.windowS));
   set('tz', view.zone === 'utc' ? null : view.zone);
   set('inspector', view.inspector ? '1' : null);
+  set('transport', view.transport === 'sse' ? null : view.transport);
   const text = params.toString();
   return text === '' ? '' : `?${text}`;
 }

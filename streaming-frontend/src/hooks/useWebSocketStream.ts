@@ -1,0 +1,191 @@
+/**
+ * `useWebSocketStream(url | null)`: biomock's `GET /api/ws` as a React hook,
+ * with the same handlers and status as `useEventSource`, so the dashboard can
+ * switch transports without the rest of it noticing.
+ *
+ * Each `samples` frame is handed on one sample at a time, as the SSE stream
+ * delivers them; `reset` goes to `onReset`; `heartbeat` only shows the
+ * connection is alive; an `error` frame is kept as the status's error. A close
+ * is followed by a reconnection with exponential backoff and jitter that
+ * resumes with `last_event_id` after the newest id seen, except close 4401
+ * (the token expired while connected): that one waits for a new token, since
+ * the same URL would only be refused again. A refusal before the upgrade is
+ * invisible to a browser WebSocket (it sees close 1006), so the dashboard's
+ * fetches are what tell a 401 or 503 apart.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { backoffDelay } from '../lib/backoff';
+import { parseApiError } from '../lib/parse';
+import {
+  type EventSourceHandlers,
+  type EventSourceStatus,
+  type StreamError,
+  withLastEventId,
+} from './useEventSource';
+
+/** The part of the browser's WebSocket this hook uses, so tests can pass a fake. */
+export interface SocketLike {
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  close: (code?: number, reason?: string) => void;
+}
+
+export interface UseWebSocketStreamOptions {
+  /** The first reconnection delay. */
+  retryMs?: number;
+  /** For tests: makes the socket (`new WebSocket(url)` in the browser). */
+  createSocket?: (url: string) => SocketLike;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** The close code biomock sends when the connection's token expired. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+
+const CLOSE_REASONS: Record<number, string> = {
+  1000: 'the server ended the stream',
+  1001: 'the server is shutting down',
+  1006: 'the connection was lost or refused',
+  1008: 'the server cut the stream (too slow or lagged)',
+  1011: 'the server hit an internal error',
+  1013: 'the server is at capacity; try again later',
+};
+
+const IDLE: EventSourceStatus = {
+  state: 'idle',
+  retryAt: null,
+  failures: 0,
+  lastEventId: null,
+  error: null,
+  serverRetryMs: null,
+};
+const CONNECTING: EventSourceStatus = { ...IDLE, state: 'connecting' };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The error a close code stands for. */
+export function closeError(code: number, reason: string): StreamError {
+  if (code === CLOSE_TOKEN_EXPIRED) {
+    return { status: 401, code: 'token_expired', message: 'the token expired', retryAfterMs: null };
+  }
+  const known = CLOSE_REASONS[code];
+  const message = reason !== '' ? reason : (known ?? `the stream closed (${code})`);
+  return { status: code === 1006 ? 0 : 200, code: `close_${code}`, message, retryAfterMs: null };
+}
+
+export function useWebSocketStream(
+  url: string | null,
+  handlers: EventSourceHandlers,
+  options: UseWebSocketStreamOptions = {},
+): EventSourceStatus {
+  const handlersRef = useRef(handlers);
+  useLayoutEffect(() => {
+    handlersRef.current = handlers;
+  });
+  const optionsRef = useRef(options);
+  useLayoutEffect(() => {
+    optionsRef.current = options;
+  });
+  const baseRetryMs = options.retryMs ?? 3000;
+  const [status, setStatus] = useState<{ url: string | null; value: EventSourceStatus }>({
+    url: null,
+    value: IDLE,
+  });
+
+  useEffect(() => {
+    if (url === null) return undefined;
+    const create = optionsRef.current.createSocket ?? ((target: string) => new WebSocket(target));
+    const now = (): number => (optionsRef.current.now ?? Date.now)();
+    let closed = false;
+    let socket: SocketLike | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let failures = 0;
+    let wasOpen = false;
+    let lastEventId: string | null = null;
+    let frameError: StreamError | null = null;
+    const publish = (value: Partial<EventSourceStatus>): void =>
+      setStatus({ url, value: { ...IDLE, failures, lastEventId, ...value } });
+
+    const onFrame = (text: string): void => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(text);
+      } catch {
+        return; // Not JSON: nothing biomock sends; ignore rather than drop the stream.
+      }
+      if (!isObject(frame)) return;
+      if (frame.type === 'samples' && Array.isArray(frame.items)) {
+        for (const item of frame.items) {
+          const id = isObject(item) && typeof item.id === 'number' ? String(item.id) : null;
+          if (id !== null) lastEventId = id;
+          handlersRef.current.onMessage?.({ data: JSON.stringify(item), id, event: 'message' });
+        }
+      } else if (frame.type === 'reset') {
+        handlersRef.current.onReset?.({ data: text, id: null, event: 'reset' });
+      } else if (frame.type === 'error') {
+        const body = parseApiError(frame);
+        frameError = {
+          status: 200,
+          code: body?.code ?? 'error',
+          message: body?.message ?? 'the server sent an error frame',
+          retryAfterMs: null,
+        };
+        publish({ state: 'open', error: frameError });
+      }
+      // `heartbeat` frames only show the connection is alive.
+    };
+
+    const connect = (): void => {
+      const ws = create(withLastEventId(url, lastEventId));
+      socket = ws;
+      ws.onopen = () => {
+        if (closed) return;
+        const reconnected = wasOpen || failures > 0;
+        wasOpen = true;
+        failures = 0;
+        publish({ state: 'open' });
+        handlersRef.current.onOpen?.(reconnected);
+      };
+      ws.onmessage = (event) => {
+        if (!closed && typeof event.data === 'string') onFrame(event.data);
+      };
+      ws.onclose = (event) => {
+        if (closed) return;
+        socket = null;
+        const error = closeError(event.code, event.reason);
+        failures += 1;
+        if (event.code === CLOSE_TOKEN_EXPIRED) {
+          publish({ state: 'reconnecting', failures, error });
+          return;
+        }
+        const delay = backoffDelay(failures, { baseMs: baseRetryMs, random: optionsRef.current.random });
+        publish({ state: 'reconnecting', retryAt: now() + delay, failures, error });
+        timer = setTimeout(() => {
+          timer = null;
+          connect();
+        }, delay);
+      };
+    };
+
+    connect();
+    return () => {
+      closed = true;
+      if (timer !== null) clearTimeout(timer);
+      socket?.close(1000, 'closed by the dashboard');
+    };
+  }, [url, baseRetryMs]);
+
+  if (url === null) return IDLE;
+  return status.url === url ? status.value : CONNECTING;
+}
+
+/** The WebSocket URL for an SSE stream URL: same query, `/api/ws`, `ws:`/`wss:`. */
+export function webSocketUrl(streamUrl: string, origin: string): string {
+  const parsed = new URL(streamUrl, origin);
+  parsed.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
+  parsed.pathname = parsed.pathname.replace(/\/api\/stream$/, '/api/ws');
+  return parsed.href;
+}
