@@ -4,10 +4,11 @@
  */
 import { defineConfig } from '@playwright/test';
 import { launchOptions } from './e2e/chromium';
+import type { TransportOptions } from './e2e/fixtures';
 
 export const E2E_PORT = 18931;
 
-export default defineConfig({
+export default defineConfig<TransportOptions>({
   testDir: 'e2e',
   testMatch: '*.spec.ts',
   timeout: 90_000,
@@ -16,6 +17,11 @@ export default defineConfig({
   fullyParallel: false,
   retries: 0,
   reporter: [['list']],
+  // The whole suite once over each transport; the build check needs no browser, so runs once.
+  projects: [
+    { name: 'sse', use: { transport: 'sse' } },
+    { name: 'ws', use: { transport: 'ws' }, testIgnore: 'build.spec.ts' },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${E2E_PORT}`,
     browserName: 'chromium',

@@ -5,7 +5,8 @@
  * while counts move, and charts that say what they show.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { type Page, expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 async function serious(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page })

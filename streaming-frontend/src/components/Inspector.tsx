@@ -192,7 +192,10 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
           <h3>
             Frame {frame.id ?? '(no id)'} · {frame.event} · arrived {formatTime(frame.arrivedAt, zone)}
           </h3>
-          <pre>{pretty(frame.data)}</pre>
+          {/* Focusable: a long frame scrolls, and keyboard users must be able to scroll it too. */}
+          <pre tabIndex={0} aria-label="The frame as received">
+            {pretty(frame.data)}
+          </pre>
           {curl !== null && (
             <>
               <p className="small muted">Resume the stream right after this frame:</p>
