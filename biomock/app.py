@@ -25,6 +25,8 @@ from biomock.asgi import (
     send_error,
     shield_final_send,
 )
+from biomock.auth import AuthCollector, AuthGate, open_gate
+from biomock.auth.whoami import add_whoami_route
 from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import invalid_json, method_not_allowed
@@ -79,6 +81,7 @@ class BiomockApp(QuartTrio):
     stream_route: StreamRoute
     cors: CorsPolicy
     policy: RequestPolicy
+    gate: AuthGate
 
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -87,6 +90,11 @@ class BiomockApp(QuartTrio):
             await refuse_websocket(send, refused)
             log_request("GET", request_target(scope), refused.status, 0.0, client_address(scope))
             return
+        if scope["type"] == "websocket":
+            handshake = await self.gate.admit(scope, send)
+            if handshake is None:
+                return
+            scope = handshake
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
@@ -96,6 +104,10 @@ class BiomockApp(QuartTrio):
         if refused is None:
             if await preflight(scope, send):
                 return
+            admitted = await self.gate.admit(scope, send)  # 401/403 here, for every route
+            if admitted is None:
+                return
+            scope = admitted
             read = await self.policy.read_body(scope, receive)
             if read is None:
                 return  # the client went away while sending its body
@@ -171,6 +183,7 @@ def create_app(
             time follows it at speed 1; by default the machine's clock, unless
             ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
+    gate = open_gate(config)  # first: bad credentials refuse to start before anything else
     # Simulated time follows the wall clock when it starts now: the simulator, a replay
     # shifted to now, or any source when a test injects the wall clock.
     follows_wall = wall_clock is not None or (
@@ -203,6 +216,8 @@ def create_app(
     app.state = app.extensions[EXTENSION] = state
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
     app.cors = CorsPolicy(config.cors_origins)
+    app.gate = gate
+    state.registry.register(AuthCollector(gate))
     app.policy = RequestPolicy(
         allowed_hosts=config.allowed_hosts or default_allowed_hosts(config.host),
         max_body_bytes=config.max_body_bytes,
@@ -215,6 +230,7 @@ def create_app(
         fast_path=config.fast_path,
     )
     install_openapi(app)
+    add_whoami_route(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_serving(mark_started)

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -140,6 +141,19 @@ class Config(BaseModel):
         description="A small file where the newest id is kept at shutdown; ids of the next "
         "run never start below it (nor below the newest id of --record).",
     )
+
+    # Authentication (biomock.auth): off unless a tokens file, a secret or a key is set.
+    auth_tokens_file: Path | None = Field(
+        None, description="TOML file of static tokens ([[token]] name, token, scopes)."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 secret for JWTs (at least 32 bytes of UTF-8)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256 (RSA) or ES256 (P-256) JWTs."
+    )
+    jwt_issuer: str | None = Field(None, description="Required JWT iss, when set.")
+    jwt_audience: str | None = Field(None, description="Required JWT aud, when set.")
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod

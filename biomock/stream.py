@@ -8,6 +8,7 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
+import math
 from contextlib import ExitStack
 from functools import partial
 
@@ -16,6 +17,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
 from biomock.asgi import header, send_error
+from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
@@ -161,7 +163,8 @@ class StreamRoute:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-                    reason = await self._pump(sub, send, direct, watchdog)
+                    deadline = stream_deadline(scope)
+                    reason = await self._pump(sub, send, direct, watchdog, deadline)
             if pumping.cancelled_caught:
                 reason = "disconnected"
             # After a failed delivery the connection's state is unknown: returning
@@ -191,8 +194,10 @@ class StreamRoute:
         send: ASGISendCallable,
         direct: fastpath.DirectDelivery | None,
         watchdog: StallWatchdog,
+        deadline: float = math.inf,
     ) -> StopReason:
-        """Write until the hub closes or the subscriber lags; returns why it stopped.
+        """Write until the hub closes, the subscriber lags or ``deadline`` (trio time: when
+        the client's token expires) passes; returns why it stopped.
 
         With ``direct``, publishes that arrive while this task waits are written by
         the hub's publish itself; the task wakes only to write what the socket
@@ -216,7 +221,9 @@ class StreamRoute:
                 last_sent = trio.current_time()
                 hub.count_write(len(chunk), events, published_at)
             chunk, events, published_at = b"", 0, None
-            with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
+            if trio.current_time() >= deadline:
+                return "expired"  # between events; the caller ends the response
+            with trio.move_on_at(min(last_sent + self.heartbeat_s, deadline)) as silence:
                 sub.direct = direct
                 try:
                     await sub.wait()
@@ -229,7 +236,7 @@ class StreamRoute:
             if silence.cancelled_caught:
                 if direct is not None and direct.last_write > last_sent:
                     last_sent = direct.last_write  # written while idle: not silent
-                else:
+                elif trio.current_time() < deadline:
                     chunk, events, published_at = sse.KEEPALIVE, 0, None
                 continue
             try:
