@@ -46,6 +46,7 @@ from biomock.sim import Simulator, parse_cadences, subject_names
 from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
 from biomock.subjects_api import add_subject_routes
+from biomock.ws import WsContext, serve_ws
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,15 @@ class BiomockApp(QuartTrio):
 
     state: AppState
     stream_route: StreamRoute
+    ws_context: WsContext
     cors: CorsPolicy
 
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
+        if scope["type"] == "websocket":
+            await serve_ws(self.ws_context, scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
@@ -148,6 +153,9 @@ def create_app(
         heartbeat_s=config.heartbeat_s,
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
+    )
+    app.ws_context = WsContext(
+        hub, source.subjects, config.heartbeat_s, config.slow_client_timeout_s
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
     install_openapi(app)

@@ -68,12 +68,33 @@ class Record:
             return framed
 
 
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How one transport turns the records of a take into bytes to write.
+
+    Attributes:
+        name: tells framings apart in the take cache.
+        encode: one record in a format; empty or ``None`` when it has no such sample.
+        join: the encoded records of one take as one write.
+    """
+
+    name: str
+    encode: Callable[[Record, str], bytes | None]
+    join: Callable[[list[bytes]], bytes]
+
+
+SSE_FRAMING = Framing("sse", Record.frame, b"".join)
+"""Server-Sent Events: each record's event, concatenated."""
+
+
 @dataclass(slots=True)
 class _TakeCache:
-    """Chunks already joined since the last publish, by (cursor, filter)."""
+    """Chunks already joined since the last publish, by (cursor, filter, framing)."""
 
     newest: int | None = None
-    chunks: dict[tuple[int, Filter], tuple[bytes, int, float]] = field(default_factory=dict)
+    chunks: dict[tuple[int, Filter, str], tuple[bytes, int, float, int | None]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,16 +127,33 @@ class Subscription:
     """
 
     def __init__(
-        self, hub: Hub, filter: Filter, cursor: int, initial: bytes, initial_events: int
+        self,
+        hub: Hub,
+        filter: Filter,
+        cursor: int,
+        *,
+        reset: dict[str, Any] | None = None,
+        replay: Sequence[Record] = (),
     ) -> None:
         self.filter = filter
-        self.initial = initial
-        self.initial_events = initial_events
+        self.reset = reset
+        """Why the resume point could not be honoured (API.md's ``reset``), if so."""
+        self.replay = replay
+        """What is sent first: the resume's replay or the ``history`` samples."""
+        frames = [frame for record in replay if (frame := record.frame(filter.format))]
+        parts = [sse.retry(hub.retry_ms)]
+        if reset is not None:
+            parts.append(sse.event(_dumps(reset), name="reset"))
+        self.initial = b"".join(parts) + b"".join(frames)
+        """The first bytes of an SSE stream: retry, reset and replay."""
+        self.initial_events = len(frames)
         self.slow = False
         self.direct: Callable[[], bool] | None = None
         """Set only while the subscriber's task is idle: delivers without waking it
         (``biomock.fastpath``); returns False when the task must be woken after all."""
         self.taken_published_at: float | None = None
+        self.taken_last_id: int | None = None
+        """The id of the last record the last non-empty ``take`` returned."""
         self._hub = hub
         self._cursor = cursor
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
@@ -150,11 +188,14 @@ class Subscription:
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise HubClosed from None
 
-    def take(self) -> tuple[bytes, int]:
+    def take(self, framing: Framing = SSE_FRAMING) -> tuple[bytes, int]:
         """Everything after the cursor that matches the filter, as one chunk.
 
+        Args:
+            framing: how the transport frames records (SSE by default).
+
         Returns:
-            The joined SSE frames and how many events they hold.
+            The joined frames and how many samples they hold.
 
         Raises:
             SubscriberLagged: samples not yet taken were dropped from the buffer.
@@ -172,19 +213,26 @@ class Subscription:
         if cache.newest != newest:
             cache.newest = newest
             cache.chunks.clear()
-        key = (self._cursor, self.filter)
+        key = (self._cursor, self.filter, framing.name)
         taken = cache.chunks.get(key)
         if taken is None:
             records = buffer.after(self._cursor)
-            fmt, filt = self.filter.format, self.filter
-            if filt.selects_all:
-                frames = [record.frame(fmt) for record in records]
-            else:
-                frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
-            frames = [frame for frame in frames if frame]
-            taken = cache.chunks[key] = (b"".join(frames), len(frames), records[0].published_at)
+            fmt, filt, encode = self.filter.format, self.filter, framing.encode
+            if not filt.selects_all:
+                records = [record for record in records if filt.matches(record.sample)]
+            frames: list[bytes] = []
+            last_id = None
+            for record in records:
+                if frame := encode(record, fmt):
+                    frames.append(frame)
+                    last_id = record.id
+            published_at = records[0].published_at if records else 0.0
+            chunk = framing.join(frames) if frames else b""
+            taken = cache.chunks[key] = (chunk, len(frames), published_at, last_id)
         self._cursor = newest
-        chunk, events, self.taken_published_at = taken
+        chunk, events, self.taken_published_at, last_id = taken
+        if last_id is not None:
+            self.taken_last_id = last_id
         return chunk, events
 
 
@@ -265,24 +313,22 @@ class Hub:
             raise TooManySubscribers
         buffer = self.buffer
         newest = self._next_id - 1
-        parts = [sse.retry(self.retry_ms)]
-        samples = []
+        replay: list[Record] = []
+        reset = None
         if last_event_id is None:
             cursor = newest
             if history > 0:
-                samples = self._newest_matching(filter, history)
+                replay = self._newest_matching(filter, history)
         else:
             self.resumes += 1
             cursor, reset = self._resume_point(last_event_id)
             if reset is not None:
                 self.resets += 1
-                parts.append(sse.event(_dumps(reset), name="reset"))
             for record in buffer.after(cursor):
-                if filter.matches(record.sample) and (frame := record.frame(filter.format)):
-                    samples.append(frame)
+                if filter.matches(record.sample) and record.json(filter.format) is not None:
+                    replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
-        initial = b"".join(parts) + b"".join(samples)
-        subscription = Subscription(self, filter, cursor, initial, len(samples))
+        subscription = Subscription(self, filter, cursor, reset=reset, replay=replay)
         self._subscribers.add(subscription)
         try:
             yield subscription
@@ -301,17 +347,15 @@ class Hub:
             return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
         return last_event_id, None
 
-    def _newest_matching(self, filter: Filter, n: int) -> list[bytes]:
-        frames: list[bytes] = []
+    def _newest_matching(self, filter: Filter, n: int) -> list[Record]:
+        records: list[Record] = []
         for record in reversed(self.buffer.after(-1)):
-            if filter.matches(record.sample):
-                frame = record.frame(filter.format)
-                if frame:
-                    frames.append(frame)
-                    if len(frames) == n:
-                        break
-        frames.reverse()
-        return frames
+            if filter.matches(record.sample) and record.json(filter.format) is not None:
+                records.append(record)
+                if len(records) == n:
+                    break
+        records.reverse()
+        return records
 
     def count_write(self, nbytes: int, events: int, published_at: float | None = None) -> None:
         """Count one write; ``published_at`` (of its oldest sample) feeds the latency histogram."""
