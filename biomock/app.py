@@ -47,6 +47,7 @@ from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
 from biomock.subjects_api import add_subject_routes
 from biomock.ws import WsContext, serve_ws
+from biomock.ws_doc import add_ws_declaration
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ class BiomockApp(QuartTrio):
             return
         server_send, send = send, cors_send(self.cors, scope, send)
         if await preflight(scope, send):
+            return
+        if scope["path"] == "/api/ws":
+            await send_error(send, _upgrade_required(scope["method"]))
             return
         if scope["path"] == "/api/stream":
             if scope["method"] not in ("GET", "HEAD"):
@@ -159,6 +163,7 @@ def create_app(
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
     install_openapi(app)
+    add_ws_declaration(app)
 
     def uptime_s() -> float:
         return 0.0 if state.started_at is None else trio.current_time() - state.started_at
@@ -379,6 +384,15 @@ def _clock_body(clock: SimClock) -> dict[str, Any]:
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(body), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def _upgrade_required(method: str) -> ApiError:
+    return ApiError(
+        426,
+        "upgrade_required",
+        f"{method} /api/ws without an upgrade: /api/ws is a WebSocket (Upgrade: websocket)",
+        headers={"Upgrade": "websocket"},
     )
 
 

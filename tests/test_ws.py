@@ -202,7 +202,10 @@ async def test_invalid_parameters_are_refused_before_the_upgrade(
                 assert body["error"]["code"] == code
                 assert body["error"].get("parameter") == parameter
             async with server.client() as client:
+                plain = await client.get("/api/ws")  # no upgrade
                 assert (await client.get("/healthz")).status_code == 200
+    assert plain.status_code == 426 and plain.headers["upgrade"] == "websocket"
+    assert plain.json()["error"]["code"] == "upgrade_required"
 
 
 async def test_the_subscriber_limit_is_a_503_before_the_upgrade(

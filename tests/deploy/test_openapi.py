@@ -52,6 +52,7 @@ async def test_every_route_of_the_url_map_is_in_the_document(
     # Every endpoint of API.md is among them.
     api_md = {
         ("/api/stream", "get"),
+        ("/api/ws", "get"),
         ("/api/history", "get"),
         ("/api/types", "get"),
         ("/api/subjects", "get"),
@@ -87,6 +88,30 @@ async def test_the_stream_is_documented_from_its_declared_parameters(
     }
     assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
     assert op["summary"].startswith("Server-Sent Events")
+
+
+async def test_the_websocket_is_documented_as_a_get_that_upgrades(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        doc = await document(make_app())
+    op = doc["paths"]["/api/ws"]["get"]
+    params = {(p["in"], p["name"]) for p in op["parameters"]}
+    assert params == {
+        ("query", "types"),
+        ("query", "subject"),
+        ("query", "format"),
+        ("query", "last_event_id"),
+        ("query", "history"),
+        ("header", "upgrade"),
+        ("header", "connection"),
+        ("header", "sec-websocket-key"),
+        ("header", "sec-websocket-version"),
+    }
+    assert list(op["responses"]) == ["101", "default"]
+    assert op["summary"].startswith("WebSocket")
+    for message in ('"samples"', '"reset"', '"heartbeat"', '"error"', '"subscribe"', "1008"):
+        assert message in op["description"], message
 
 
 async def test_every_operation_documents_the_error_shape(autojump_clock: trio.abc.Clock) -> None:

@@ -1,0 +1,63 @@
+"""``GET /api/ws`` in the OpenAPI document: a GET that upgrades, and its messages.
+
+OpenAPI has no words for WebSocket messages, so the operation is the handshake
+(its query parameters, its ``Upgrade`` headers, ``101 Switching Protocols``) and
+the description lists the messages. The connection itself is served by
+``biomock.ws`` below Quart; this declaration only puts the route in the map.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from quart import Quart, Response
+from quart_schema import document_headers, document_querystring
+
+from biomock.errors import ApiError
+from biomock.openapi import UPGRADE_ATTRIBUTE, StreamQuery
+
+
+class WsHeaders(BaseModel):
+    upgrade: Literal["websocket"] = Field(description="The WebSocket handshake (RFC 6455).")
+    connection: Literal["Upgrade"] = Field(description="The WebSocket handshake.")
+    sec_websocket_key: str = Field(description="The WebSocket handshake's nonce.")
+    sec_websocket_version: Literal["13"] = Field(description="The WebSocket handshake.")
+
+
+MESSAGES = (
+    "Server to client, JSON text messages: "
+    '{"type": "samples", "items": [...]} one per wake-up, ids increasing, each item exactly '
+    "as in the chosen format; "
+    '{"type": "reset", "reason": "expired" | "unknown", "oldest_id", "newest_id"} first when a '
+    "resume point cannot be honoured; "
+    '{"type": "heartbeat", "time": "..."} after BIOMOCK_HEARTBEAT_S of silence; '
+    '{"type": "error", "error": {"code", "message", "parameter"}} answering a bad message '
+    "(the connection stays open). "
+    'Client to server: {"type": "subscribe", "types": [...], "subject": "...", '
+    '"format": "...", "last_event_id": N} replaces the subscription in place, with no gap or '
+    "duplicate (omitted fields take their defaults; no last_event_id means the last id sent). "
+    "Close codes: 1001 server shutting down, 1008 too slow or lagged (reconnect with "
+    "last_event_id), 1011 internal error, 1013 try again later."
+)
+
+
+@document_querystring(StreamQuery)
+@document_headers(WsHeaders)
+async def websocket_stream() -> Response:
+    """WebSocket: every new sample, live, as JSON messages.
+
+    The same stream as /api/stream: same ids, filters, formats, resume and slow-client
+    policy. Invalid parameters are refused before the upgrade with the usual JSON error
+    (400; 503 with Retry-After at the subscriber limit).
+    """
+    # biomock.app answers every request for /api/ws before Quart routes it.
+    raise ApiError(426, "upgrade_required", "GET /api/ws is a WebSocket")
+
+
+setattr(websocket_stream, UPGRADE_ATTRIBUTE, MESSAGES)
+
+
+def add_ws_declaration(app: Quart) -> None:
+    """Put ``GET /api/ws`` in the app's map, so that the OpenAPI document has it."""
+    app.add_url_rule("/api/ws", "websocket_stream", websocket_stream, methods=["GET"])
