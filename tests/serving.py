@@ -41,14 +41,25 @@ class Running:
 
 @asynccontextmanager
 async def serving(
-    *, source: Source | None = None, wall_ms: int = WALL_MS, **settings: Any
+    *,
+    source: Source | None = None,
+    wall_ms: int = WALL_MS,
+    user_timeout_s: float | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Running]:
-    """Serve a fresh app until the block ends, then shut it down as SIGTERM would."""
+    """Serve a fresh app until the block ends, then shut it down as SIGTERM would.
+
+    ``user_timeout_s`` replaces the kernel's cut of a stalled client (by default the
+    slow-client timeout, in real seconds), so that a test on a virtual clock sees the
+    server's own cut first.
+    """
     config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
     if source is None:
         source = TickSource(wall_ms)
     app = create_app(config, source=source, wall_ms=wall_ms)
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    if user_timeout_s is None:
+        user_timeout_s = config.slow_client_timeout_s
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=user_timeout_s)
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
