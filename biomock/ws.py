@@ -223,6 +223,7 @@ class _Connection:
                     params.filter, last_event_id=params.last_event_id, history=params.history
                 ) as sub:
                     if not self._accepted:
+                        sockets.decline_compression(self._send)
                         await self._send(
                             {"type": "websocket.accept", "subprotocol": None, "headers": []}
                         )

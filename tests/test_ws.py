@@ -409,3 +409,24 @@ async def test_sigterm_closes_with_1001_within_the_graceful_timeout() -> None:
     assert closed.value.reason is not None and closed.value.reason.code == 1001
     assert closed_after < 3
     assert process.returncode == 0
+
+
+async def test_compression_is_declined(autojump_clock: trio.abc.Clock) -> None:
+    # Browsers, Python's websockets and Dart all offer permessage-deflate; accepting it
+    # would cost every connection its own zlib state and a deflate per message.
+    with trio.fail_after(30):
+        async with serving() as server:
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            async with stream:
+                await stream.send_all(
+                    b"GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    b"Sec-WebSocket-Version: 13\r\n"
+                    b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+                )
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += await stream.receive_some()
+    status, *headers = head.split(b"\r\n\r\n")[0].lower().split(b"\r\n")
+    assert status.startswith(b"http/1.1 101")
+    assert not [h for h in headers if h.startswith(b"sec-websocket-extensions")]
