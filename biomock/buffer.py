@@ -49,8 +49,11 @@ class RingBuffer(Generic[R]):
         """The id of the newest record, ``None`` when empty."""
         return self._oldest_id + self._size - 1 if self._size else None
 
-    def append(self, record: R) -> None:
+    def append(self, record: R) -> R | None:
         """Add ``record``; drop the oldest one when full.
+
+        Returns:
+            The record dropped to make room, if one was.
 
         Raises:
             ValueError: if ``record.id`` does not follow the newest id.
@@ -59,11 +62,14 @@ class RingBuffer(Generic[R]):
             self._oldest_id = record.id
         elif record.id != self._oldest_id + self._size:
             raise ValueError(f"id {record.id} does not follow {self._oldest_id + self._size - 1}")
-        self._slots[record.id % self._capacity] = record
-        if self._size == self._capacity:
+        slot = record.id % self._capacity
+        evicted = self._slots[slot] if self._size == self._capacity else None
+        self._slots[slot] = record
+        if evicted is not None:
             self._oldest_id += 1
         else:
             self._size += 1
+        return evicted
 
     def after(self, last_id: int) -> list[R]:
         """Every kept record with an id greater than ``last_id``, oldest first."""

@@ -54,7 +54,11 @@ class Config(BaseModel):
     )
     speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
-        5.0, ge=0, le=600, description="On SIGTERM, how long open requests may take to end."
+        10.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, every stream and request ends within this; stalled "
+        "clients are aborted.",
     )
     backlog: int = Field(4096, ge=1, le=65535, description="Listen backlog.")
     fast_path: bool = Field(

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 import h11
 import trio
+from hypercorn.typing import ASGISendCallable
 
 from biomock.errors import SubscriberLagged
 from biomock.hub import Hub, Subscription
@@ -44,6 +46,7 @@ try:
     from hypercorn.events import RawData
     from hypercorn.protocol.h11 import H11Protocol
     from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+    from hypercorn.protocol.ws_stream import WSStream
     from hypercorn.trio.tcp_server import TCPServer
 
     _IMPORTED = True
@@ -121,21 +124,15 @@ class DirectWriter:
         await self._server.protocol_send(RawData(data=data))
 
 
-def attach(send: Any, scope: Any) -> DirectWriter | None:
-    """A :class:`DirectWriter` for the connection behind ``send``, or ``None``.
-
-    ``send`` must be the ASGI send callable exactly as Hypercorn passed it to the
-    app, called after the response start was sent.
-    """
+def _server_of(send: Any) -> Any | None:
+    """Hypercorn's TCPServer behind an HTTP/1.x (or WebSocket) ASGI ``send``, or ``None``."""
     if not AVAILABLE:
         return None
-    if scope.get("http_version") != "1.1" or scope.get("method") != "GET":
-        return None
-    if scope.get("scheme") != "http":
-        return None
     http_stream = getattr(send, "__self__", None)
-    if type(http_stream) is not HTTPStream or getattr(send, "__func__", None) is not (
-        HTTPStream.app_send
+    func = getattr(send, "__func__", None)
+    if not (
+        (type(http_stream) is HTTPStream and func is HTTPStream.app_send)
+        or (type(http_stream) is WSStream and func is WSStream.app_send)
     ):
         return None
     protocol_send: Any = http_stream.send
@@ -148,10 +145,43 @@ def attach(send: Any, scope: Any) -> DirectWriter | None:
     server = getattr(server_send, "__self__", None)
     if type(server) is not TCPServer or server_send.__func__ is not TCPServer.protocol_send:
         return None
+    return server
+
+
+def connection_socket(send: Any) -> trio.socket.SocketType | None:
+    """The socket of the HTTP/1.x or WebSocket connection behind ``send``, or ``None``.
+
+    Only for aborting a connection whose write is stuck (``biomock.watchdog``):
+    nothing is ever written to it here.
+    """
+    server = _server_of(send)
+    if server is None:
+        return None
+    transport: Any = server.stream
+    transport = getattr(transport, "transport_stream", transport)  # under TLS
+    if type(transport) is not trio.SocketStream:
+        return None
+    return transport.socket
+
+
+def attach(send: Any, scope: Any) -> DirectWriter | None:
+    """A :class:`DirectWriter` for the connection behind ``send``, or ``None``.
+
+    ``send`` must be the ASGI send callable exactly as Hypercorn passed it to the
+    app, called after the response start was sent.
+    """
+    if scope.get("http_version") != "1.1" or scope.get("method") != "GET":
+        return None
+    if scope.get("scheme") != "http":
+        return None
+    server = _server_of(send)
+    if server is None:
+        return None
     transport: Any = server.stream
     if type(transport) is not trio.SocketStream or type(server.send_lock) is not trio.Lock:
         return None  # TLS: the stream is an SSLStream
-    connection = protocol.connection
+    http_stream = send.__self__
+    connection = http_stream.send.__self__.connection
     if type(connection) is not h11.Connection or connection.our_state is not h11.SEND_BODY:
         return None
     if type(getattr(connection, "_writer", None)) is not ChunkedWriter:
@@ -174,13 +204,31 @@ class FrameMemo:
         return self._framed
 
 
+@dataclass(slots=True)
+class Pending:
+    """A chunk the direct write could not finish, left for the subscriber's task.
+
+    ``framed``: ``data`` is the rest of an HTTP/1.1 chunk already partly on the
+    wire, which only raw bytes can complete; otherwise ``data`` is a whole chunk
+    body that nothing was written of, which goes through the public ASGI send
+    (h11 frames it and checks its state).
+    """
+
+    data: bytes
+    framed: bool
+    size: int
+    events: int
+    published_at: float | None
+
+
 class DirectDelivery:
     """The callable a subscription runs on publish while its task is idle.
 
     It takes the subscriber's new events and writes them with one non-blocking
     write. Whatever the socket did not take is kept in :attr:`pending` and the
     call returns False, so the hub wakes the task, which writes ``pending``
-    through Hypercorn before anything else.
+    (:meth:`flush`) before anything else, and before it ends the response:
+    a chunk is never left half written.
     """
 
     __slots__ = ("_hub", "_memo", "_sub", "_writer", "last_write", "pending")
@@ -190,9 +238,7 @@ class DirectDelivery:
         self._sub = sub
         self._writer = writer
         self._memo = memo
-        self.pending: tuple[bytes, int, int, float | None] | None = None
-        """Framed bytes not yet written, the chunk's size, its event count and when
-        its oldest sample was published."""
+        self.pending: Pending | None = None
         self.last_write = trio.current_time()
 
     def __call__(self) -> bool:
@@ -207,23 +253,35 @@ class DirectDelivery:
             return True
         published_at = self._sub.taken_published_at
         data = self._memo.frame(chunk)
-        written = self._writer.write_nowait(data) or 0
+        written = self._writer.write_nowait(data)
         if written == len(data):
             self._hub.count_write(len(chunk), events, published_at)
             self.last_write = trio.current_time()
             return True
-        self.pending = (data[written:], len(chunk), events, published_at)
+        if written:
+            self.pending = Pending(data[written:], True, len(chunk), events, published_at)
+        else:
+            # Nothing written (the socket is full, or a pre-write check failed): the
+            # whole chunk goes through the public send, which frames it itself.
+            self.pending = Pending(chunk, False, len(chunk), events, published_at)
         # Until the task has written the remainder, every publish must wake the task
         # instead of writing here.
         self._sub.direct = None
         return False
 
-    async def flush(self) -> None:
-        """Write :attr:`pending` through Hypercorn (blocking only this subscriber)."""
-        if self.pending is None:
+    async def flush(self, send: ASGISendCallable) -> None:
+        """Write :attr:`pending` (blocking only this subscriber).
+
+        Args:
+            send: the stream's ASGI send, for a chunk nothing was written of.
+        """
+        pending = self.pending
+        if pending is None:
             return
-        data, size, events, published_at = self.pending
         self.pending = None
-        await self._writer.send_raw(data)
-        self._hub.count_write(size, events, published_at)
+        if pending.framed:
+            await self._writer.send_raw(pending.data)
+        else:
+            await send({"type": "http.response.body", "body": pending.data, "more_body": True})
+        self._hub.count_write(pending.size, pending.events, pending.published_at)
         self.last_write = trio.current_time()

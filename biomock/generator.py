@@ -69,6 +69,8 @@ async def run_generator(
                 resume_at = trio.current_time() + (time.thread_time() - cpu_started)
                 while clock.next_tick_at(tick) < resume_at:
                     tick += 1
-        logger.info("source finished after %d samples; still serving history", hub.published)
+        logger.info(
+            "source finished after %d samples; still serving history", hub.counters.published
+        )
     finally:
         status.running = False

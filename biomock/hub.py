@@ -7,94 +7,60 @@ carries wake-ups, not samples: each subscriber keeps a cursor into the ring and,
 when woken, takes everything after it that matches its filter as one chunk. A
 subscriber that is busy writing simply finds more waiting when it comes back,
 so an overloaded server sends bigger chunks instead of dropping everyone.
+
+Everything ``publish`` calls runs in the generator's task, so nothing it calls
+may raise into it: encoder errors, listener errors and a subscriber's delivery
+errors are contained and counted (:class:`biomock.records.Faults`).
 """
 
 from __future__ import annotations
 
 import bisect
-import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import trio
 
 from biomock import sse
 from biomock.buffer import RingBuffer
-from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.formats import FORMATS
-from biomock.params import Filter
+from biomock.errors import HubClosed, TooManySubscribers
+from biomock.filter import Filter
+from biomock.records import Faults, Record, dumps
 from biomock.sample import Sample
+from biomock.subscription import Shared, Subscription
+
+__all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "Subscription"]
 
 FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
+StopReason = Literal["disconnected", "head", "shutdown", "lagged", "stalled", "error"]
+"""Why a stream ended: the client left, a HEAD request, the server shuts down, or the
+server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped reading;
+``error``: its delivery failed)."""
 
-def _dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-@dataclass(slots=True, eq=False)
-class Record:
-    """A numbered sample with its encodings, made once and shared by every reader."""
-
-    id: int
-    sample: Sample
-    published_at: float = 0.0
-    _json: dict[str, bytes | None] = field(default_factory=dict)
-    _frames: dict[str, bytes] = field(default_factory=dict)
-
-    def json(self, fmt: str = "native") -> bytes | None:
-        """The sample as JSON in ``fmt``; ``None`` if the format has no such sample."""
-        try:
-            return self._json[fmt]
-        except KeyError:
-            body = FORMATS[fmt](self.id, self.sample)
-            encoded = None if body is None else _dumps(body)
-            self._json[fmt] = encoded
-            return encoded
-
-    def frame(self, fmt: str = "native") -> bytes:
-        """The SSE event for ``fmt``; empty if the format has no such sample."""
-        try:
-            return self._frames[fmt]
-        except KeyError:
-            data = self.json(fmt)
-            framed = b"" if data is None else sse.event(data, event_id=self.id)
-            self._frames[fmt] = framed
-            return framed
-
-
-@dataclass(frozen=True, slots=True)
-class Framing:
-    """How one transport turns the records of a take into bytes to write.
-
-    Attributes:
-        name: tells framings apart in the take cache.
-        encode: one record in a format; empty or ``None`` when it has no such sample.
-        join: the encoded records of one take as one write.
-    """
-
-    name: str
-    encode: Callable[[Record, str], bytes | None]
-    join: Callable[[list[bytes]], bytes]
-
-
-SSE_FRAMING = Framing("sse", Record.frame, b"".join)
-"""Server-Sent Events: each record's event, concatenated."""
+DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
+"""The stop reasons that are the server disconnecting a subscriber."""
 
 
 @dataclass(slots=True)
-class _TakeCache:
-    """Chunks already joined since the last publish, by (cursor, filter, framing)."""
+class HubCounters:
+    """Every counter of the hub, in one place; bumped where the work happens anyway."""
 
-    newest: int | None = None
-    chunks: dict[tuple[int, Filter, str], tuple[bytes, int, float, int | None]] = field(
-        default_factory=dict
-    )
+    published: int = 0
+    delivered: int = 0
+    writes: int = 0
+    bytes_sent: int = 0
+    resumes: int = 0
+    resets: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    fanout_counts: list[int] = field(default_factory=lambda: [0] * (len(FANOUT_BUCKETS_S) + 1))
+    fanout_sum_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,124 +82,19 @@ class HubStatistics:
     buffer_capacity: int
     oldest_id: int | None
     newest_id: int | None
+    contained_errors: dict[str, int]
 
 
-class Subscription:
-    """One client's place in the stream.
+class Closing:
+    """The hub's shutdown signal, with the moment by which every stream must have ended."""
 
-    Resource handling: owns a wake-up memory channel, closed by the hub when the
-    subscription ends or the hub shuts down; closing is not a checkpoint, so it
-    is safe from ``finally`` in a cancelled task.
-    """
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.deadline = math.inf
 
-    def __init__(
-        self,
-        hub: Hub,
-        filter: Filter,
-        cursor: int,
-        *,
-        reset: dict[str, Any] | None = None,
-        replay: Sequence[Record] = (),
-    ) -> None:
-        self.filter = filter
-        self.reset = reset
-        """Why the resume point could not be honoured (API.md's ``reset``), if so."""
-        self.replay = replay
-        """What is sent first: the resume's replay or the ``history`` samples."""
-        frames = [frame for record in replay if (frame := record.frame(filter.format))]
-        parts = [sse.retry(hub.retry_ms)]
-        if reset is not None:
-            parts.append(sse.event(_dumps(reset), name="reset"))
-        self.initial = b"".join(parts) + b"".join(frames)
-        """The first bytes of an SSE stream: retry, reset and replay."""
-        self.initial_events = len(frames)
-        self.slow = False
-        self.direct: Callable[[], bool] | None = None
-        """Set only while the subscriber's task is idle: delivers without waking it
-        (``biomock.fastpath``); returns False when the task must be woken after all."""
-        self.taken_published_at: float | None = None
-        self.taken_last_id: int | None = None
-        """The id of the last record the last non-empty ``take`` returned."""
-        self._hub = hub
-        self._cursor = cursor
-        self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
-
-    @property
-    def cursor(self) -> int:
-        """The id of the last record this subscriber has taken (sent or filtered out)."""
-        return self._cursor
-
-    def notify(self) -> None:
-        """Wake the subscriber; a wake-up already pending covers this one too."""
-        direct = self.direct
-        if direct is not None and direct():
-            return
-        # try/except rather than contextlib.suppress: this runs per subscriber per publish.
-        try:  # noqa: SIM105
-            self._wake_send.send_nowait(None)
-        except (trio.WouldBlock, trio.ClosedResourceError):
-            pass
-
-    def close(self) -> None:
-        self._wake_send.close()
-
-    async def wait(self) -> None:
-        """Wait until something was published after the last ``take``.
-
-        Raises:
-            HubClosed: the hub is shutting down.
-        """
-        try:
-            await self._wake_receive.receive()
-        except (trio.EndOfChannel, trio.ClosedResourceError):
-            raise HubClosed from None
-
-    def take(self, framing: Framing = SSE_FRAMING) -> tuple[bytes, int]:
-        """Everything after the cursor that matches the filter, as one chunk.
-
-        Args:
-            framing: how the transport frames records (SSE by default).
-
-        Returns:
-            The joined frames and how many samples they hold.
-
-        Raises:
-            SubscriberLagged: samples not yet taken were dropped from the buffer.
-        """
-        buffer = self._hub.buffer
-        oldest = buffer.oldest_id
-        if oldest is not None and self._cursor < oldest - 1:
-            raise SubscriberLagged
-        newest = buffer.newest_id
-        if newest is None or newest <= self._cursor:
-            return b"", 0
-        # Subscribers woken by the same publish mostly share a cursor and a filter:
-        # join their frames once.
-        cache = self._hub._takes
-        if cache.newest != newest:
-            cache.newest = newest
-            cache.chunks.clear()
-        key = (self._cursor, self.filter, framing.name)
-        taken = cache.chunks.get(key)
-        if taken is None:
-            records = buffer.after(self._cursor)
-            fmt, filt, encode = self.filter.format, self.filter, framing.encode
-            if not filt.selects_all:
-                records = [record for record in records if filt.matches(record.sample)]
-            frames: list[bytes] = []
-            last_id = None
-            for record in records:
-                if frame := encode(record, fmt):
-                    frames.append(frame)
-                    last_id = record.id
-            published_at = records[0].published_at if records else 0.0
-            chunk = framing.join(frames) if frames else b""
-            taken = cache.chunks[key] = (chunk, len(frames), published_at, last_id)
-        self._cursor = newest
-        chunk, events, self.taken_published_at, last_id = taken
-        if last_id is not None:
-            self.taken_last_id = last_id
-        return chunk, events
+    def begin(self, deadline: float) -> None:
+        self.deadline = min(self.deadline, deadline)
+        self.event.set()
 
 
 class Hub:
@@ -248,47 +109,61 @@ class Hub:
     """
 
     def __init__(self, *, capacity: int, id_base: int, max_subscribers: int, retry_ms: int) -> None:
-        self.buffer: RingBuffer[Record] = RingBuffer(capacity)
         self.max_subscribers = max_subscribers
         self.retry_ms = retry_ms
         self.listeners: list[Callable[[Sequence[Record]], None]] = []
+        self.counters = HubCounters()
+        self.closing = Closing()
+        self.timer: Callable[[], float] = time.perf_counter
+        self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
-        self._takes = _TakeCache()
-        self._closed = False
-        self.published = 0
-        self.delivered = 0
-        self.writes = 0
-        self.bytes_sent = 0
-        self.resumes = 0
-        self.resets = 0
-        self.dropped: Counter[str] = Counter()
-        # Plain ints, bumped once per write; exported by biomock.metrics.
-        self.fanout_counts = [0] * (len(FANOUT_BUCKETS_S) + 1)
-        self.fanout_sum_s = 0.0
-        self.timer: Callable[[], float] = time.perf_counter
+
+    @property
+    def buffer(self) -> RingBuffer[Record]:
+        return self._shared.buffer
+
+    @property
+    def faults(self) -> Faults:
+        return self._shared.faults
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self.closing.event.is_set()
 
     @property
     def next_id(self) -> int:
         return self._next_id
 
+    def subscriptions(self) -> list[Subscription]:
+        """The subscriptions open now."""
+        return list(self._subscribers)
+
     def publish(self, samples: Sequence[Sample]) -> list[Record]:
-        """Number, encode and buffer ``samples``, then wake every subscriber. Never blocks."""
+        """Number, encode and buffer ``samples``, then wake every subscriber.
+
+        Never blocks and never raises for what a sample, a listener or a
+        subscriber does: a sample that cannot be encoded natively is left out
+        (no id is spent on it), and every such error is counted in :attr:`faults`.
+        """
         records = []
         now = self.timer()
+        shared = self._shared
         for sample in samples:
-            record = Record(self._next_id, sample, now)
+            record = Record(self._next_id, sample, now, shared.faults)
+            if not record.frame("native"):
+                continue  # contained and counted by the record
             self._next_id += 1
-            record.frame("native")
-            self.buffer.append(record)
+            evicted = shared.buffer.append(record)
+            if evicted is not None:
+                shared.evicted_from(evicted)
             records.append(record)
-        self.published += len(records)
+        self.counters.published += len(records)
         for listener in self.listeners:
-            listener(records)
+            try:
+                listener(records)
+            except Exception as error:
+                shared.faults.report("listener", error, f"hub listener {listener!r} failed")
         for subscription in self._subscribers:
             subscription.notify()
         return records
@@ -299,15 +174,16 @@ class Hub:
     ) -> Iterator[Subscription]:
         """Register a subscriber for the duration of the ``with`` block.
 
-        The subscription's ``initial`` bytes hold the ``retry:`` field, a ``reset``
-        event if the resume point cannot be honoured, and the replay (resume) or
-        the newest ``history`` matching samples.
+        The subscription's ``reset`` says why the resume point cannot be honoured, if
+        so, and its ``replay`` holds what is sent first: the replay (resume) or the
+        newest ``history`` matching samples; its ``initial`` bytes are all that as
+        Server-Sent Events, after the ``retry:`` field.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
             HubClosed: the hub is shutting down.
         """
-        if self._closed:
+        if self.closed:
             raise HubClosed
         if len(self._subscribers) >= self.max_subscribers:
             raise TooManySubscribers
@@ -320,15 +196,22 @@ class Hub:
             if history > 0:
                 replay = self._newest_matching(filter, history)
         else:
-            self.resumes += 1
+            self.counters.resumes += 1
             cursor, reset = self._resume_point(last_event_id)
             if reset is not None:
-                self.resets += 1
+                self.counters.resets += 1
             for record in buffer.after(cursor):
                 if filter.matches(record.sample) and record.json(filter.format) is not None:
                     replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
-        subscription = Subscription(self, filter, cursor, reset=reset, replay=replay)
+        frames = [frame for record in replay if (frame := record.frame(filter.format))]
+        parts = [sse.retry(self.retry_ms)]
+        if reset is not None:
+            parts.append(sse.event(dumps(reset), name="reset"))
+        initial = b"".join(parts) + b"".join(frames)
+        subscription = Subscription(
+            self._shared, filter, cursor, initial, len(frames), reset=reset, replay=replay
+        )
         self._subscribers.add(subscription)
         try:
             yield subscription
@@ -359,21 +242,27 @@ class Hub:
 
     def count_write(self, nbytes: int, events: int, published_at: float | None = None) -> None:
         """Count one write; ``published_at`` (of its oldest sample) feeds the latency histogram."""
-        self.writes += 1
-        self.bytes_sent += nbytes
-        self.delivered += events
+        counters = self.counters
+        counters.writes += 1
+        counters.bytes_sent += nbytes
+        counters.delivered += events
         if published_at is not None:
             latency = self.timer() - published_at
-            self.fanout_counts[bisect.bisect_left(FANOUT_BUCKETS_S, latency)] += 1
-            self.fanout_sum_s += latency
+            counters.fanout_counts[bisect.bisect_left(FANOUT_BUCKETS_S, latency)] += 1
+            counters.fanout_sum_s += latency
 
-    def drop(self, reason: str) -> None:
-        """Count a subscriber disconnected by the server (``lagged`` or ``stalled``)."""
-        self.dropped[reason] += 1
+    def drop(self, reason: StopReason) -> None:
+        """Count a subscriber disconnected by the server (one of :data:`DROP_REASONS`)."""
+        self.counters.dropped[reason] += 1
 
-    def close(self) -> None:
-        """End every stream: each subscriber's ``wait`` raises :class:`HubClosed`."""
-        self._closed = True
+    def close(self, *, deadline: float = math.inf) -> None:
+        """End every stream: each subscriber's ``wait`` raises :class:`HubClosed`.
+
+        Args:
+            deadline: the trio time by which every stream must have ended; writes
+                still blocked then are aborted (see ``biomock.watchdog``).
+        """
+        self.closing.begin(deadline)
         for subscription in self._subscribers:
             subscription.close()
 
@@ -408,20 +297,22 @@ class Hub:
         return items, None
 
     def statistics(self) -> HubStatistics:
+        counters, buffer = self.counters, self.buffer
         return HubStatistics(
             subscribers=len(self._subscribers),
-            published=self.published,
-            delivered=self.delivered,
-            dropped_slow=sum(self.dropped.values()),
-            dropped=dict(self.dropped),
-            resumes=self.resumes,
-            resets=self.resets,
-            writes=self.writes,
-            bytes_sent=self.bytes_sent,
-            fanout_counts=tuple(self.fanout_counts),
-            fanout_sum_s=self.fanout_sum_s,
-            buffer_size=len(self.buffer),
-            buffer_capacity=self.buffer.capacity,
-            oldest_id=self.buffer.oldest_id,
-            newest_id=self.buffer.newest_id,
+            published=counters.published,
+            delivered=counters.delivered,
+            dropped_slow=counters.dropped["lagged"] + counters.dropped["stalled"],
+            dropped=dict(counters.dropped),
+            resumes=counters.resumes,
+            resets=counters.resets,
+            writes=counters.writes,
+            bytes_sent=counters.bytes_sent,
+            fanout_counts=tuple(counters.fanout_counts),
+            fanout_sum_s=counters.fanout_sum_s,
+            buffer_size=len(buffer),
+            buffer_capacity=buffer.capacity,
+            oldest_id=buffer.oldest_id,
+            newest_id=buffer.newest_id,
+            contained_errors=dict(self.faults.counts),
         )

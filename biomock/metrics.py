@@ -20,10 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from biomock.generator import GeneratorStatus
-from biomock.hub import FANOUT_BUCKETS_S, Hub
-
-DROP_REASONS = ("lagged", "stalled")
-"""Why the server disconnects a subscriber: it fell behind the buffer, or stopped reading."""
+from biomock.hub import DROP_REASONS, FANOUT_BUCKETS_S, Hub
 
 
 class BiomockCollector(Collector):
@@ -91,13 +88,22 @@ class BiomockCollector(Collector):
             yield GaugeMetricFamily(name, documentation, value=value)
         dropped = CounterMetricFamily(
             "biomock_dropped_subscribers",
-            "Subscribers the server disconnected: lagged (fell behind the buffer) or "
-            "stalled (stopped reading).",
+            "Subscribers the server disconnected: lagged (fell behind the buffer), "
+            "stalled (stopped reading) or error (their delivery failed).",
             labels=["reason"],
         )
         for reason in sorted({*DROP_REASONS, *stats.dropped}):
             dropped.add_metric([reason], stats.dropped.get(reason, 0))
         yield dropped
+        contained = CounterMetricFamily(
+            "biomock_contained_errors",
+            "Errors kept from reaching the generator: encode_<format> (a sample one format "
+            "cannot encode; left out of that format), listener, subscriber.",
+            labels=["kind"],
+        )
+        for kind, count in sorted(stats.contained_errors.items()):
+            contained.add_metric([kind], count)
+        yield contained
         bounds = [str(b) for b in FANOUT_BUCKETS_S] + ["+Inf"]
         yield HistogramMetricFamily(
             "biomock_fanout_latency_seconds",

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 
 from biomock.catalogue import TYPES
 from biomock.errors import invalid_parameter
+from biomock.filter import Filter
 from biomock.formats import FORMATS
-from biomock.sample import Sample, parse_time
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """Which samples a client wants, and in which format.
-
-    ``types`` and ``subject`` of ``None`` mean all.
-    """
-
-    types: frozenset[str] | None = None
-    subject: str | None = None
-    format: str = "native"
-
-    @property
-    def selects_all(self) -> bool:
-        return self.types is None and self.subject is None
-
-    def matches(self, sample: Sample) -> bool:
-        return (self.types is None or sample.type in self.types) and (
-            self.subject is None or sample.subject == self.subject
-        )
+from biomock.sample import parse_time
 
 
 def parse_filter(args: Mapping[str, str], subjects: Collection[str]) -> Filter:

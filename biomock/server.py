@@ -1,11 +1,11 @@
 """Serving the app with Hypercorn's trio worker, on a socket biomock prepares itself.
 
 Hypercorn's socket send is shielded from cancellation, so no timeout in the app
-can interrupt a write to a client that stopped reading. The kernel can:
+can interrupt a write to a client that stopped reading. The stream's watchdog
+(``biomock.watchdog``) aborts such a socket itself; as a second line,
 ``TCP_USER_TIMEOUT`` on the listening socket (inherited by every accepted socket
-on Linux) aborts a connection whose sent data stays unacknowledged, or unsent
-behind a zero window, for that long. The blocked send then fails, Hypercorn
-closes the connection and the subscriber's task ends.
+on Linux) lets the kernel abort a connection whose sent data stays
+unacknowledged, or unsent behind a zero window, for that long.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from biomock.config import Config
 
 logger = logging.getLogger(__name__)
 
+
+STREAMS_SHARE = 0.8
+"""The part of the graceful timeout within which every stream ends, stalled ones aborted."""
 
 GC_THRESHOLDS = (50_000, 20, 20)
 """CPython's defaults are (700, 10, 10): see :func:`tune_gc`."""
@@ -63,6 +66,11 @@ def open_listen_socket(host: str, port: int, *, user_timeout_s: float) -> socket
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if hasattr(socket, "TCP_USER_TIMEOUT"):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(user_timeout_s * 1000))
+        else:
+            logger.info(
+                "TCP_USER_TIMEOUT is not available here: stalled clients are cut by the "
+                "server's watchdog alone"
+            )
         sock.bind((host, port))
     except OSError as error:
         sock.close()
@@ -111,7 +119,12 @@ async def serve(
 
     async def shutdown() -> None:
         await shutdown_trigger()
-        app.state.hub.close()
+        # Streams end first, each with the end of its response; a write still blocked
+        # when their share of the graceful timeout is over is aborted, so that
+        # Hypercorn's own deadline never waits for a client that stopped reading.
+        app.state.hub.close(
+            deadline=trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s
+        )
 
     await hypercorn_serve(
         app,

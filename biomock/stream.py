@@ -8,7 +8,9 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
+from contextlib import ExitStack
+from functools import partial
 from urllib.parse import parse_qsl
 
 import trio
@@ -16,9 +18,10 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
 from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.hub import Hub, Subscription
+from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import check_int, parse_filter, parse_int
+from biomock.watchdog import StallWatchdog, abort_socket
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,8 @@ class StreamRoute:
         hub: where samples come from.
         subjects: the names the ``subject`` filter accepts.
         heartbeat_s: send a keepalive comment after this much silence.
-        slow_client_timeout_s: a write blocked this long marks the client as stalled
-            (the kernel cuts the connection, see ``biomock.server``).
+        slow_client_timeout_s: a write blocked this long is a stall: the connection
+            is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
     """
@@ -108,88 +111,130 @@ class StreamRoute:
         """Serve one stream.
 
         ``server_send`` is the send callable exactly as the server passed it (before
-        any wrapping); the fast path uses it to find the connection.
+        any wrapping); the fast path and the watchdog use it to find the connection.
         """
         started = trio.current_time()
         target = _target(scope)
         client = _client(scope)
-        try:
-            args = query_args(scope)
-            filter = parse_filter(args, self.subjects)
-            last_event_id = _resume_id(scope, args)
-            history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
-            subscription = self.hub.subscribe(
-                filter, last_event_id=last_event_id, history=history or 0
-            )
-            sub = subscription.__enter__()
-        except (ApiError, TooManySubscribers, HubClosed) as refused:
-            if isinstance(refused, TooManySubscribers):
-                error = _too_many(self.hub.max_subscribers)
-            elif isinstance(refused, HubClosed):
-                error = _shutting_down()
-            else:
-                error = refused
-            await send_error(send, error)
-            log_request(
-                scope["method"], target, error.status, trio.current_time() - started, client
-            )
-            return
-        logger.info(
-            "subscriber connected %s",
-            client,
-            extra={"client": client, "path": target},
-        )
-        reason = "disconnected"  # unless the pump returns, the client went away
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-            if scope["method"] == "HEAD":
-                reason = "head"
-                with trio.CancelScope(shield=True):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+        with ExitStack() as stack:
+            try:
+                args = query_args(scope)
+                filter = parse_filter(args, self.subjects)
+                last_event_id = _resume_id(scope, args)
+                history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+                sub = stack.enter_context(
+                    self.hub.subscribe(filter, last_event_id=last_event_id, history=history or 0)
+                )
+            except (ApiError, TooManySubscribers, HubClosed) as refused:
+                if isinstance(refused, TooManySubscribers):
+                    error = _too_many(self.hub.max_subscribers)
+                elif isinstance(refused, HubClosed):
+                    error = _shutting_down()
+                else:
+                    error = refused
+                await send_error(send, error)
+                log_request(
+                    scope["method"], target, error.status, trio.current_time() - started, client
+                )
                 return
-            direct = None
-            if self.fast_path and server_send is not None:
-                writer = fastpath.attach(server_send, scope)
-                if writer is not None:
-                    direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope)
-                reason = await self._pump(sub, send, direct)
-                nursery.cancel_scope.cancel()
-            if reason != "disconnected":
-                with trio.CancelScope(shield=True):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            if sub.slow:
-                reason = "stalled"
-            if reason in ("lagged", "stalled"):
-                self.hub.drop(reason)
-            subscription.__exit__(None, None, None)
-            duration_s = trio.current_time() - started
             logger.info(
-                "subscriber disconnected %s: %s after %.1f s",
+                "subscriber connected %s",
                 client,
-                reason,
-                duration_s,
-                extra={
-                    "client": client,
-                    "method": scope["method"],
-                    "path": target,
-                    "status": 200,
-                    "reason": reason,
-                    "duration_ms": round(duration_s * 1000, 1),
-                },
+                extra={"client": client, "path": target},
             )
+            reason: StopReason = "error"  # unless serve returns
+            try:
+                reason = await self._serve(scope, receive, send, server_send or send, sub)
+            finally:
+                if reason in DROP_REASONS:
+                    self.hub.drop(reason)
+                duration_s = trio.current_time() - started
+                logger.info(
+                    "subscriber disconnected %s: %s after %.1f s",
+                    client,
+                    reason,
+                    duration_s,
+                    extra={
+                        "client": client,
+                        "method": scope["method"],
+                        "path": target,
+                        "status": 200,
+                        "reason": reason,
+                        "duration_ms": round(duration_s * 1000, 1),
+                    },
+                )
+
+    async def _serve(
+        self,
+        scope: HTTPScope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        server_send: ASGISendCallable,
+        sub: Subscription,
+    ) -> StopReason:
+        """Write the response until it ends; returns why it ended.
+
+        Every write runs under a :class:`StallWatchdog`. The response always ends in
+        one of two ways: a complete last chunk and the final empty body, or (client
+        gone, write aborted) a closed connection, never a half-written chunk.
+        """
+        sock = fastpath.connection_socket(server_send)
+        abort = None if sock is None else partial(abort_socket, sock)
+        watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
+        reason: StopReason = "disconnected"
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watchdog.run)
+            with trio.CancelScope() as pumping:
+                nursery.start_soon(_watch_disconnect, receive, pumping)
+                start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
+                with watchdog.writing():
+                    await send(start)  # type: ignore[arg-type]
+                direct = None
+                if scope["method"] == "HEAD":
+                    reason = "head"
+                else:
+                    if self.fast_path:
+                        writer = fastpath.attach(server_send, scope)
+                        if writer is not None:
+                            direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
+                    reason = await self._pump(sub, send, direct, watchdog)
+            if pumping.cancelled_caught:
+                reason = "disconnected"
+            # After a failed delivery the connection's state is unknown: returning
+            # without the final body makes Hypercorn close it.
+            if reason not in ("disconnected", "error"):
+                with trio.CancelScope(shield=True):
+                    await self._finish(send, direct, watchdog)
+            nursery.cancel_scope.cancel()
+        return "stalled" if watchdog.fired else reason
+
+    async def _finish(
+        self,
+        send: ASGISendCallable,
+        direct: fastpath.DirectDelivery | None,
+        watchdog: StallWatchdog,
+    ) -> None:
+        """Complete any chunk the fast path left, then send the final empty body."""
+        if direct is not None and direct.pending is not None:
+            with watchdog.writing():
+                await direct.flush(send)
+        with watchdog.writing():
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pump(
-        self, sub: Subscription, send: ASGISendCallable, direct: fastpath.DirectDelivery | None
-    ) -> str:
+        self,
+        sub: Subscription,
+        send: ASGISendCallable,
+        direct: fastpath.DirectDelivery | None,
+        watchdog: StallWatchdog,
+    ) -> StopReason:
         """Write until the hub closes or the subscriber lags; returns why it stopped.
 
         With ``direct``, publishes that arrive while this task waits are written by
         the hub's publish itself; the task wakes only to write what the socket
         did not take (``direct.pending``, always first), to send a keepalive, or
-        to end.
+        to end. Whatever it returns, ``direct.pending`` may still hold a chunk's
+        rest: the caller completes it before ending the response.
         """
         hub = self.hub
         chunk, events = sub.initial, sub.initial_events
@@ -197,10 +242,14 @@ class StreamRoute:
         last_sent = trio.current_time()
         while True:
             if direct is not None and direct.pending is not None:
-                last_sent = await self._timed(sub, direct.flush())
+                with watchdog.writing():
+                    await direct.flush(send)
+                last_sent = trio.current_time()
             if chunk:
                 body = {"type": "http.response.body", "body": chunk, "more_body": True}
-                last_sent = await self._timed(sub, send(body))  # type: ignore[arg-type]
+                with watchdog.writing():
+                    await send(body)  # type: ignore[arg-type]
+                last_sent = trio.current_time()
                 hub.count_write(len(chunk), events, published_at)
             chunk, events, published_at = b"", 0, None
             with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
@@ -211,6 +260,8 @@ class StreamRoute:
                     return "shutdown"
                 finally:
                     sub.direct = None
+            if sub.failed is not None:
+                return "error"
             if silence.cancelled_caught:
                 if direct is not None and direct.last_write > last_sent:
                     last_sent = direct.last_write  # written while idle: not silent
@@ -222,17 +273,6 @@ class StreamRoute:
                 published_at = sub.taken_published_at
             except SubscriberLagged:
                 return "lagged"
-
-    async def _timed(self, sub: Subscription, write: Awaitable[None]) -> float:
-        """Await ``write``; mark ``sub`` as stalled if it blocked close to the timeout."""
-        started = trio.current_time()
-        try:
-            await write
-        finally:
-            finished = trio.current_time()
-            if finished - started >= self.slow_client_timeout_s * 0.9:
-                sub.slow = True
-        return finished
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
@@ -263,4 +303,4 @@ def _too_many(limit: int) -> ApiError:
 
 
 def _shutting_down() -> ApiError:
-    return ApiError(503, "internal", "the server is shutting down", headers={"Retry-After": "5"})
+    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

@@ -14,13 +14,15 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import pydantic
 import trio
+from hypercorn.protocol.ws_stream import Handshake, WSStream
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
 
-from biomock import sockets, wsframes
+from biomock import fastpath, wsframes
 from biomock.errors import (
     ApiError,
     HubClosed,
@@ -29,12 +31,14 @@ from biomock.errors import (
     invalid_parameter,
     not_found,
 )
-from biomock.hub import Framing, Hub, Record, Subscription
+from biomock.hub import DROP_REASONS, Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import parse_filter
 from biomock.sample import format_time
 from biomock.stream import header, query_args
-from biomock.subscriber import StallWatchdog, StreamParams, parse_stream_params
+from biomock.subscriber import StreamParams, parse_stream_params
+from biomock.subscription import Framing
+from biomock.watchdog import StallWatchdog, abort_socket
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +177,11 @@ async def serve_ws(
         await reject(send, error)
         log_request("GET", target, error.status, trio.current_time() - started, client)
         return
-    connection = _Connection(context, send, sockets.connection_socket(send))
-    reason = "disconnected"  # unless the connection's own task ends, the client went away
+    sock = fastpath.connection_socket(send)
+    abort = None if sock is None else partial(abort_socket, sock)
+    watchdog = StallWatchdog(context.slow_client_timeout_s, context.hub.closing, abort)
+    connection = _Connection(context, send, watchdog)
+    reason: StopReason | None = "disconnected"  # unless run returns, the client went away
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(connection.read, receive, nursery.cancel_scope)
@@ -182,9 +189,9 @@ async def serve_ws(
             reason = await connection.run(params)
             nursery.cancel_scope.cancel()
     finally:
-        if connection.watchdog.stalled:
+        if watchdog.fired:
             reason = "stalled"
-        if reason in ("lagged", "stalled"):
+        if reason in DROP_REASONS:
             context.hub.drop(reason)
         status = connection.refused.status if connection.refused else 101
         log_request("GET", target, status, trio.current_time() - started, client)
@@ -201,11 +208,9 @@ async def serve_ws(
 class _Connection:
     """One accepted (or refused) WebSocket stream; its ``run`` task is the only writer."""
 
-    def __init__(
-        self, context: WsContext, send: ASGISendCallable, sock: trio.socket.SocketType | None
-    ) -> None:
+    def __init__(self, context: WsContext, send: ASGISendCallable, watchdog: StallWatchdog) -> None:
         self.context = context
-        self.watchdog = StallWatchdog(context.slow_client_timeout_s, sock)
+        self.watchdog = watchdog
         self.refused: ApiError | None = None
         self._send = send
         self._accepted = False
@@ -214,8 +219,8 @@ class _Connection:
         self._last_sent = trio.current_time()
         self._inbox_send, self._inbox = trio.open_memory_channel[Retarget | ApiError](8)
 
-    async def run(self, params: StreamParams) -> str:
-        """Subscribe, then write until the stream ends; returns why it ended."""
+    async def run(self, params: StreamParams) -> StopReason | None:
+        """Subscribe, then write until the stream ends; returns why (``None``: refused)."""
         hub = self.context.hub
         while True:
             try:
@@ -223,7 +228,7 @@ class _Connection:
                     params.filter, last_event_id=params.last_event_id, history=params.history
                 ) as sub:
                     if not self._accepted:
-                        sockets.decline_compression(self._send)
+                        decline_compression(self._send)
                         await self._send(
                             {"type": "websocket.accept", "subprotocol": None, "headers": []}
                         )
@@ -234,9 +239,9 @@ class _Connection:
                 if not self._accepted:
                     self.refused = _refusal(hub.max_subscribers, closing=closing)
                     await reject(self._send, self.refused)
-                    return "refused"
+                    return None
                 await self._close(CLOSE_GOING_AWAY if closing else CLOSE_TRY_AGAIN)
-                return "shutdown" if closing else "capacity"
+                return "shutdown" if closing else "error"
             if isinstance(outcome, StreamParams):
                 params = outcome
                 continue
@@ -246,7 +251,7 @@ class _Connection:
                 await self._close(CLOSE_POLICY, "too slow: reconnect with last_event_id")
             return outcome
 
-    async def _pump(self, sub: Subscription, params: StreamParams) -> str | StreamParams:
+    async def _pump(self, sub: Subscription, params: StreamParams) -> StopReason | StreamParams:
         """Write to ``sub``'s client until a stop or a valid ``subscribe`` message."""
         self._sub = sub
         self._position = _start_position(sub, params.last_event_id)
@@ -271,7 +276,7 @@ class _Connection:
                 if resume is None:
                     resume = self._position
                 return StreamParams(message.params.filter, resume)
-            if self.watchdog.stalled:
+            if self.watchdog.fired:
                 return "stalled"
             try:
                 chunk, events = sub.take(WS_FRAMING)
@@ -280,7 +285,7 @@ class _Connection:
             if chunk:
                 await self._write(chunk, events, sub.taken_published_at)
                 self._position = max(self._position, sub.taken_last_id or 0)
-                if self.watchdog.stalled:
+                if self.watchdog.fired:
                     return "stalled"
             with trio.move_on_at(self._last_sent + self.context.heartbeat_s) as silence:
                 try:
@@ -293,12 +298,9 @@ class _Connection:
     async def _write(
         self, message: bytes, events: int = 0, published_at: float | None = None
     ) -> None:
-        self.watchdog.writing_since = trio.current_time()
-        try:
-            text = self.context.text(message)
+        text = self.context.text(message)
+        with self.watchdog.writing():
             await self._send({"type": "websocket.send", "bytes": None, "text": text})
-        finally:
-            self.watchdog.writing_since = None
         self._last_sent = trio.current_time()
         if events:
             self.context.hub.count_write(len(message), events, published_at)
@@ -343,3 +345,27 @@ def _refusal(limit: int, *, closing: bool) -> ApiError:
         f"the subscriber limit ({limit}) is reached; retry later",
         headers={"Retry-After": "5"},
     )
+
+
+def decline_compression(send: Any) -> bool:
+    """Answer the WebSocket handshake behind ``send`` without permessage-deflate.
+
+    Hypercorn accepts compression whenever a client offers it (browsers, Python's
+    ``websockets`` and Dart all do) and ASGI gives the app no say. Compressed, every
+    connection would keep its own zlib state (about 260 KiB) and deflate every
+    message (about 30 us a tick), where uncompressed messages are encoded once for
+    all subscribers; the samples are small and arrive a few a second. Call before
+    ``websocket.accept``.
+
+    Returns:
+        Whether the offer was withdrawn; ``False`` behind anything but Hypercorn's
+        own WebSocket stream (then the server's default applies).
+    """
+    stream = getattr(send, "__self__", None)
+    if type(stream) is not WSStream or getattr(send, "__func__", None) is not WSStream.app_send:
+        return False
+    handshake = getattr(stream, "handshake", None)
+    if type(handshake) is not Handshake or not hasattr(handshake, "extensions"):
+        return False
+    handshake.extensions = None
+    return True

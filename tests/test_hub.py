@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import Any
+
 import pytest
 import trio
 
 from biomock import sse
 from biomock.buffer import RingBuffer
 from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.hub import Hub
-from biomock.params import Filter
+from biomock.filter import Filter
+from biomock.formats import FORMATS
+from biomock.hub import Hub, Record, Subscription
 from biomock.sample import Sample
 
 BASE = 1_000_000
@@ -115,3 +120,116 @@ def test_resume_points() -> None:
             got = [int(line[4:]) - BASE for line in data.split(b"\n") if line.startswith(b"id: ")]
             assert got == replay, last_id
             assert sub.cursor == BASE + 10
+
+
+def direct_taker(sub: Subscription, got: list[bytes]) -> None:
+    """Deliver on publish the way the fast path does: take inside ``publish``."""
+
+    def deliver() -> bool:
+        got.append(sub.take()[0])
+        return True
+
+    sub.direct = deliver
+
+
+def test_an_encoder_error_reaches_only_that_formats_subscribers(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    healthkit = FORMATS["healthkit"]
+
+    def broken(id: int, sample: Sample) -> Any:
+        if sample.value in (62, 63):
+            raise ValueError("cannot encode")
+        return healthkit(id, sample)
+
+    monkeypatch.setitem(FORMATS, "healthkit", broken)
+    hub = make_hub()
+    native: list[bytes] = []
+    hk: list[bytes] = []
+    with hub.subscribe(Filter()) as a, hub.subscribe(Filter(format="healthkit")) as b:
+        direct_taker(a, native)
+        direct_taker(b, hk)
+        hub.publish(samples(5))  # values 60..64: two of them break healthkit
+    assert b"".join(native).count(b"id: ") == 5
+    hk_ids = [int(line[4:]) - BASE for line in b"".join(hk).split(b"\n") if line[:4] == b"id: "]
+    assert hk_ids == [1, 2, 5]
+    assert hub.statistics().contained_errors == {"encode_healthkit": 2}
+    assert len([r for r in caplog.records if "cannot be encoded" in r.getMessage()]) == 1
+
+
+def test_a_failing_listener_is_contained(caplog: pytest.LogCaptureFixture) -> None:
+    hub = make_hub()
+
+    def listener(records: Sequence[Record]) -> None:
+        raise RuntimeError("disk on fire")
+
+    hub.listeners.append(listener)
+    got: list[bytes] = []
+    with hub.subscribe(Filter()) as sub:
+        direct_taker(sub, got)
+        for i in range(3):
+            hub.publish(samples(1, start=i))
+    assert b"".join(got).count(b"id: ") == 3  # subscribers still served
+    assert hub.statistics().contained_errors == {"listener": 3}
+    assert len([r for r in caplog.records if "listener" in r.getMessage()]) == 1
+
+
+async def test_a_failing_delivery_ends_only_that_subscriber() -> None:
+    hub = make_hub()
+
+    def broken() -> bool:
+        raise OSError("bad file descriptor")
+
+    with hub.subscribe(Filter()) as bad, hub.subscribe(Filter()) as good:
+        bad.direct = broken
+        hub.publish(samples(2))
+        hub.publish(samples(1, start=2))
+        assert isinstance(bad.failed, OSError)
+        with trio.fail_after(1):
+            await bad.wait()  # woken so that its task ends the stream
+            await good.wait()
+        assert good.take()[1] == 3
+    assert hub.statistics().contained_errors == {"subscriber": 1}
+
+
+async def test_lag_counts_only_samples_the_filter_wants() -> None:
+    hub = make_hub(capacity=3)
+    with (
+        hub.subscribe(Filter(types=frozenset({"steps"}))) as steps,
+        hub.subscribe(Filter()) as everything,
+    ):
+        hub.publish(samples(5))  # heart rate only: two evicted before anyone took them
+        assert steps.take() == (b"", 0)  # it never wanted them: not lagged
+        with pytest.raises(SubscriberLagged):
+            everything.take()
+        step = Sample("steps", 10, 9000, "count", start_ms=8000)
+        hub.publish([step, *samples(3, start=10)])  # the step is evicted at once
+        with pytest.raises(SubscriberLagged):
+            steps.take()
+
+
+def test_subscribers_at_one_cursor_with_other_filters_get_their_own_chunks() -> None:
+    hub = make_hub()
+    filters = [
+        Filter(),
+        Filter(types=frozenset({"steps"})),
+        Filter(subject="b"),
+        Filter(format="healthkit"),
+        Filter(types=frozenset({"steps"}), format="openmhealth"),
+    ]
+    batch = [
+        Sample("heart_rate", 60, 1000, "count/min", subject="a"),
+        Sample("steps", 7, 2000, "count", subject="b", start_ms=1000),
+        Sample("heart_rate", 61, 3000, "count/min", subject="b"),
+    ]
+    with ExitStack() as stack:
+        subs = [stack.enter_context(hub.subscribe(f)) for f in filters]
+        got: list[list[bytes]] = [[] for _ in subs]
+        for sub, sink in zip(subs, got, strict=True):
+            direct_taker(sub, sink)
+        hub.publish(batch)
+    chunks = [b"".join(sink) for sink in got]
+    ids = [[int(x[4:]) - BASE for x in c.split(b"\n") if x[:4] == b"id: "] for c in chunks]
+    assert ids == [[1, 2, 3], [2], [2, 3], [1, 2, 3], [2]]
+    assert b'"HKQuantityTypeIdentifier' in chunks[3] and b"schema_id" in chunks[4]
+    assert chunks[0] != chunks[3]

@@ -336,7 +336,7 @@ async def stalled_among(readers: int) -> None:
             stalled = await open_stalled_ws(server.port, "history=5000")
             stalled_at = trio.current_time()
             for _ in range(200):
-                if hub.dropped["stalled"]:
+                if hub.counters.dropped["stalled"]:
                     break
                 await trio.sleep(0.05)
             cut_after = trio.current_time() - stalled_at
@@ -344,7 +344,7 @@ async def stalled_among(readers: int) -> None:
         await stalled.aclose()
         async with server.client() as client:
             expected = await history_ids(client, subject="s0")
-    assert hub.dropped == {"stalled": 1}
+    assert hub.counters.dropped == {"stalled": 1}
     assert 5 <= cut_after < 6.5, cut_after
     assert subscribers == readers  # the stalled one is gone, every reader stays
     for times, ids in zip(arrivals, received, strict=True):

@@ -85,7 +85,7 @@ async def test_resuming_during_a_replay_sees_no_gap_and_no_duplicate(tmp_path: P
             # history: whatever was published before this client connected comes first.
             first = await read_stream(client, 100, params={"history": str(total)})
             await trio.sleep(0.3)  # samples are published while the client is away
-            published = running.app.state.hub.published
+            published = running.app.state.hub.counters.published
             assert 100 < published < total, "resume from the buffer, while the replay runs"
             headers = {"Last-Event-ID": first[-1][0]}
             rest = await read_stream(client, read - 100, headers=headers)
