@@ -8,20 +8,27 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import math
 from contextlib import ExitStack
-from functools import partial
 from urllib.parse import parse_qsl
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
-from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
+from biomock.errors import ApiError, HubClosed, TooManySubscribers
+from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
-from biomock.params import check_int, parse_filter, parse_int
-from biomock.watchdog import StallWatchdog, abort_socket
+from biomock.subscriber import (
+    Retarget,
+    Transport,
+    log_ended,
+    open_watchdog,
+    parse_stream_params,
+    pump,
+    settle,
+)
+from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +64,6 @@ async def send_error(send: ASGISendCallable, error: ApiError) -> None:
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     with trio.CancelScope(shield=True):
         await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _resume_id(scope: HTTPScope, args: Mapping[str, str]) -> int | None:
-    raw = header(scope, b"last-event-id")
-    name = "Last-Event-ID"
-    if raw is None:
-        raw, name = args.get("last_event_id"), "last_event_id"
-    if raw is None:
-        return None
-    if raw.strip() == "" and name == "Last-Event-ID":
-        return None  # browsers send an empty header when no id was seen yet
-    return check_int(raw, name)
 
 
 class StreamRoute:
@@ -118,12 +113,18 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                args = query_args(scope)
-                filter = parse_filter(args, self.subjects)
-                last_event_id = _resume_id(scope, args)
-                history = parse_int(args, "history", default=0, maximum=self.hub.buffer.capacity)
+                params = parse_stream_params(
+                    query_args(scope),
+                    self.subjects,
+                    max_history=self.hub.buffer.capacity,
+                    last_event_id_header=header(scope, b"last-event-id"),
+                )
                 sub = stack.enter_context(
-                    self.hub.subscribe(filter, last_event_id=last_event_id, history=history or 0)
+                    self.hub.subscribe(
+                        params.filter,
+                        last_event_id=params.last_event_id,
+                        history=params.history,
+                    )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:
                 if isinstance(refused, TooManySubscribers):
@@ -142,27 +143,13 @@ class StreamRoute:
                 client,
                 extra={"client": client, "path": target},
             )
+            watchdog = open_watchdog(self.hub, server_send or send, self.slow_client_timeout_s)
             reason: StopReason = "error"  # unless serve returns
             try:
-                reason = await self._serve(scope, receive, send, server_send or send, sub)
+                reason = await self._serve(scope, receive, send, server_send or send, sub, watchdog)
             finally:
-                if reason in DROP_REASONS:
-                    self.hub.drop(reason)
-                duration_s = trio.current_time() - started
-                logger.info(
-                    "subscriber disconnected %s: %s after %.1f s",
-                    client,
-                    reason,
-                    duration_s,
-                    extra={
-                        "client": client,
-                        "method": scope["method"],
-                        "path": target,
-                        "status": 200,
-                        "reason": reason,
-                        "duration_ms": round(duration_s * 1000, 1),
-                    },
-                )
+                reason = settle(self.hub, reason, watchdog)
+                log_ended(logger, client, scope["method"], target, 200, reason, started)
 
     async def _serve(
         self,
@@ -171,6 +158,7 @@ class StreamRoute:
         send: ASGISendCallable,
         server_send: ASGISendCallable,
         sub: Subscription,
+        watchdog: StallWatchdog,
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
@@ -178,10 +166,7 @@ class StreamRoute:
         one of two ways: a complete last chunk and the final empty body, or (client
         gone, write aborted) a closed connection, never a half-written chunk.
         """
-        sock = fastpath.connection_socket(server_send)
-        abort = None if sock is None else partial(abort_socket, sock)
-        watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
-        reason: StopReason = "disconnected"
+        reason: StopReason | Retarget = "disconnected"
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
@@ -197,16 +182,19 @@ class StreamRoute:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-                    reason = await self._pump(sub, send, direct, watchdog)
-            if pumping.cancelled_caught:
-                reason = "disconnected"
+                    transport = _Sse(send, direct)
+                    reason = await pump(
+                        self.hub, sub, transport, watchdog, heartbeat_s=self.heartbeat_s
+                    )
+            if pumping.cancelled_caught or isinstance(reason, Retarget):
+                reason = "disconnected"  # (an SSE client sends nothing to re-target with)
             # After a failed delivery the connection's state is unknown: returning
             # without the final body makes Hypercorn close it.
             if reason not in ("disconnected", "error"):
                 with trio.CancelScope(shield=True):
                     await self._finish(send, direct, watchdog)
             nursery.cancel_scope.cancel()
-        return "stalled" if watchdog.fired else reason
+        return reason
 
     async def _finish(
         self,
@@ -221,58 +209,42 @@ class StreamRoute:
         with watchdog.writing():
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _pump(
-        self,
-        sub: Subscription,
-        send: ASGISendCallable,
-        direct: fastpath.DirectDelivery | None,
-        watchdog: StallWatchdog,
-    ) -> StopReason:
-        """Write until the hub closes or the subscriber lags; returns why it stopped.
 
-        With ``direct``, publishes that arrive while this task waits are written by
-        the hub's publish itself; the task wakes only to write what the socket
-        did not take (``direct.pending``, always first), to send a keepalive, or
-        to end. Whatever it returns, ``direct.pending`` may still hold a chunk's
-        rest: the caller completes it before ending the response.
-        """
-        hub = self.hub
-        chunk, events = sub.initial, sub.initial_events
-        published_at: float | None = None  # of the oldest sample in chunk, if it is live
-        last_sent = trio.current_time()
-        while True:
-            if direct is not None and direct.pending is not None:
-                with watchdog.writing():
-                    await direct.flush(send)
-                last_sent = trio.current_time()
-            if chunk:
-                body = {"type": "http.response.body", "body": chunk, "more_body": True}
-                with watchdog.writing():
-                    await send(body)  # type: ignore[arg-type]
-                last_sent = trio.current_time()
-                hub.count_write(len(chunk), events, published_at)
-            chunk, events, published_at = b"", 0, None
-            with trio.move_on_at(last_sent + self.heartbeat_s) as silence:
-                sub.direct = direct
-                try:
-                    await sub.wait()
-                except HubClosed:
-                    return "shutdown"
-                finally:
-                    sub.direct = None
-            if sub.failed is not None:
-                return "error"
-            if silence.cancelled_caught:
-                if direct is not None and direct.last_write > last_sent:
-                    last_sent = direct.last_write  # written while idle: not silent
-                else:
-                    chunk, events, published_at = sse.KEEPALIVE, 0, None
-                continue
-            try:
-                chunk, events = sub.take()
-                published_at = sub.taken_published_at
-            except SubscriberLagged:
-                return "lagged"
+class _Sse(Transport):
+    """Server-Sent Events over one HTTP/1.x response: chunks of SSE frames.
+
+    With ``direct`` (the fast path), publishes that arrive while the pump waits are
+    written by the hub's publish itself; the pump wakes only to write what the
+    socket did not take (``direct.pending``, always first), to send a keepalive, or
+    to end. Whatever the pump returns, ``direct.pending`` may still hold a chunk's
+    rest: ``StreamRoute._finish`` completes it before ending the response.
+    """
+
+    def __init__(self, send: ASGISendCallable, direct: fastpath.DirectDelivery | None) -> None:
+        self._send = send
+        self._direct = direct
+        self.direct = direct
+
+    async def write_initial(self, sub: Subscription) -> int:
+        await self.write(sub.initial)
+        return len(sub.initial)
+
+    async def write(self, chunk: bytes) -> None:
+        await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    def heartbeat(self) -> bytes:
+        return sse.KEEPALIVE
+
+    async def flush(self, watchdog: StallWatchdog) -> bool:
+        direct = self._direct
+        if direct is None or direct.pending is None:
+            return False
+        with watchdog.writing():
+            await direct.flush(self._send)
+        return True
+
+    def written_while_idle(self) -> float:
+        return -math.inf if self._direct is None else self._direct.last_write
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:

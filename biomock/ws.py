@@ -9,36 +9,38 @@ One task per connection writes; a second reads the client's messages and hands
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Literal
+from typing import Any
 
-import pydantic
 import trio
 from hypercorn.protocol.ws_stream import Handshake, WSStream
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
 
-from biomock import fastpath, wsframes
+from biomock import wsframes
 from biomock.errors import (
     ApiError,
     HubClosed,
-    SubscriberLagged,
     TooManySubscribers,
-    invalid_parameter,
     not_found,
 )
-from biomock.hub import DROP_REASONS, Hub, Record, StopReason, Subscription
+from biomock.hub import Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
-from biomock.params import parse_filter
 from biomock.sample import format_time
 from biomock.stream import header, query_args
-from biomock.subscriber import StreamParams, parse_stream_params
+from biomock.subscriber import (
+    Retarget,
+    StreamParams,
+    Transport,
+    log_ended,
+    open_watchdog,
+    parse_stream_params,
+    pump,
+    settle,
+)
 from biomock.subscription import Framing
-from biomock.watchdog import StallWatchdog, abort_socket
+from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +52,6 @@ WS_FRAMING = Framing("ws", Record.json, wsframes.samples)
 REPLAY_ITEMS = 1000
 """Items per message of a resume's replay, which can hold the whole buffer."""
 
-MAX_CLIENT_MESSAGE = 4096
-"""Client messages larger than this are refused unread."""
-
 CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_INTERNAL, CLOSE_TRY_AGAIN = (
     1000,
     1001,
@@ -60,6 +59,12 @@ CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_INTERNAL, CLOSE_TRY_AGAIN = 
     1011,
     1013,
 )
+CLOSES: dict[str, tuple[int, str]] = {
+    "shutdown": (CLOSE_GOING_AWAY, "the server is shutting down"),
+    "lagged": (CLOSE_POLICY, "too slow: reconnect with last_event_id"),
+    "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
+}
+"""The close code and reason for each way the server ends a stream."""
 
 
 @dataclass(slots=True)
@@ -77,61 +82,6 @@ class WsContext:
         if message is not self._text[0]:
             self._text = (message, message.decode())
         return self._text[1]
-
-
-class SubscribeMessage(pydantic.BaseModel):
-    """A client's ``subscribe`` message: re-target the subscription in place."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-
-    type: Literal["subscribe"]
-    types: list[str] | None = None
-    subject: str | None = None
-    format: str | None = None
-    last_event_id: int | None = pydantic.Field(None, ge=0)
-
-
-@dataclass(frozen=True, slots=True)
-class Retarget:
-    """A valid ``subscribe``; ``last_event_id`` of ``None`` means the last id sent."""
-
-    params: StreamParams
-
-
-def parse_client_message(text: str | None, subjects: Sequence[str]) -> Retarget | ApiError:
-    """A client's message as a :class:`Retarget`, or the error to answer it with."""
-    if text is None:
-        return ApiError(400, "invalid_json", "messages must be text: a JSON object")
-    if len(text) > MAX_CLIENT_MESSAGE:
-        return ApiError(400, "invalid_json", f"messages are at most {MAX_CLIENT_MESSAGE} bytes")
-    try:
-        body = json.loads(text)
-    except (ValueError, RecursionError):
-        return ApiError(400, "invalid_json", "the message is not valid JSON")
-    if not isinstance(body, dict):
-        return ApiError(400, "invalid_json", "the message must be a JSON object")
-    try:
-        message = SubscribeMessage.model_validate(body)
-    except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "type"
-        if name == "type":
-            return invalid_parameter("type", 'the only message a client sends is "subscribe"')
-        return invalid_parameter(name, f"{name}: {first['msg']}")
-    args: dict[str, str] = {}
-    if message.types is not None:
-        if not message.types or any("," in name for name in message.types):
-            return invalid_parameter("types", "types must be a non-empty list of type names")
-        args["types"] = ",".join(message.types)
-    if message.subject is not None:
-        args["subject"] = message.subject
-    if message.format is not None:
-        args["format"] = message.format
-    try:
-        filter = parse_filter(args, subjects)
-    except ApiError as error:
-        return error
-    return Retarget(StreamParams(filter, message.last_event_id))
 
 
 async def reject(send: ASGISendCallable, error: ApiError) -> None:
@@ -177,133 +127,112 @@ async def serve_ws(
         await reject(send, error)
         log_request("GET", target, error.status, trio.current_time() - started, client)
         return
-    sock = fastpath.connection_socket(send)
-    abort = None if sock is None else partial(abort_socket, sock)
-    watchdog = StallWatchdog(context.slow_client_timeout_s, context.hub.closing, abort)
+    watchdog = open_watchdog(context.hub, send, context.slow_client_timeout_s)
     connection = _Connection(context, send, watchdog)
     reason: StopReason | None = "disconnected"  # unless run returns, the client went away
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(connection.read, receive, nursery.cancel_scope)
-            nursery.start_soon(connection.watchdog.run)
+            nursery.start_soon(watchdog.run)
             reason = await connection.run(params)
             nursery.cancel_scope.cancel()
     finally:
-        if watchdog.fired:
-            reason = "stalled"
-        if reason in DROP_REASONS:
-            context.hub.drop(reason)
         status = connection.refused.status if connection.refused else 101
         log_request("GET", target, status, trio.current_time() - started, client)
-        if connection.refused is None:
-            logger.info(
-                "subscriber disconnected %s: %s after %.1f s",
-                client,
-                reason,
-                trio.current_time() - started,
-                extra={"client": client, "path": target, "reason": reason},
-            )
+        if reason is not None:
+            reason = settle(context.hub, reason, watchdog)
+            log_ended(logger, client, "GET", target, 101, reason, started)
 
 
-class _Connection:
-    """One accepted (or refused) WebSocket stream; its ``run`` task is the only writer."""
+class _Connection(Transport):
+    """One WebSocket stream: JSON text messages, written by :func:`pump` alone.
+
+    A second task (:meth:`read`) reads the client's messages and hands them over
+    through a small channel, waking the pump; the pump answers them between writes.
+    """
+
+    framing = WS_FRAMING
 
     def __init__(self, context: WsContext, send: ASGISendCallable, watchdog: StallWatchdog) -> None:
         self.context = context
         self.watchdog = watchdog
         self.refused: ApiError | None = None
         self._send = send
-        self._accepted = False
         self._sub: Subscription | None = None
         self._position = 0
-        self._last_sent = trio.current_time()
         self._inbox_send, self._inbox = trio.open_memory_channel[Retarget | ApiError](8)
 
     async def run(self, params: StreamParams) -> StopReason | None:
         """Subscribe, then write until the stream ends; returns why (``None``: refused)."""
         hub = self.context.hub
+        accepted = False
         while True:
             try:
                 with hub.subscribe(
                     params.filter, last_event_id=params.last_event_id, history=params.history
                 ) as sub:
-                    if not self._accepted:
+                    if not accepted:
                         decline_compression(self._send)
                         await self._send(
                             {"type": "websocket.accept", "subprotocol": None, "headers": []}
                         )
-                        self._accepted = True
-                    outcome = await self._pump(sub, params)
+                        accepted = True
+                    self._sub = sub
+                    self._position = _start_position(sub, params.last_event_id)
+                    outcome = await pump(
+                        hub, sub, self, self.watchdog, heartbeat_s=self.context.heartbeat_s
+                    )
             except (TooManySubscribers, HubClosed) as refused:
                 closing = isinstance(refused, HubClosed)
-                if not self._accepted:
+                if not accepted:
                     self.refused = _refusal(hub.max_subscribers, closing=closing)
                     await reject(self._send, self.refused)
                     return None
                 await self._close(CLOSE_GOING_AWAY if closing else CLOSE_TRY_AGAIN)
                 return "shutdown" if closing else "error"
-            if isinstance(outcome, StreamParams):
-                params = outcome
+            if isinstance(outcome, Retarget):
+                resume = outcome.params.last_event_id
+                params = StreamParams(
+                    outcome.params.filter, self._position if resume is None else resume
+                )
                 continue
-            if outcome == "shutdown":
-                await self._close(CLOSE_GOING_AWAY, "the server is shutting down")
-            elif outcome == "lagged":
-                await self._close(CLOSE_POLICY, "too slow: reconnect with last_event_id")
+            await self._close(*CLOSES.get(outcome, (CLOSE_NORMAL, "")))
             return outcome
 
-    async def _pump(self, sub: Subscription, params: StreamParams) -> StopReason | StreamParams:
-        """Write to ``sub``'s client until a stop or a valid ``subscribe`` message."""
-        self._sub = sub
-        self._position = _start_position(sub, params.last_event_id)
-        fmt = params.filter.format
+    async def write_initial(self, sub: Subscription) -> int:
+        sent = 0
         if sub.reset is not None:
-            await self._write(wsframes.reset(sub.reset))
+            sent += await self._write(wsframes.reset(sub.reset))
+        fmt = sub.filter.format
         for start in range(0, len(sub.replay), REPLAY_ITEMS):
             batch = sub.replay[start : start + REPLAY_ITEMS]
-            items = [record.json(fmt) or b"" for record in batch]
-            await self._write(wsframes.samples(items), len(items))
+            sent += await self._write(wsframes.samples([r.json(fmt) or b"" for r in batch]))
             self._position = max(self._position, batch[-1].id)
-        while True:
-            while True:
-                try:
-                    message = self._inbox.receive_nowait()
-                except trio.WouldBlock:
-                    break
-                if isinstance(message, ApiError):
-                    await self._write(wsframes.error(message.body()))
-                    continue
-                resume = message.params.last_event_id
-                if resume is None:
-                    resume = self._position
-                return StreamParams(message.params.filter, resume)
-            if self.watchdog.fired:
-                return "stalled"
-            try:
-                chunk, events = sub.take(WS_FRAMING)
-            except SubscriberLagged:
-                return "lagged"
-            if chunk:
-                await self._write(chunk, events, sub.taken_published_at)
-                self._position = max(self._position, sub.taken_last_id or 0)
-                if self.watchdog.fired:
-                    return "stalled"
-            with trio.move_on_at(self._last_sent + self.context.heartbeat_s) as silence:
-                try:
-                    await sub.wait()
-                except HubClosed:
-                    return "shutdown"
-            if silence.cancelled_caught:
-                await self._write(wsframes.heartbeat(format_time(int(time.time() * 1000))))
+        return sent
 
-    async def _write(
-        self, message: bytes, events: int = 0, published_at: float | None = None
-    ) -> None:
+    async def write(self, chunk: bytes) -> None:
+        await self._write(chunk)
+        if self._sub is not None:
+            self._position = max(self._position, self._sub.taken_last_id or 0)
+
+    def heartbeat(self) -> bytes:
+        return wsframes.heartbeat(format_time(int(time.time() * 1000)))
+
+    async def answer(self, watchdog: StallWatchdog) -> Retarget | None:
+        while True:
+            try:
+                message = self._inbox.receive_nowait()
+            except trio.WouldBlock:
+                return None
+            if isinstance(message, Retarget):
+                return message
+            with watchdog.writing():
+                await self._write(wsframes.error(message.body()))
+
+    async def _write(self, message: bytes) -> int:
         text = self.context.text(message)
-        with self.watchdog.writing():
-            await self._send({"type": "websocket.send", "bytes": None, "text": text})
-        self._last_sent = trio.current_time()
-        if events:
-            self.context.hub.count_write(len(message), events, published_at)
+        await self._send({"type": "websocket.send", "bytes": None, "text": text})
+        return len(message)
 
     async def _close(self, code: int, reason: str = "") -> None:
         with trio.CancelScope(shield=True):
@@ -317,7 +246,7 @@ class _Connection:
                 scope.cancel()
                 return
             if message["type"] == "websocket.receive":
-                parsed = parse_client_message(message.get("text"), self.context.subjects)
+                parsed = wsframes.parse_client_message(message.get("text"), self.context.subjects)
                 await self._inbox_send.send(parsed)
                 if self._sub is not None:
                     self._sub.notify()
