@@ -138,7 +138,8 @@ async def pump(
     """
     with watchdog.writing():
         sent = await transport.write_initial(sub)
-    hub.count_write(sent, len(sub.replay))
+    if sent:
+        hub.count_write(sent, len(sub.replay))
     last_sent = trio.current_time()
     chunk, events = b"", 0
     published_at: float | None = None  # of the oldest sample in chunk, if it is live

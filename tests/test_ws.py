@@ -147,6 +147,21 @@ async def test_reset_when_the_resume_point_is_expired_or_unknown(
     assert live[0]["id"] == ID_BASE + 11
 
 
+async def test_history_sends_the_newest_matching_first_then_live(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    source = TickSource(subjects=("a", "b"))
+    with trio.fail_after(30):
+        async with serving(source=source) as server, server.client() as client:
+            await trio.sleep(5.5)
+            async with open_ws(server, subject="b", history=3) as ws:
+                first = await receive(ws)
+                live = await read_samples(ws, 1)
+            b_ids = await history_ids(client, subject="b")
+    assert [s["id"] for s in first["items"]] == b_ids[2:5]  # the newest three at connect
+    assert live[0]["id"] == b_ids[5]
+
+
 async def test_subscribe_retargets_in_place_without_gap_or_duplicate(
     autojump_clock: trio.abc.Clock,
 ) -> None:
