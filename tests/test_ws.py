@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
+import math
 import random
-import re
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +26,7 @@ from trio_websocket import (
 )
 
 from tests.serving import ID_BASE, Running, TickSource, serving
+from tests.test_shutdown import start_server
 
 MAX_MESSAGE = 64 * 2**20  # a resume's replay can be large
 
@@ -384,46 +381,60 @@ async def test_a_stalled_client_among_2000_is_cut_and_delays_nobody(
 
 
 async def test_sigterm_closes_with_1001_within_the_graceful_timeout() -> None:
-    # A real process on the real clock: signals and process exit cannot run on a virtual one.
-    env = {
-        **os.environ,
-        "BIOMOCK_PORT": "0",
-        "BIOMOCK_SEED": "7",
-        "BIOMOCK_GRACEFUL_TIMEOUT_S": "3",
+    # A real process on the real clock: signals and process exit cannot run on a virtual
+    # one. One WebSocket client stops reading among 20 readers.
+    graceful_s = 3.0
+    settings = {
+        "BIOMOCK_SUBJECTS": "10",
+        "BIOMOCK_SPEED": "1000",  # about 2 MB/s for the stalled client: its buffers fill
+        "BIOMOCK_GRACEFUL_TIMEOUT_S": str(graceful_s),
+        "BIOMOCK_SLOW_CLIENT_TIMEOUT_S": "60",
     }
-    with trio.fail_after(30):
+    readers = 20
+    closes: list[tuple[int | None, float]] = []
+    connected = trio.Event()
+    with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            process: trio.Process = await nursery.start(
-                partial(
-                    trio.run_process,
-                    [sys.executable, "-m", "biomock", "serve", "--host", "127.0.0.1"],
-                    env=env,
-                    stderr=subprocess.PIPE,
-                    check=False,
-                )
-            )
-            assert process.stderr is not None
-            log = b""
-            while (match := re.search(rb"Running on http://(\S+)", log)) is None:
-                chunk = await process.stderr.receive_some()
-                assert chunk, log.decode()
-                log += chunk
-            url = f"ws://{match.group(1).decode()}/api/ws"
-            async with open_websocket_url(url) as ws:
-                first = json.loads(await ws.get_message())
+            process, url = await start_server(nursery, settings)
+            port = int(url.rsplit(":", 1)[1])
+            stalled = await open_stalled_ws(port, "")
+            signalled = math.inf
+
+            async def read() -> None:
+                ws_url = "ws" + url.removeprefix("http") + "/api/ws?types=blood_glucose"
+                async with open_websocket_url(ws_url, max_message_size=MAX_MESSAGE) as ws:
+                    with pytest.raises(ConnectionClosed) as closed:
+                        first = True
+                        while True:
+                            await ws.get_message()
+                            if first:
+                                first = False
+                                ready.append(None)
+                                if len(ready) == readers:
+                                    connected.set()
+                    reason = closed.value.reason
+                    closes.append(
+                        (None if reason is None else reason.code, trio.current_time() - signalled)
+                    )
+
+            ready: list[None] = []
+            async with trio.open_nursery() as clients:
+                for _ in range(readers):
+                    clients.start_soon(read)
+                await connected.wait()
+                await trio.sleep(3)  # the stalled client's buffers fill up
                 process.send_signal(signal.SIGTERM)
                 signalled = trio.current_time()
-                with pytest.raises(ConnectionClosed) as closed:
-                    while True:
-                        await ws.get_message()
-                closed_after = trio.current_time() - signalled
-            with trio.fail_after(5):
-                await process.wait()
+                with trio.fail_after(graceful_s + 2):
+                    await process.wait()
+                exited_after = trio.current_time() - signalled
+            await stalled.aclose()
             nursery.cancel_scope.cancel()
-    assert first["type"] == "samples"
-    assert closed.value.reason is not None and closed.value.reason.code == 1001
-    assert closed_after < 3
     assert process.returncode == 0
+    assert exited_after < graceful_s + 2
+    assert len(closes) == readers
+    assert {code for code, _ in closes} == {1001}
+    assert max(after for _, after in closes) < graceful_s
 
 
 async def test_compression_is_declined(autojump_clock: trio.abc.Clock) -> None:
