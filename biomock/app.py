@@ -159,7 +159,11 @@ def create_app(
         fast_path=config.fast_path,
     )
     app.ws_context = WsContext(
-        hub, source.subjects, config.heartbeat_s, config.slow_client_timeout_s
+        hub,
+        source.subjects,
+        config.heartbeat_s,
+        config.slow_client_timeout_s,
+        source_finished=lambda: source.finished,
     )
     static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
     install_openapi(app)

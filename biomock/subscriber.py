@@ -120,6 +120,10 @@ class Transport:
         """When :attr:`direct` last wrote (trio time): that was not a silence."""
         return -math.inf
 
+    def ends_with_source(self) -> bool:
+        """Whether to end, after a silence, because the source has nothing more."""
+        return False
+
 
 async def pump(
     hub: Hub,
@@ -134,7 +138,8 @@ async def pump(
     Every write runs under ``watchdog``; a heartbeat goes out after ``heartbeat_s``
     of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
     the subscriber wants left the buffer before it took them, ``error`` when its
-    direct delivery failed, or the client's :class:`Retarget`.
+    direct delivery failed, ``finished`` after a silence once the source is drained
+    (if the transport ends with it), or the client's :class:`Retarget`.
     """
     with watchdog.writing():
         sent = await transport.write_initial(sub)
@@ -166,6 +171,8 @@ async def pump(
         if sub.failed is not None:
             return "error"
         if silence.cancelled_caught:
+            if transport.ends_with_source():
+                return "finished"  # everything published was taken and written
             idle_write = transport.written_while_idle()
             if idle_write > last_sent:
                 last_sent = idle_write  # written while idle: not silent

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ CLOSES: dict[str, tuple[int, str]] = {
     "shutdown": (CLOSE_GOING_AWAY, "the server is shutting down"),
     "lagged": (CLOSE_POLICY, "too slow: reconnect with last_event_id"),
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
+    "finished": (CLOSE_NORMAL, "the replay is finished"),
 }
 """The close code and reason for each way the server ends a stream."""
 
@@ -75,6 +77,8 @@ class WsContext:
     subjects: list[str]
     heartbeat_s: float
     slow_client_timeout_s: float
+    source_finished: Callable[[], bool] = lambda: False
+    """Whether the source is drained (a replay without loop): streams then end with 1000."""
     _text: tuple[bytes, str] = field(default=(b"", ""))
 
     def text(self, message: bytes) -> str:
@@ -217,6 +221,9 @@ class _Connection(Transport):
 
     def heartbeat(self) -> bytes:
         return wsframes.heartbeat(format_time(int(time.time() * 1000)))
+
+    def ends_with_source(self) -> bool:
+        return self.context.source_finished()
 
     async def answer(self, watchdog: StallWatchdog) -> Retarget | None:
         while True:

@@ -37,8 +37,9 @@ MESSAGES = (
     'Client to server: {"type": "subscribe", "types": [...], "subject": "...", '
     '"format": "...", "last_event_id": N} replaces the subscription in place, with no gap or '
     "duplicate (omitted fields take their defaults; no last_event_id means the last id sent). "
-    "Close codes: 1001 server shutting down, 1008 too slow or lagged (reconnect with "
-    "last_event_id), 1011 internal error, 1013 try again later."
+    "Close codes: 1000 a replay without loop is finished, 1001 server shutting down, "
+    "1008 too slow or lagged (reconnect with last_event_id), 1011 internal error, "
+    "1013 try again later."
 )
 
 

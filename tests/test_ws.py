@@ -286,6 +286,33 @@ async def test_heartbeat_after_silence_and_pings_answered(autojump_clock: trio.a
     assert second["type"] == "heartbeat"
 
 
+class FiniteSource(TickSource):
+    """A source that is drained after ``limit`` samples, as a replay without loop."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    @property
+    def finished(self) -> bool:
+        return self.count >= self.limit
+
+
+async def test_a_finished_replay_closes_with_1000_after_the_last_sample(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(60):
+        async with serving(source=FiniteSource(5), heartbeat_s=2) as server:
+            async with open_ws(server) as ws:
+                items = await read_samples(ws, 5)
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.get_message()
+                closed_at = trio.current_time()
+    assert [s["id"] for s in items] == list(range(ID_BASE + 1, ID_BASE + 6))
+    assert closed.value.reason is not None and closed.value.reason.code == 1000
+    assert 7 <= closed_at < 8  # the last sample at 5 s, then one heartbeat interval
+
+
 async def test_a_lagging_client_is_closed_with_1008(autojump_clock: trio.abc.Clock) -> None:
     # every tick publishes more samples than the buffer holds: nobody can keep up
     source = TickSource(subjects=tuple(f"s{i}" for i in range(8)))
