@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from biomock.catalogue import TYPES
 from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import ApiError, invalid_parameter, not_found
-from biomock.generator import GeneratorStatus, run_generator
+from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
+from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
 from biomock.metrics import make_registry
 from biomock.openapi import (
@@ -41,7 +43,7 @@ from biomock.openapi import (
 from biomock.params import parse_filter, parse_int, parse_time_param
 from biomock.recording import start_recording
 from biomock.replay import open_replay
-from biomock.sample import format_time, parse_time
+from biomock.sample import check_time_range, format_time, parse_time
 from biomock.sim import Simulator, parse_cadences, subject_names
 from biomock.source import Source
 from biomock.stream import StreamRoute, send_error
@@ -107,7 +109,11 @@ def default_static_dir() -> Path | None:
 
 
 def create_app(
-    config: Config, *, source: Source | None = None, wall_ms: int | None = None
+    config: Config,
+    *,
+    source: Source | None = None,
+    wall_ms: int | None = None,
+    wall_clock: Callable[[], int] | None = None,
 ) -> BiomockApp:
     """Build the app: hub, clock, source and routes. Nothing runs until it is served.
 
@@ -115,11 +121,23 @@ def create_app(
         config: the validated settings.
         source: what to stream; by default a seeded source starting now.
         wall_ms: the wall-clock time of boot in epoch ms (injected by tests); ids of
-            this run start above ``wall_ms * 1000``, so they keep increasing across
-            restarts and stay below 2**53 for centuries.
+            this run start above ``wall_ms * 1000`` (or the newest id of the last run,
+            see ``biomock.ids``), so they keep increasing across restarts and stay
+            below 2**53 for centuries.
+        wall_clock: the wall clock in epoch ms (injected by tests). The simulator's
+            time follows it at speed 1; by default the machine's clock, unless
+            ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
+    # Simulated time follows the wall clock when it starts now: the simulator, a replay
+    # shifted to now, or any source when a test injects the wall clock.
+    follows_wall = wall_clock is not None or (
+        wall_ms is None and source is None and (config.replay is None or config.replay_shift_to_now)
+    )
+    if wall_clock is None and wall_ms is None:
+        wall_clock = _wall_clock_ms
     if wall_ms is None:
-        wall_ms = int(time.time() * 1000)
+        assert wall_clock is not None
+        wall_ms = wall_clock()
     if source is None and config.replay is not None:
         source = open_replay(
             config.replay,
@@ -140,11 +158,13 @@ def create_app(
         )
     hub = Hub(
         capacity=config.buffer_size,
-        id_base=wall_ms * 1000,
+        id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
         max_subscribers=config.max_subscribers,
         retry_ms=config.retry_ms,
     )
-    clock = SimClock(source.start_ms, speed=config.speed)
+    clock = SimClock(
+        source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
+    )
     state = AppState(config=config, hub=hub, source=source, clock=clock)
     recorder = None if config.record is None else start_recording(hub, config)
 
@@ -191,9 +211,9 @@ def create_app(
         return response
 
     @app.before_serving
-    async def start_generator() -> None:
+    async def mark_started() -> None:
+        # The generator itself runs in biomock.server.serve, where its crashes are seen.
         state.started_at = trio.current_time()
-        await app.nursery.start(run_generator, hub, source, clock, state.generator)
 
     @app.after_serving
     async def stop_recording() -> None:
@@ -202,6 +222,11 @@ def create_app(
                 recorder.close()
             except OSError as error:
                 logger.error("recording to %s: last lines lost: %s", config.record, error)
+        if config.state_file is not None:
+            try:
+                write_state(config.state_file, hub.next_id - 1)
+            except OSError as error:
+                logger.error("state file %s not written: %s", config.state_file, error)
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:
@@ -225,15 +250,17 @@ def create_app(
     @app.get("/healthz")
     @document_response(Status)
     async def healthz() -> Response:
-        """Liveness: 200 while the process serves."""
+        """Liveness: 200 while the process serves; 503 ``degraded`` while the generator is down."""
+        if state.generator.state == "stopped":
+            return _json({"status": "degraded", "generator": "stopped"}, 503)
         return _json({"status": "ok"})
 
     @app.get("/readyz")
     @document_response(Status)
     async def readyz() -> Response:
-        """Readiness: 200 once the generator runs, else 503."""
-        if not state.generator.started:
-            raise ApiError(503, "internal", "the generator is not running yet")
+        """Readiness: 200 while the generator runs (or a replay has ended), else 503."""
+        if state.generator.state not in ("running", "finished"):
+            raise ApiError(503, "unavailable", f"the generator is {state.generator.state}")
         return _json({"status": "ready"})
 
     @app.get("/api/history")
@@ -326,9 +353,11 @@ def create_app(
         now_ms = None
         if body.get("now") is not None:
             try:
-                now_ms = parse_time(str(body["now"]))
+                now_ms = check_time_range(parse_time(str(body["now"])), "now")
             except ValueError:
-                raise invalid_parameter("now", "now must be an ISO 8601 time") from None
+                raise invalid_parameter(
+                    "now", "now must be an ISO 8601 time in the years 1970 to 2999"
+                ) from None
             if now_ms < clock.now_ms():
                 raise invalid_parameter(
                     "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
@@ -380,9 +409,18 @@ async def json_object() -> dict[str, Any]:
     return body
 
 
+def _wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
 def _clock_body(clock: SimClock) -> dict[str, Any]:
     state = clock.state()
-    return {"now": format_time(state.now_ms), "speed": state.speed, "paused": state.paused}
+    return {
+        "now": format_time(state.now_ms),
+        "speed": state.speed,
+        "paused": state.paused,
+        "lag_s": state.lag_ms / 1000,
+    }
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from biomock.sim import parse_cadences, subject_names
 
@@ -36,6 +44,12 @@ class Config(BaseModel):
         None, description="Folder served at /; default: streaming-frontend/dist when it exists."
     )
     buffer_size: int = Field(10000, ge=1, le=1_000_000, description="Samples kept in memory.")
+    max_batch: int = Field(
+        2000,
+        ge=1,
+        description="Samples published per generator tick at most, below buffer_size; at "
+        "higher speeds simulated time lags (GET /api/clock lag_s).",
+    )
     heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
     retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
     max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
@@ -88,6 +102,11 @@ class Config(BaseModel):
     record_backups: int = Field(
         5, ge=0, le=1000, description="Rotated record files kept (FILE.1, FILE.2, ...)."
     )
+    state_file: Path | None = Field(
+        None,
+        description="A small file where the newest id is kept at shutdown; ids of the next "
+        "run never start below it (nor below the newest id of --record).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -106,6 +125,32 @@ class Config(BaseModel):
     @classmethod
     def _valid_cadences(cls, value: str) -> str:
         parse_cadences(value)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _batch_below_buffer(cls, values: Any) -> Any:
+        """A tick's batch must fit the buffer with room to spare, or every subscriber lags.
+
+        Left at its default, the batch shrinks to fit a small buffer; set
+        explicitly, a batch that does not fit is refused.
+        """
+        if not isinstance(values, dict):
+            return values
+        try:
+            buffer_size = int(values.get("buffer_size", 10000))
+        except (TypeError, ValueError):
+            return values  # the field's own validation reports it
+        if "max_batch" not in values:
+            return {**values, "max_batch": max(1, min(2000, buffer_size // 2))}
+        return values
+
+    @field_validator("max_batch")
+    @classmethod
+    def _fits_the_buffer(cls, value: int, info: ValidationInfo) -> int:
+        buffer_size = info.data.get("buffer_size")
+        if buffer_size is not None and buffer_size > 1 and value >= buffer_size:
+            raise ValueError(f"must be below buffer_size ({buffer_size})")
         return value
 
     @field_validator("log_level")

@@ -5,72 +5,93 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import trio
 
 from biomock.clock import SimClock
 from biomock.hub import Hub
-from biomock.source import Source
+from biomock.pacer import Pacer
 
 logger = logging.getLogger(__name__)
+
+GeneratorState = Literal["starting", "running", "stopped", "finished"]
 
 
 @dataclass(slots=True)
 class GeneratorStatus:
-    """What the generator reports about itself (for ``/readyz`` and metrics)."""
+    """What the generator reports about itself (for ``/readyz``, ``/healthz`` and metrics).
 
-    started: bool = False
-    running: bool = False
+    ``state``: ``starting`` before it first runs, ``running``, ``stopped`` after a
+    crash until it is restarted, ``finished`` when a replay without loop has ended.
+    """
+
+    state: GeneratorState = "starting"
     ticks: int = 0
     last_tick_lag_s: float = 0.0
+    restarts: int = 0
+
+    @property
+    def started(self) -> bool:
+        return self.state != "starting"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
 
 
 async def run_generator(
     hub: Hub,
-    source: Source,
+    pacer: Pacer,
     clock: SimClock,
     status: GeneratorStatus,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Tick without drift, advance ``source`` to the simulated now and publish the batch.
+    """Tick without drift, advance the source to the simulated now and publish the batch.
 
-    Each tick publishes every sample that became due as one batch, so subscribers
-    are woken once per tick. A change of the clock (speed, pause, jump) restarts
-    the tick grid at once.
+    Each tick publishes the samples that became due as one batch (at most the
+    pacer's ``max_batch``), so subscribers are woken once per tick. A change of
+    the clock (speed, pause, jump) restarts the tick grid at once. When the pacer
+    cannot keep up, the clock falls behind rather than memory piling up.
 
     Cancellation: runs until cancelled (or until a finished source is drained);
     the hub is left as it is, so history stays queryable.
     """
     clock.start()
-    status.started = status.running = True
+    status.state = "running"
     task_status.started()
-    try:
-        tick = 1
-        while not source.finished:
-            deadline = clock.next_tick_at(tick)
-            with trio.move_on_at(deadline) as scope:
-                await clock.wait_changed()
-            if scope.cancelled_caught:
-                status.last_tick_lag_s = max(0.0, trio.current_time() - deadline)
+    source_done = pacer.source_finished
+    # The first pass publishes at once what is already due (the simulator's samples at
+    # its start, the moment a restart comes); then ticks follow the grid from the next
+    # one to come, rather than running through every tick missed while it was down.
+    tick = clock.next_tick() - 1
+    while not (source_done() and pacer.backlog == 0):
+        deadline = clock.next_tick_at(tick)
+        with trio.move_on_at(deadline) as scope:
+            await clock.wait_changed()
+        if scope.cancelled_caught:
+            status.last_tick_lag_s = max(0.0, trio.current_time() - deadline)
+            tick += 1
+        else:
+            tick = 1  # the clock changed: a new grid from now
+        jumped_to = clock.take_jump()
+        if jumped_to is not None:
+            pacer.jump(jumped_to)
+        until_ms = clock.now_ms()
+        samples = pacer.next_batch(until_ms)
+        clock.fall_behind(until_ms - pacer.position_ms)
+        status.ticks += 1
+        if samples:
+            cpu_started = time.thread_time()
+            hub.publish(samples)
+            # Under overload the fan-out in publish could take the whole tick. Leave
+            # the rest of the server (accepting, requests) at least as much CPU time
+            # as it took: ticks falling in that time are skipped, and their samples
+            # go out with the next one, in bigger writes. CPU time, not wall time, so
+            # that other processes on the machine do not make it skip.
+            resume_at = trio.current_time() + (time.thread_time() - cpu_started)
+            while clock.next_tick_at(tick) < resume_at:
                 tick += 1
-            else:
-                tick = 1  # the clock changed: a new grid from now
-            samples = source.advance(clock.now_ms())
-            status.ticks += 1
-            if samples:
-                cpu_started = time.thread_time()
-                hub.publish(samples)
-                # Under overload the fan-out in publish could take the whole tick. Leave
-                # the rest of the server (accepting, requests) at least as much CPU time
-                # as it took: ticks falling in that time are skipped, and their samples
-                # go out with the next one, in bigger writes. CPU time, not wall time, so
-                # that other processes on the machine do not make it skip.
-                resume_at = trio.current_time() + (time.thread_time() - cpu_started)
-                while clock.next_tick_at(tick) < resume_at:
-                    tick += 1
-        logger.info(
-            "source finished after %d samples; still serving history", hub.counters.published
-        )
-    finally:
-        status.running = False
+    status.state = "finished"
+    logger.info("source finished after %d samples; still serving history", hub.counters.published)

@@ -64,6 +64,11 @@ class BiomockCollector(Collector):
                 stats.resets,
             ),
             ("biomock_generator_ticks", "Generator ticks.", generator.ticks),
+            (
+                "biomock_generator_restarts",
+                "Times the generator crashed and was started again (each crash is logged).",
+                generator.restarts,
+            ),
         ]
         gauges: list[tuple[str, str, float]] = [
             ("biomock_subscribers", "Streams open now.", stats.subscribers),

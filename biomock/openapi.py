@@ -54,6 +54,9 @@ class Status(BaseModel):
     """The process is serving (or ready)."""
 
     status: str = Field(examples=["ok"])
+    generator: str | None = Field(
+        None, description="On /healthz, 'stopped' while the generator is down (503)."
+    )
 
 
 def _types_field() -> Any:
@@ -155,6 +158,11 @@ class ClockState(BaseModel):
     now: str = Field(description="Simulated time, ISO 8601 UTC.")
     speed: float = Field(description="Simulated seconds per real second.")
     paused: bool
+    lag_s: float = Field(
+        0.0,
+        description="Simulated seconds the clock fell behind the requested speed since the "
+        "last change, when a tick would have held more than BIOMOCK_MAX_BATCH samples.",
+    )
 
 
 class SubjectInfo(BaseModel):

@@ -60,3 +60,20 @@ def parse_time(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+MIN_TIME_MS = 0
+"""1970-01-01T00:00:00.000Z: the earliest time biomock accepts (API.md v2)."""
+MAX_TIME_MS = 32_503_680_000_000 - 1
+"""2999-12-31T23:59:59.999Z: the latest; far from where formatting a time could fail."""
+
+
+def check_time_range(ms: int, what: str = "time") -> int:
+    """Return ``ms`` if it lies in the years 1970-2999.
+
+    Raises:
+        ValueError: naming ``what`` and the accepted range.
+    """
+    if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
+        raise ValueError(f"{what} must be in the years 1970 to 2999")
+    return ms

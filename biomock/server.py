@@ -16,6 +16,7 @@ import logging
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -23,6 +24,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from biomock.app import BiomockApp
 from biomock.config import Config
+from biomock.supervisor import supervise_generator
 
 logger = logging.getLogger(__name__)
 
@@ -110,25 +112,38 @@ async def serve(
 ) -> None:
     """Serve ``app`` on ``sock`` until ``shutdown_trigger`` returns.
 
-    Shutdown ends every open stream first (each client sees the end of its
-    chunked body), then Hypercorn stops accepting and waits up to the graceful
-    timeout for requests in flight.
+    The generator runs beside Hypercorn, supervised (``biomock.supervisor``), in
+    this task's nursery: not in the app's lifespan nursery, where a crash would
+    go unseen. Shutdown ends every open stream first (each client sees the end
+    of its chunked body), then Hypercorn stops accepting and waits up to the
+    graceful timeout for requests in flight.
 
     Cancellation: cancelling this task closes every connection at once.
     """
+    state = app.state
 
     async def shutdown() -> None:
         await shutdown_trigger()
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.
-        app.state.hub.close(
-            deadline=trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s
-        )
+        state.hub.close(deadline=trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s)
 
-    await hypercorn_serve(
-        app,
-        hypercorn_config(config, sock),
-        shutdown_trigger=shutdown,
-        task_status=task_status,
-    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(
+            partial(
+                supervise_generator,
+                state.hub,
+                state.source,
+                state.clock,
+                state.generator,
+                max_batch=config.max_batch,
+            )
+        )
+        await hypercorn_serve(
+            app,
+            hypercorn_config(config, sock),
+            shutdown_trigger=shutdown,
+            task_status=task_status,
+        )
+        nursery.cancel_scope.cancel()

@@ -167,6 +167,7 @@ class StreamRoute:
         gone, write aborted) a closed connection, never a half-written chunk.
         """
         reason: StopReason | Retarget = "disconnected"
+        direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
@@ -174,7 +175,6 @@ class StreamRoute:
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
                 with watchdog.writing():
                     await send(start)  # type: ignore[arg-type]
-                direct = None
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -44,11 +44,14 @@ async def serving(
     *,
     source: Source | None = None,
     wall_ms: int = WALL_MS,
+    wall_clock: Callable[[], int] | None = None,
     user_timeout_s: float | None = None,
     **settings: Any,
 ) -> AsyncIterator[Running]:
     """Serve a fresh app until the block ends, then shut it down as SIGTERM would.
 
+    With ``wall_clock``, simulated time follows that wall clock (as in production);
+    otherwise it starts at the source's start when the server starts.
     ``user_timeout_s`` replaces the kernel's cut of a stalled client (by default the
     slow-client timeout, in real seconds), so that a test on a virtual clock sees the
     server's own cut first.
@@ -56,7 +59,7 @@ async def serving(
     config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
     if source is None:
         source = TickSource(wall_ms)
-    app = create_app(config, source=source, wall_ms=wall_ms)
+    app = create_app(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
     if user_timeout_s is None:
         user_timeout_s = config.slow_client_timeout_s
     sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=user_timeout_s)
@@ -128,5 +131,6 @@ class TickSource:
         return out
 
     def jump(self, to_ms: int) -> None:
-        while self._next_ms <= to_ms:
-            self._next_ms += self._period_ms
+        if self._next_ms <= to_ms:
+            periods = (to_ms - self._next_ms) // self._period_ms + 1
+            self._next_ms += periods * self._period_ms

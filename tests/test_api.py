@@ -134,7 +134,12 @@ async def test_clock_speed_pause_and_jump(autojump_clock: trio.abc.Clock) -> Non
     with trio.fail_after(60):
         async with serving() as server, server.client() as client:
             clock = (await client.get("/api/clock")).json()
-            assert clock == {"now": "2026-01-01T00:00:00.000Z", "speed": 1.0, "paused": False}
+            assert clock == {
+                "now": "2026-01-01T00:00:00.000Z",
+                "speed": 1.0,
+                "paused": False,
+                "lag_s": 0.0,
+            }
             await trio.sleep(2)
             fast = (await client.post("/api/clock", json={"speed": 60})).json()
             assert fast["now"] == "2026-01-01T00:00:02.000Z" and fast["speed"] == 60
@@ -170,6 +175,9 @@ async def test_clock_rejects_bad_input_and_keeps_running() -> None:
         ({"paused": "yes"}, 400, "invalid_parameter", "paused"),
         ({"now": "2020-01-01T00:00:00Z"}, 400, "invalid_parameter", "now"),
         ({"now": "soon"}, 400, "invalid_parameter", "now"),
+        # a year the generator could not format a sample in (it died of this once)
+        ({"now": "9999-12-31T23:59:58Z"}, 400, "invalid_parameter", "now"),
+        ({"now": "3000-01-01T00:00:00Z"}, 400, "invalid_parameter", "now"),
         ({"sped": 2}, 400, "invalid_parameter", "sped"),
         ([1, 2], 400, "invalid_json", None),
     ]
@@ -187,7 +195,9 @@ async def test_clock_rejects_bad_input_and_keeps_running() -> None:
             assert garbled.status_code == 400
             assert garbled.json()["error"]["code"] == "invalid_json"
             clock = (await client.get("/api/clock")).json()
+            ready = await client.get("/readyz")
     assert clock["speed"] == 1.0 and clock["paused"] is False
+    assert ready.status_code == 200  # the generator lives on
 
 
 async def test_unknown_route_and_method_are_json() -> None:

@@ -99,3 +99,12 @@ def test_cli_port_in_use_exits_2_naming_the_port() -> None:
     assert f"port {port} is already in use" in lines[0]
     assert "--port" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_max_batch_stays_below_the_buffer() -> None:
+    assert load_config({}, environ={}).max_batch == 2000
+    # left at its default, it shrinks to fit a small buffer...
+    assert load_config({}, environ={"BIOMOCK_BUFFER_SIZE": "100"}).max_batch == 50
+    # ...set explicitly, one that does not fit is refused, naming the setting
+    with pytest.raises(ConfigError, match=r"BIOMOCK_MAX_BATCH.*below buffer_size"):
+        load_config({}, environ={"BIOMOCK_MAX_BATCH": "10000"})

@@ -233,3 +233,12 @@ def test_subscribers_at_one_cursor_with_other_filters_get_their_own_chunks() -> 
     assert ids == [[1, 2, 3], [2], [2, 3], [1, 2, 3], [2]]
     assert b'"HKQuantityTypeIdentifier' in chunks[3] and b"schema_id" in chunks[4]
     assert chunks[0] != chunks[3]
+
+
+def test_a_sample_that_cannot_be_encoded_is_left_out_without_an_id() -> None:
+    hub = make_hub()
+    year_10000 = Sample("heart_rate", 70, 253_402_300_800_000, "count/min")
+    records = hub.publish([*samples(1), year_10000, *samples(1, start=1)])
+    assert [r.id for r in records] == [BASE + 1, BASE + 2]  # ids stay consecutive
+    assert hub.statistics().contained_errors == {"encode_native": 1}
+    assert hub.statistics().published == 2

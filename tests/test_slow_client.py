@@ -62,9 +62,10 @@ async def test_stalled_client_is_cut_and_others_stay_on_time(
     assert stats.dropped == {"stalled": 1}
     assert stats.dropped_slow == 1
     assert stats.subscribers == 1  # the stalled one is gone, the reader stays
-    # The reader got every tick (one each 0.1 s) on time while the other was stalled:
-    # waiting behind the stalled write would have cost it the whole 1 s timeout.
-    assert max(gaps[1:]) <= 0.1 + 1e-6, max(gaps[1:])
+    # The reader got the ticks (one each 0.1 s) on time while the other was stalled:
+    # waiting behind the stalled write would have cost it the whole 1 s timeout. (A
+    # tick may be skipped when a publish takes CPU time, see biomock.generator.)
+    assert max(gaps[1:]) < 0.5, max(gaps[1:])
     assert ids == list(range(ids[0], ids[0] + len(ids)))
 
 

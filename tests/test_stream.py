@@ -7,9 +7,12 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 
+from biomock.formats import FORMATS
+from biomock.sample import Sample
 from tests.serving import ID_BASE, TickSource, serving
 
 
@@ -103,20 +106,27 @@ async def test_header_wins_over_query(autojump_clock: trio.abc.Clock) -> None:
     assert int(resumed[0].id) == int(first[1].id) + 1
 
 
+def strictly_increasing(values: list[int]) -> bool:
+    return all(a < b for a, b in itertools.pairwise(values))
+
+
 async def test_resume_with_filter_replays_only_matching(autojump_clock: trio.abc.Clock) -> None:
     source = TickSource(subjects=("a", "b"), types=("heart_rate", "steps"))
+    params = {"types": "steps", "subject": "b"}
     with trio.fail_after(30):
         async with serving(source=source) as server, server.client() as client:
-            await trio.sleep(5)
+            await trio.sleep(5.5)  # five ticks: five matching samples buffered
+            buffered = (await client.get("/api/history", params=params)).json()["items"]
             resumed = await read_events(
-                client,
-                6,
-                params={"types": "steps", "subject": "b"},
-                headers={"Last-Event-ID": str(ID_BASE)},
+                client, 7, params=params, headers={"Last-Event-ID": str(ID_BASE)}
             )
     samples = [json.loads(event.data) for event in resumed]
     assert {(s["type"], s["subject"]) for s in samples} == {("steps", "b")}
-    assert [s["id"] for s in samples] == sorted(s["id"] for s in samples)
+    got = [s["id"] for s in samples]
+    # The replay comes first: exactly the buffered matching samples, then live ones.
+    assert len(buffered) == 5
+    assert got[:5] == [item["id"] for item in buffered]
+    assert strictly_increasing(got)
 
 
 async def test_reset_when_resume_point_expired(autojump_clock: trio.abc.Clock) -> None:
@@ -358,3 +368,72 @@ async def test_head_answers_the_headers_only() -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert stats["subscribers"] == 0
+
+
+async def test_concurrent_subscribers_with_other_filters_and_formats(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Each stream gets exactly its own samples, in its own format, over the fast path."""
+    source = TickSource(subjects=("a", "b"), types=("heart_rate", "steps"))
+    wants: list[tuple[dict[str, str], int]] = [
+        ({}, 12),
+        ({"types": "steps"}, 6),
+        ({"subject": "b"}, 6),
+        ({"format": "healthkit"}, 12),
+        ({"format": "openmhealth", "types": "steps", "subject": "a"}, 3),
+        ({"format": "fhir", "types": "heart_rate"}, 6),
+    ]
+    got: dict[int, list[ServerSentEvent]] = {}
+    with trio.fail_after(60):
+        async with serving(source=source) as server, server.client() as client:
+
+            async def read(i: int, params: dict[str, str], n: int) -> None:
+                got[i] = await read_events(client, n, params=params)
+
+            async with trio.open_nursery() as nursery:
+                for i, (params, n) in enumerate(wants):
+                    nursery.start_soon(read, i, params, n)
+            assert server.app.state.hub.statistics().writes > 0
+            history = [
+                (await client.get("/api/history", params=params)).json()["items"]
+                for params, _ in wants
+            ]
+            native = [
+                (await client.get("/api/history", params={**params, "format": "native"})).json()
+                for params, _ in wants
+            ]
+    for i, (params, n) in enumerate(wants):
+        assert ids(got[i]) == [item["id"] for item in native[i]["items"][:n]], params
+        assert [json.loads(e.data) for e in got[i]] == history[i][:n], params
+    assert "HKQuantityTypeIdentifierHeartRate" in got[3][0].data
+    assert json.loads(got[4][0].data)["header"]["schema_id"]["name"] == "step-count"
+    assert json.loads(got[5][0].data)["resourceType"] == "Observation"
+
+
+async def test_an_encoder_error_stays_with_that_format(
+    autojump_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    healthkit = FORMATS["healthkit"]
+
+    def broken(id: int, sample: Sample) -> Any:
+        if sample.value == 2:
+            raise ValueError("cannot encode")
+        return healthkit(id, sample)
+
+    monkeypatch.setitem(FORMATS, "healthkit", broken)
+    got: dict[str, list[ServerSentEvent]] = {}
+    with trio.fail_after(60):
+        async with serving() as server, server.client() as client:
+
+            async def read(fmt: str, n: int) -> None:
+                got[fmt] = await read_events(client, n, params={"format": fmt})
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(read, "native", 4)
+                nursery.start_soon(read, "healthkit", 3)
+            ready = await client.get("/readyz")
+            metrics = (await client.get("/metrics")).text
+    assert ids(got["native"]) == [ID_BASE + 1, ID_BASE + 2, ID_BASE + 3, ID_BASE + 4]
+    assert ids(got["healthkit"]) == [ID_BASE + 1, ID_BASE + 3, ID_BASE + 4]
+    assert ready.status_code == 200
+    assert 'biomock_contained_errors_total{kind="encode_healthkit"} 1.0' in metrics

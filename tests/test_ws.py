@@ -25,7 +25,8 @@ from trio_websocket import (
     wrap_client_stream,
 )
 
-from tests.serving import ID_BASE, Running, TickSource, serving
+from biomock.sample import Sample
+from tests.serving import ID_BASE, WALL_MS, Running, TickSource, serving
 from tests.test_shutdown import start_server
 
 MAX_MESSAGE = 64 * 2**20  # a resume's replay can be large
@@ -314,15 +315,19 @@ async def test_a_finished_replay_closes_with_1000_after_the_last_sample(
 
 
 async def test_a_lagging_client_is_closed_with_1008(autojump_clock: trio.abc.Clock) -> None:
-    # every tick publishes more samples than the buffer holds: nobody can keep up
-    source = TickSource(subjects=tuple(f"s{i}" for i in range(8)))
+    # A burst larger than the buffer, published at once: the samples the client wants are
+    # gone before its pump can take them.
+    burst = [Sample("heart_rate", 60, WALL_MS + i, "count/min") for i in range(8)]
     with trio.fail_after(30):
-        async with serving(source=source, buffer_size=4) as server:
+        async with serving(buffer_size=4) as server:
+            hub = server.app.state.hub
             async with open_ws(server) as ws:
+                await read_samples(ws, 1)
+                hub.publish(burst)
                 with pytest.raises(ConnectionClosed) as closed:
                     while True:
                         await ws.get_message()
-            stats = server.app.state.hub.statistics()
+            stats = hub.statistics()
     assert closed.value.reason is not None and closed.value.reason.code == 1008
     assert stats.dropped == {"lagged": 1}
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from biomock.catalogue import TYPES
 from biomock.replay.units import to_canonical
-from biomock.sample import Sample
+from biomock.sample import Sample, check_time_range
 
 HEALTHKIT_TYPES = {t.healthkit: t.name for t in TYPES.values() if t.name != "workout"}
 """Record type identifier -> biomock type name."""
@@ -47,7 +47,7 @@ def apple_time(text: str) -> int:
         except ValueError:
             pass
         else:
-            return int(moment.timestamp()) * 1000
+            return check_time_range(int(moment.timestamp()) * 1000, f"date {text!r}")
     raise ValueError(f"date {text!r} is not like '2024-03-01 07:14:22 -0800'")
 
 

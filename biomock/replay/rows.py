@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from biomock.catalogue import SLEEP_STAGES, TYPES
 from biomock.replay.units import to_canonical
-from biomock.sample import JSONScalar, Sample, parse_time
+from biomock.sample import JSONScalar, Sample, check_time_range, parse_time
 
 WORKOUT_EVENTS = ("start", "end")
 STANDARD_KEYS = frozenset(
@@ -87,9 +87,10 @@ def _time(name: str, text: object) -> int:
     if not isinstance(text, str):
         raise ValueError(f"{name} must be an ISO 8601 string, got {text!r}")
     try:
-        return parse_time(text)
+        ms = parse_time(text)
     except ValueError:
         raise ValueError(f"{name} {text!r} is not an ISO 8601 date-time") from None
+    return check_time_range(ms, f"{name} {text!r}")
 
 
 def _number(type_name: str, value: object, text: bool) -> float | int:

@@ -93,6 +93,10 @@ GOOD_ROW = "70,2026-01-01T00:00:00Z,heart_rate,count/min,alice\n"
             CSV_HEADER + "nan,2026-01-01T00:00:01Z,heart_rate,,alice\n",
             r"line 2: heart_rate needs a finite number",
         ),
+        (
+            CSV_HEADER + GOOD_ROW + "70,3000-01-01T00:00:00Z,heart_rate,,alice\n",
+            r"line 3: timestamp .* must be in the years 1970 to 2999",
+        ),
         ("", r"empty file; expected a header row"),
     ],
 )
@@ -136,6 +140,19 @@ JSON_ROW = '{"value":70,"timestamp":"2026-01-01T00:00:00.000Z","type":"heart_rat
             JSON_ROW + '{"value":5,"timestamp":"2026-01-01T00:00:01Z","type":"steps",'
             '"start":"2026-01-01T00:00:02Z"}\n',
             r"line 2: start .* is after timestamp",
+        ),
+        (
+            JSON_ROW + '{"value":70,"timestamp":"9999-12-31T23:59:59Z","type":"heart_rate"}\n',
+            r"line 2: timestamp '9999-12-31T23:59:59Z' must be in the years 1970 to 2999",
+        ),
+        (
+            JSON_ROW + '{"value":70,"timestamp":"1969-12-31T23:59:59Z","type":"heart_rate"}\n',
+            r"line 2: timestamp .* must be in the years 1970 to 2999",
+        ),
+        (
+            JSON_ROW + '{"value":5,"timestamp":"2026-01-01T00:00:01Z","type":"steps",'
+            '"start":"1900-01-01T00:00:00Z"}\n',
+            r"line 2: start .* must be in the years 1970 to 2999",
         ),
     ],
 )
