@@ -1,4 +1,4 @@
-"""create_app(config): the routes, and the one place where the app's nursery is touched."""
+"""create_app(config): wiring the routes, and the one place where the app's nursery is touched."""
 
 from __future__ import annotations
 
@@ -7,97 +7,120 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from quart import Response, g, request, send_from_directory
-from quart_schema import document_querystring, document_request, document_response
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from quart_trio.wrappers import TrioRequest
 
-from biomock.asgi import CorsPolicy, cors_send, preflight, shield_final_send
-from biomock.catalogue import TYPES
+from biomock.asgi import (
+    CorsPolicy,
+    client_address,
+    cors_send,
+    preflight,
+    refuse_websocket,
+    request_target,
+    send_error,
+    shield_final_send,
+)
 from biomock.clock import SimClock
 from biomock.config import Config
-from biomock.errors import ApiError, invalid_parameter, not_found
-from biomock.generator import GeneratorStatus
+from biomock.errors import ApiError, invalid_json, method_not_allowed
 from biomock.hub import Hub
+from biomock.hygiene import RequestPolicy, default_allowed_hosts
 from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
-from biomock.metrics import make_registry
-from biomock.openapi import (
-    ClockState,
-    ClockUpdate,
-    HistoryPage,
-    HistoryQuery,
-    Stats,
-    Status,
-    TypeList,
-    install_openapi,
-    media_type,
-)
-from biomock.params import parse_filter, parse_int, parse_time_param
+from biomock.openapi import install_openapi
 from biomock.recording import start_recording
 from biomock.replay import open_replay
-from biomock.sample import check_time_range, format_time, parse_time
+from biomock.routes import BLUEPRINTS
+from biomock.routes.stream import PATH as STREAM_PATH
 from biomock.sim import Simulator, parse_cadences, subject_names
 from biomock.source import Source
-from biomock.stream import StreamRoute, send_error
-from biomock.subjects_api import add_subject_routes
+from biomock.state import EXTENSION, AppState, current_state
+from biomock.stream import StreamRoute
+from biomock.ws import PATH as WS_PATH
 from biomock.ws import WsContext, serve_ws
-from biomock.ws_doc import add_ws_declaration
 
 logger = logging.getLogger(__name__)
 
 REPO_DIST = Path(__file__).resolve().parent.parent / "streaming-frontend" / "dist"
 
 
-@dataclass(slots=True)
-class AppState:
-    """Everything the routes share; built once by :func:`create_app`."""
+class BiomockRequest(TrioRequest):
+    """Quart-Trio's request, with a JSON body parser that refuses instead of failing."""
 
-    config: Config
-    hub: Hub
-    source: Source
-    clock: SimClock
-    generator: GeneratorStatus = field(default_factory=GeneratorStatus)
-    started_at: float | None = None
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The body as JSON, whatever its Content-Type (``biomock.hygiene`` checked that).
+
+        Raises:
+            ApiError: 400 ``invalid_json`` for an empty, undecodable or too deeply nested body.
+        """
+        raw = await self.get_data(cache=cache, as_text=False)
+        if not raw.strip():
+            raise invalid_json("the request body is empty; send a JSON object")
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
+            raise invalid_json("the request body is not valid JSON") from None
 
 
 class BiomockApp(QuartTrio):
-    """The Quart-Trio app, with the stream route and CORS at the ASGI layer."""
+    """The Quart-Trio app, with request hygiene, CORS and the stream route at the ASGI layer."""
 
+    request_class = BiomockRequest
     state: AppState
     stream_route: StreamRoute
     ws_context: WsContext
     cors: CorsPolicy
+    policy: RequestPolicy
 
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         if scope["type"] == "websocket":
-            await serve_ws(self.ws_context, scope, receive, send)
+            if (refused := self.policy.check_host(scope)) is not None:
+                await refuse_websocket(send, refused)
+                log_request(
+                    "GET", request_target(scope), refused.status, 0.0, client_address(scope)
+                )
+            else:
+                await serve_ws(self.ws_context, scope, receive, send)
             return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
+        started = trio.current_time()
         server_send, send = send, cors_send(self.cors, scope, send)
-        if await preflight(scope, send):
-            return
-        if scope["path"] == "/api/ws":
-            await send_error(send, _upgrade_required(scope["method"]))
-            return
-        if scope["path"] == "/api/stream":
-            if scope["method"] not in ("GET", "HEAD"):
-                await send_error(send, _method_not_allowed(scope["method"], "/api/stream"))
-            else:
-                await self.stream_route(scope, receive, send, server_send=server_send)
-            return
-        await super().asgi_app(scope, receive, shield_final_send(send))
+        refused = self.policy.check_host(scope)
+        if refused is None:
+            if await preflight(scope, send):
+                return
+            read = await self.policy.read_body(scope, receive)
+            if read is None:
+                return  # the client went away while sending its body
+            receive, refused = read
+        stream = scope["path"] == STREAM_PATH
+        if refused is None and stream and scope["method"] not in ("GET", "HEAD"):
+            refused = method_not_allowed(scope["method"], STREAM_PATH)
+        if refused is None and scope["path"] == WS_PATH:
+            refused = upgrade_required(scope["method"])
+        if refused is not None:
+            await send_error(send, refused)
+            duration_s = trio.current_time() - started
+            log_request(
+                scope["method"],
+                request_target(scope),
+                refused.status,
+                duration_s,
+                client_address(scope),
+            )
+        elif not stream:
+            await super().asgi_app(scope, receive, shield_final_send(send))
+        else:
+            await self.stream_route(scope, receive, send, server_send=server_send)
 
 
 def default_static_dir() -> Path | None:
@@ -106,6 +129,26 @@ def default_static_dir() -> Path | None:
         if (candidate / "index.html").is_file():
             return candidate
     return None
+
+
+def open_source(config: Config, wall_ms: int) -> Source:
+    """The replay ``config`` names, else a simulator seeded from ``config`` starting now."""
+    if config.replay is not None:
+        return open_replay(
+            config.replay,
+            loop=config.replay_loop,
+            shift_to_now=config.replay_shift_to_now,
+            now_ms=wall_ms,
+        )
+    seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
+    logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
+    start_ms = wall_ms - wall_ms % 1000  # whole seconds, so timestamps read as their cadences
+    return Simulator(
+        start_ms,
+        seed=seed,
+        subjects=subject_names(config.subjects),
+        cadences=parse_cadences(config.cadences),
+    )
 
 
 def create_app(
@@ -119,7 +162,7 @@ def create_app(
 
     Args:
         config: the validated settings.
-        source: what to stream; by default a seeded source starting now.
+        source: what to stream; by default :func:`open_source`.
         wall_ms: the wall-clock time of boot in epoch ms (injected by tests); ids of
             this run start above ``wall_ms * 1000`` (or the newest id of the last run,
             see ``biomock.ids``), so they keep increasing across restarts and stay
@@ -138,39 +181,32 @@ def create_app(
     if wall_ms is None:
         assert wall_clock is not None
         wall_ms = wall_clock()
-    if source is None and config.replay is not None:
-        source = open_replay(
-            config.replay,
-            loop=config.replay_loop,
-            shift_to_now=config.replay_shift_to_now,
-            now_ms=wall_ms,
-        )
     if source is None:
-        seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
-        logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
-        # whole seconds, so that timestamps read as the cadences they are
-        start_ms = wall_ms - wall_ms % 1000
-        source = Simulator(
-            start_ms,
-            seed=seed,
-            subjects=subject_names(config.subjects),
-            cadences=parse_cadences(config.cadences),
-        )
+        source = open_source(config, wall_ms)
     hub = Hub(
         capacity=config.buffer_size,
         id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
         max_subscribers=config.max_subscribers,
         retry_ms=config.retry_ms,
     )
-    clock = SimClock(
-        source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
+    state = AppState(
+        config=config,
+        hub=hub,
+        source=source,
+        clock=SimClock(
+            source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
+        ),
+        static_dir=config.static_dir if config.static_dir is not None else default_static_dir(),
+        recorder=None if config.record is None else start_recording(hub, config),
     )
-    state = AppState(config=config, hub=hub, source=source, clock=clock)
-    recorder = None if config.record is None else start_recording(hub, config)
-
-    app = BiomockApp(__name__, static_folder=None)  # the dashboard is served by static_file
-    app.state = state
+    app = BiomockApp(__name__, static_folder=None)  # the dashboard has its own routes
+    app.state = app.extensions[EXTENSION] = state
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
     app.cors = CorsPolicy(config.cors_origins)
+    app.policy = RequestPolicy(
+        allowed_hosts=config.allowed_hosts or default_allowed_hosts(config.host),
+        max_body_bytes=config.max_body_bytes,
+    )
     app.stream_route = StreamRoute(
         hub,
         source.subjects,
@@ -185,251 +221,16 @@ def create_app(
         config.slow_client_timeout_s,
         source_finished=lambda: source.finished,
     )
-    static_dir = config.static_dir if config.static_dir is not None else default_static_dir()
     install_openapi(app)
-    add_ws_declaration(app)
-
-    def uptime_s() -> float:
-        return 0.0 if state.started_at is None else trio.current_time() - state.started_at
-
-    registry = make_registry(hub, state.generator, uptime_s)
-
-    @app.before_request
-    async def start_timer() -> None:
-        g.request_started = trio.current_time()
-
-    @app.after_request
-    async def log_finished(response: Response) -> Response:
-        query = request.query_string.decode("latin-1")
-        log_request(
-            request.method,
-            request.path + ("?" + query if query else ""),
-            response.status_code,
-            trio.current_time() - g.get("request_started", trio.current_time()),
-            request.remote_addr or "-",
-        )
-        return response
-
-    @app.before_serving
-    async def mark_started() -> None:
-        # The generator itself runs in biomock.server.serve, where its crashes are seen.
-        state.started_at = trio.current_time()
-
-    @app.after_serving
-    async def stop_recording() -> None:
-        if recorder is not None and not recorder.closed:
-            try:
-                recorder.close()
-            except OSError as error:
-                logger.error("recording to %s: last lines lost: %s", config.record, error)
-        if config.state_file is not None:
-            try:
-                write_state(config.state_file, hub.next_id - 1)
-            except OSError as error:
-                logger.error("state file %s not written: %s", config.state_file, error)
-
-    @app.errorhandler(ApiError)
-    async def api_error(error: ApiError) -> Response:
-        return _json(error.body(), error.status, error.headers)
-
-    @app.errorhandler(HTTPException)
-    async def http_error(error: HTTPException) -> Response:
-        if isinstance(error, NotFound):
-            return await api_error(not_found(f"no route {request.method} {request.path}"))
-        if isinstance(error, MethodNotAllowed):
-            return await api_error(_method_not_allowed(request.method, request.path))
-        code = "invalid_json" if error.code == 400 else "internal"
-        status = error.code or 500
-        return _json({"error": {"code": code, "message": error.description}}, status)
-
-    @app.errorhandler(Exception)
-    async def unexpected(error: Exception) -> Response:
-        logger.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
-        return _json({"error": {"code": "internal", "message": "internal server error"}}, 500)
-
-    @app.get("/healthz")
-    @document_response(Status)
-    async def healthz() -> Response:
-        """Liveness: 200 while the process serves; 503 ``degraded`` while the generator is down."""
-        if state.generator.state == "stopped":
-            return _json({"status": "degraded", "generator": "stopped"}, 503)
-        return _json({"status": "ok"})
-
-    @app.get("/readyz")
-    @document_response(Status)
-    async def readyz() -> Response:
-        """Readiness: 200 while the generator runs (or a replay has ended), else 503."""
-        if state.generator.state not in ("running", "finished"):
-            raise ApiError(503, "unavailable", f"the generator is {state.generator.state}")
-        return _json({"status": "ready"})
-
-    @app.get("/api/history")
-    @document_querystring(HistoryQuery)
-    @document_response(HistoryPage)
-    async def history() -> Response:
-        """Buffered samples as JSON pages, oldest first."""
-        args = request.args
-        filter = parse_filter(args, source.subjects)
-        after_id = parse_int(args, "after_id", default=None)
-        limit = parse_int(args, "limit", default=1000, minimum=1, maximum=10000)
-        since_ms = parse_time_param(args, "since")
-        until_ms = parse_time_param(args, "until")
-        records, next_after_id = hub.history(
-            filter, after_id=after_id, since_ms=since_ms, until_ms=until_ms, limit=limit or 1000
-        )
-        items = b",".join(record.json(filter.format) or b"" for record in records)
-        tail = b"null" if next_after_id is None else str(next_after_id).encode()
-        body = b'{"items":[' + items + b'],"next_after_id":' + tail + b"}"
-        return Response(body, content_type="application/json")
-
-    @app.get("/api/stats")
-    @document_response(Stats)
-    async def stats() -> Response:
-        """The hub's counters: subscribers, samples, drops and the buffer."""
-        snapshot = hub.statistics()
-        uptime = uptime_s()
-        return _json(
-            {
-                "subscribers": snapshot.subscribers,
-                "published": snapshot.published,
-                "delivered": snapshot.delivered,
-                "dropped_slow": snapshot.dropped_slow,
-                "buffer": {
-                    "size": snapshot.buffer_size,
-                    "capacity": snapshot.buffer_capacity,
-                    "oldest_id": snapshot.oldest_id,
-                    "newest_id": snapshot.newest_id,
-                },
-                "uptime_s": round(uptime, 3),
-            }
-        )
-
-    @app.get("/api/types")
-    @document_response(TypeList)
-    async def types() -> Response:
-        """The catalogue: every type with its unit, kind and codes."""
-        return _json(
-            [
-                {
-                    "name": t.name,
-                    "unit": t.unit,
-                    "kind": t.kind,
-                    "interval": t.has_start,
-                    "healthkit": t.healthkit,
-                    "loinc": t.loinc,
-                    "omh_schema": t.omh_schema,
-                    "normal_range": None
-                    if t.normal_range is None
-                    else {"low": t.normal_range[0], "high": t.normal_range[1]},
-                    "cadence_s": t.cadence_s,
-                }
-                for t in TYPES.values()
-            ]
-        )
-
-    @app.get("/api/clock")
-    @document_response(ClockState)
-    async def get_clock() -> Response:
-        """The simulated clock."""
-        return _json(_clock_body(clock))
-
-    @app.post("/api/clock")
-    @document_request(ClockUpdate)
-    @document_response(ClockState)
-    async def post_clock() -> Response:
-        """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay."""
-        body = await json_object()
-        unknown = sorted(set(body) - {"speed", "paused", "now"})
-        if unknown:
-            raise invalid_parameter(unknown[0], f"unknown field {unknown[0]!r}")
-        speed = body.get("speed")
-        if speed is not None and (
-            isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 100000
-        ):
-            raise invalid_parameter("speed", "speed must be a number > 0 and <= 100000")
-        paused = body.get("paused")
-        if paused is not None and not isinstance(paused, bool):
-            raise invalid_parameter("paused", "paused must be true or false")
-        now_ms = None
-        if body.get("now") is not None:
-            try:
-                now_ms = check_time_range(parse_time(str(body["now"])), "now")
-            except ValueError:
-                raise invalid_parameter(
-                    "now", "now must be an ISO 8601 time in the years 1970 to 2999"
-                ) from None
-            if now_ms < clock.now_ms():
-                raise invalid_parameter(
-                    "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
-                )
-            source.jump(now_ms)
-        clock.set(speed=None if speed is None else float(speed), paused=paused, now_ms=now_ms)
-        return _json(_clock_body(clock))
-
-    add_subject_routes(app, source, json_object)
-
-    @app.get("/metrics")
-    @media_type(CONTENT_TYPE_LATEST, "Prometheus text format; every name starts with biomock_.")
-    async def metrics() -> Response:
-        """Counters and gauges for Prometheus."""
-        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/")
-    @media_type("text/html", "The dashboard, or a page linking the API when it is not built.")
-    async def index() -> Response:
-        """The dashboard."""
-        if static_dir is not None and (static_dir / "index.html").is_file():
-            return await send_from_directory(static_dir, "index.html")
-        return Response(_NO_DASHBOARD, content_type="text/html; charset=utf-8")
-
-    @app.get("/<path:path>")
-    @media_type("application/octet-stream", "A file of the dashboard's build.")
-    async def static_file(path: str) -> Response:
-        """The dashboard's files."""
-        if static_dir is None or not (static_dir / path).is_file():
-            raise not_found(f"no route GET /{path}")
-        return await send_from_directory(static_dir, path)
-
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.before_serving(mark_started)
+    app.after_serving(stop_recording)
     return app
 
 
-async def json_object() -> dict[str, Any]:
-    """The request body as a JSON object.
-
-    Raises:
-        ApiError: 400 ``invalid_json`` when the body is not a JSON object.
-    """
-    raw = await request.get_data(as_text=False)
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
-    return body
-
-
-def _wall_clock_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _clock_body(clock: SimClock) -> dict[str, Any]:
-    state = clock.state()
-    return {
-        "now": format_time(state.now_ms),
-        "speed": state.speed,
-        "paused": state.paused,
-        "lag_s": state.lag_ms / 1000,
-    }
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status=status, headers=headers, content_type="application/json"
-    )
-
-
-def _upgrade_required(method: str) -> ApiError:
+def upgrade_required(method: str) -> ApiError:
+    """A request for the WebSocket route without the upgrade."""
     return ApiError(
         426,
         "upgrade_required",
@@ -438,22 +239,27 @@ def _upgrade_required(method: str) -> ApiError:
     )
 
 
-def _method_not_allowed(method: str, path: str) -> ApiError:
-    return ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}")
+def _wall_clock_ms() -> int:
+    return int(time.time() * 1000)
 
 
-_NO_DASHBOARD = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>biomock</title></head>
-<body><h1>biomock</h1>
-<p>The dashboard has not been built (run <code>npm run build</code> in
-<code>streaming-frontend/</code>, or <code>make run</code>).</p>
-<ul>
-<li><a href="/api/stream">/api/stream</a>: the Server-Sent Events stream</li>
-<li><a href="/api/history">/api/history</a>: buffered samples</li>
-<li><a href="/api/types">/api/types</a>: the catalogue</li>
-<li><a href="/api/subjects">/api/subjects</a> and <a href="/api/scenarios">/api/scenarios</a>:
-the simulated people and what they can be switched to</li>
-<li><a href="/api/stats">/api/stats</a>: statistics</li>
-<li><a href="/healthz">/healthz</a></li>
-</ul></body></html>
-"""
+async def mark_started() -> None:
+    """Note when serving began; the generator itself runs in ``biomock.server.serve``,
+    where its crashes are seen."""
+    current_state().started_at = trio.current_time()
+
+
+async def stop_recording() -> None:
+    """Flush and close the recording, if there is one."""
+    state = current_state()
+    recorder = state.recorder
+    if recorder is not None and not recorder.closed:
+        try:
+            recorder.close()
+        except OSError as error:
+            logger.error("recording to %s: last lines lost: %s", state.config.record, error)
+    if state.config.state_file is not None:
+        try:
+            write_state(state.config.state_file, state.hub.next_id - 1)
+        except OSError as error:
+            logger.error("state file %s not written: %s", state.config.state_file, error)

@@ -1,7 +1,8 @@
 """Small ASGI wrappers that apply to every route, the stream included.
 
-CORS lives here rather than in a Quart extension because the stream route is
-served below Quart; one policy then covers every response.
+CORS and request hygiene (the Host check, body size and media type) live here rather
+than in Quart extensions because the stream route is served below Quart; one policy
+then covers every response.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import trio
-from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope
+from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope, WebsocketScope
+
+from biomock.errors import ApiError
 
 ALLOWED_METHODS = b"GET, POST, OPTIONS"
 # `*` does not cover Authorization, so every header a client may send is listed.
@@ -30,11 +33,54 @@ class CorsPolicy:
         return []
 
 
-def _origin(scope: HTTPScope) -> str | None:
+def header(scope: HTTPScope | WebsocketScope, name: bytes) -> str | None:
+    """The first value of the (lower-case) header ``name``."""
     for key, value in scope["headers"]:
-        if key.lower() == b"origin":
+        if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+async def refuse_websocket(send: ASGISendCallable, error: ApiError) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer in API.md's JSON shape.
+
+    Uses the ASGI ``websocket.http.response`` extension, which Hypercorn supports.
+    """
+    body = error.body_bytes()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "websocket.http.response.start", "status": error.status, "headers": headers}
+    )
+    await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+
+
+def _origin(scope: HTTPScope) -> str | None:
+    return header(scope, b"origin")
+
+
+def request_target(scope: HTTPScope | WebsocketScope) -> str:
+    """The path and query as the client sent them: percent-escapes stay escaped (for logs)."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope["query_string"]
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+def client_address(scope: HTTPScope | WebsocketScope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "-"
+
+
+async def send_error(send: ASGISendCallable, error: ApiError) -> None:
+    """Answer with API.md's JSON error (the final send shielded, see :func:`shield_final_send`)."""
+    body = error.body_bytes()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    with trio.CancelScope(shield=True):
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def cors_send(policy: CorsPolicy, scope: HTTPScope, send: ASGISendCallable) -> ASGISendCallable:

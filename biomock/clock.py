@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import trio
 
+from biomock.limits import MAX_SPEED
+
 MIN_TICK_S = 0.1
 """The generator ticks at most ten times a real second; faster clocks send bigger batches."""
-
-MAX_SPEED = 100000
-"""The fastest clock the control API accepts."""
 
 _EPSILON_MS = 1e-3
 """Float noise in ``elapsed * speed``: a tick at a whole second reads as that second."""

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
@@ -43,7 +44,7 @@ class Config(BaseModel):
     static_dir: Path | None = Field(
         None, description="Folder served at /; default: streaming-frontend/dist when it exists."
     )
-    buffer_size: int = Field(10000, ge=1, le=1_000_000, description="Samples kept in memory.")
+    buffer_size: int = Field(10000, ge=1, le=MAX_BUFFER_SIZE, description="Samples kept in memory.")
     max_batch: int = Field(
         2000,
         ge=1,
@@ -59,6 +60,18 @@ class Config(BaseModel):
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Allowed origins, comma-separated; * allows every origin."
     )
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=64,
+        le=16 * 1024 * 1024,
+        description="Largest request body accepted; a larger one is a 413, refused unread.",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description="Host header names answered (any port), comma-separated; * allows any. "
+        "Default: localhost, 127.0.0.1 and [::1] when listening on a loopback address, "
+        "else any. Another Host is a 421 (DNS rebinding).",
+    )
     seed: int | None = Field(None, description="Random seed; unset picks one and logs it.")
     subjects: str = Field("1", description="Number of simulated people, or their names.")
     cadences: str = Field(
@@ -66,7 +79,7 @@ class Config(BaseModel):
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
     )
-    speed: float = Field(1.0, gt=0, le=100000, description="Simulated seconds per real second.")
+    speed: float = Field(1.0, gt=0, le=MAX_SPEED, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         10.0,
         ge=0,
@@ -108,7 +121,7 @@ class Config(BaseModel):
         "run never start below it (nor below the newest id of --record).",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):

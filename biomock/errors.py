@@ -7,7 +7,10 @@ with a 4xx/5xx status; nothing else (no stack trace, no HTML) ever leaves.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 
 class ApiError(Exception):
@@ -54,6 +57,50 @@ def invalid_parameter(parameter: str, message: str) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
+
+
+def invalid_json(message: str) -> ApiError:
+    """A 400 ``invalid_json``: the body is not JSON, or not the JSON object expected."""
+    return ApiError(400, "invalid_json", message)
+
+
+def method_not_allowed(method: str, path: str) -> ApiError:
+    return ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}")
+
+
+def from_validation(
+    error: ValidationError,
+    model: type[BaseModel] | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> ApiError:
+    """API.md's error for the first problem pydantic found in a request model.
+
+    Args:
+        error: what validating ``model`` raised.
+        model: the model validated, for the list of valid fields of an unknown one.
+        names: how the client spells a field, where that differs from its name in the
+            model (a header, for instance).
+    """
+    first = error.errors(include_url=False)[0]
+    if not first["loc"]:  # the body as a whole is not an object
+        return invalid_json("the request body must be a JSON object")
+    field = str(first["loc"][0])
+    name = (names or {}).get(field, field)
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        valid = f"; valid: {', '.join(model.model_fields)}" if model is not None else ""
+        message = f"unknown field {name!r}{valid}"
+    elif kind == "missing":
+        message = f"{name} is required"
+    elif kind == "value_error":
+        reason = str(first.get("ctx", {}).get("error", first["msg"]))
+        message = reason if reason.startswith(("unknown ", name)) else f"{name} {reason}"
+    else:
+        shown = repr(first.get("input"))
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        message = f"{name}: {first['msg'][:1].lower()}{first['msg'][1:]}, got {shown}"
+    return invalid_parameter(name, message)
 
 
 class TooManySubscribers(Exception):

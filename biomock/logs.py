@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from typing import Any, Literal
+from urllib.parse import unquote_plus
 
 from biomock.sample import format_time
 
@@ -18,14 +19,64 @@ LogFormat = Literal["text", "json"]
 
 REDACTED = "***"
 
-# Query parameters and headers that carry credentials, whatever the client calls them.
-_SECRET_NAMES = (
-    r"(?:access_token|id_token|refresh_token|token|api_key|apikey|key|secret|password|passwd"
-    r"|auth|authorization|sig|signature|code)"
+# A name that carries a credential, wherever it appears (query key, JSON field, header,
+# ``key=value`` field of a text line): any name containing one of these words.
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "key", "jwt", "auth", "credential")
+_SECRET_EXACT = frozenset({"sig", "signature", "code", "cookie", "set-cookie"})
+_QUERY_PAIR = re.compile(r"([?&;])([^=&;#\s\"']*)=([^&;#\s\"']*)")
+_JSON_PAIR = re.compile(r'("([^"\\]{1,100})"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)')
+_NAMED_VALUE = re.compile(
+    r"(?i)(?<![\w%.-])([\w.-]{1,100})(=|:[ \t]*)"
+    r"(?!(?:bearer|basic|token)\s)(?!\*\*\*)([^\s&;,\"']+)"
 )
-_SECRET_QUERY = re.compile(rf"(?i)([?&;]{_SECRET_NAMES}=)[^&;#\s\"']*")
 _SCHEME_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]+")
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:)[^@\s\"']+(@)")
+# Control characters (C0, DEL, C1) and the Unicode line separators: a request must never
+# be able to start a log line of its own.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, field or header called ``name`` carries a credential.
+
+    ``name`` may be percent-encoded (``%74oken``) or use ``-``/``_`` either way.
+    """
+    key = unquote_plus(name).lower()
+    return key in _SECRET_EXACT or any(word in key for word in _SECRET_WORDS)
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character written as an escape (``\n`` -> ``\\n``)."""
+
+    def escaped(match: re.Match[str]) -> str:
+        char = match.group()
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")
+
+    return _CONTROL.sub(escaped, text)
+
+
+def redact(text: str) -> str:
+    """Replace credentials in ``text``: secret-named query parameters, JSON fields and
+    ``name=value`` / ``Name: value`` pairs, Authorization values and URL passwords."""
+
+    def query(match: re.Match[str]) -> str:
+        sep, name, _value = match.groups()
+        return f"{sep}{name}={REDACTED}" if is_secret_name(name) else match.group()
+
+    def json_pair(match: re.Match[str]) -> str:
+        head, name, _value = match.groups()
+        return f'{head}"{REDACTED}"' if is_secret_name(name) else match.group()
+
+    def named(match: re.Match[str]) -> str:
+        name, sep, _value = match.groups()
+        return f"{name}{sep}{REDACTED}" if is_secret_name(name) else match.group()
+
+    text = _QUERY_PAIR.sub(query, text)
+    text = _JSON_PAIR.sub(json_pair, text)
+    text = _SCHEME_CREDENTIALS.sub(rf"\g<1>\g<2>{REDACTED}", text)
+    text = _NAMED_VALUE.sub(named, text)
+    return _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<2>", text)
+
 
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -33,13 +84,6 @@ _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))
     "asctime",
     "taskName",
 }
-
-
-def redact(text: str) -> str:
-    """Replace credentials in ``text`` (query secrets, Authorization values, URL passwords)."""
-    text = _SECRET_QUERY.sub(rf"\g<1>{REDACTED}", text)
-    text = _SCHEME_CREDENTIALS.sub(rf"\g<1>\g<2>{REDACTED}", text)
-    return _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<2>", text)
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -54,9 +98,10 @@ class JsonFormatter(logging.Formatter):
             "time": format_time(int(record.created * 1000)),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_controls(record.getMessage()),
         }
-        entry.update(_extra_fields(record))
+        for name, value in _extra_fields(record).items():
+            entry[name] = escape_controls(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return redact(json.dumps(entry, default=str, ensure_ascii=False))
@@ -72,10 +117,17 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
         message = record.getMessage()
+        saved = record.msg, record.args
+        record.msg, record.args = escape_controls(message), None  # the traceback keeps its lines
+        try:
+            line = super().format(record)
+        finally:
+            record.msg, record.args = saved
         fields = " ".join(
-            f"{k}={v}" for k, v in _extra_fields(record).items() if str(v) not in message
+            f"{k}={escape_controls(str(v))}"
+            for k, v in _extra_fields(record).items()
+            if str(v) not in message
         )
         if fields:
             head, newline, rest = line.partition("\n")

@@ -1,87 +1,106 @@
-"""Parsing and validation of the query parameters shared by the stream and history routes."""
+"""Turning a request's query into what the hub needs, with the models of ``biomock.models``.
+
+The models validate; this module applies them where quart-schema's decorators cannot
+(the stream route, served below Quart) and checks what only the running server knows
+(the subjects, the buffer's size).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import parse_qsl
 
-from biomock.catalogue import TYPES
-from biomock.errors import invalid_parameter
+from pydantic import BaseModel, ValidationError
+
+from biomock.errors import from_validation, invalid_parameter
 from biomock.filter import Filter
-from biomock.formats import FORMATS
-from biomock.sample import parse_time
+from biomock.models import SampleQuery, StreamHeaders, StreamQuery, type_names
+
+M = TypeVar("M", bound=BaseModel)
 
 
-def parse_filter(args: Mapping[str, str], subjects: Collection[str]) -> Filter:
-    """Read ``types``, ``subject`` and ``format``.
+def query_args(query_string: bytes) -> dict[str, str | list[str]]:
+    """A raw query string as quart-schema's ``validate_querystring`` reads ``request.args``.
+
+    A repeated parameter becomes a list, which a model refuses as not a string.
+    """
+    args: dict[str, str | list[str]] = {}
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    for key, value in pairs:
+        seen = args.get(key)
+        if seen is None:
+            args[key] = value
+        elif isinstance(seen, list):
+            seen.append(value)
+        else:
+            args[key] = [seen, value]
+    return args
+
+
+def validate_query(
+    model: type[M], args: Mapping[str, object], *, names: Mapping[str, str] | None = None
+) -> M:
+    """Validate ``args`` with ``model``.
 
     Raises:
-        ApiError: 400 ``invalid_parameter`` for an unknown type, subject or format.
+        ApiError: 400 ``invalid_parameter`` naming the first bad parameter.
     """
-    types: frozenset[str] | None = None
-    raw_types = args.get("types")
-    if raw_types is not None and raw_types.strip() != "":
-        names = [name.strip() for name in raw_types.split(",") if name.strip()]
-        unknown = [name for name in names if name not in TYPES]
-        if unknown:
-            raise invalid_parameter(
-                "types",
-                f"unknown type {unknown[0]!r}; valid: {', '.join(TYPES)}",
-            )
-        types = frozenset(names)
-    subject = args.get("subject")
-    if subject is not None and subject not in subjects:
-        raise invalid_parameter(
-            "subject", f"unknown subject {subject!r}; valid: {', '.join(sorted(subjects))}"
-        )
-    fmt = args.get("format", "native")
-    if fmt not in FORMATS:
-        raise invalid_parameter("format", f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    return Filter(types=types, subject=subject, format=fmt)
-
-
-def parse_int(
-    args: Mapping[str, str],
-    name: str,
-    *,
-    default: int | None,
-    minimum: int = 0,
-    maximum: int | None = None,
-) -> int | None:
-    """Read a whole-number parameter within ``[minimum, maximum]``.
-
-    Raises:
-        ApiError: 400 ``invalid_parameter`` naming ``name``.
-    """
-    raw = args.get(name)
-    if raw is None:
-        return default
-    return check_int(raw, name, minimum=minimum, maximum=maximum)
-
-
-def check_int(raw: str, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
-    text = raw.strip()
-    if not text.isdigit() or not text.isascii():
-        bound = f" from {minimum} to {maximum}" if maximum is not None else f" >= {minimum}"
-        raise invalid_parameter(name, f"{name} must be a whole number{bound}, got {raw!r}")
-    value = int(text)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
-        raise invalid_parameter(name, f"{name} must be {bound}, got {value}")
-    return value
-
-
-def parse_time_param(args: Mapping[str, str], name: str) -> int | None:
-    """Read an ISO 8601 time as epoch milliseconds (no offset means UTC).
-
-    Raises:
-        ApiError: 400 ``invalid_parameter`` naming ``name``.
-    """
-    raw = args.get(name)
-    if raw is None:
-        return None
     try:
-        return parse_time(raw)
-    except ValueError:
+        return model.model_validate(args)
+    except ValidationError as error:
+        raise from_validation(error, model, names=names) from None
+
+
+def sample_filter(query: SampleQuery, subjects: Collection[str]) -> Filter:
+    """The filter a validated query asks for; the subject must be one this server has.
+
+    Raises:
+        ApiError: 400 ``invalid_parameter`` for an unknown subject.
+    """
+    if query.subject is not None and query.subject not in subjects:
         raise invalid_parameter(
-            name, f"{name} must be an ISO 8601 time such as 2026-02-03T10:30:00.000Z, got {raw!r}"
-        ) from None
+            "subject", f"unknown subject {query.subject!r}; valid: {', '.join(sorted(subjects))}"
+        )
+    return Filter(
+        types=type_names(query.types), subject=query.subject, format=query.format or "native"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRequest:
+    """What a client asked of ``/api/stream``, validated."""
+
+    filter: Filter
+    last_event_id: int | None
+    history: int
+
+
+def stream_request(
+    args: Mapping[str, object],
+    last_event_id_header: str | None,
+    subjects: Sequence[str],
+    *,
+    capacity: int,
+) -> StreamRequest:
+    """Validate a stream's query and ``Last-Event-ID`` header (which wins over the query).
+
+    Raises:
+        ApiError: 400 ``invalid_parameter`` naming the first bad parameter.
+    """
+    query = validate_query(StreamQuery, args)
+    resume = query.last_event_id
+    # Browsers send an empty Last-Event-ID when no id was seen yet.
+    if last_event_id_header is not None and last_event_id_header.strip():
+        resume = validate_query(
+            StreamHeaders,
+            {"last_event_id": last_event_id_header},
+            names={"last_event_id": "Last-Event-ID"},
+        ).last_event_id
+    history = query.history or 0
+    if history > capacity:
+        raise invalid_parameter(
+            "history", f"history must be at most the buffer's size, {capacity}; got {history}"
+        )
+    return StreamRequest(sample_filter(query, subjects), resume, history)

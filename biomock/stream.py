@@ -10,24 +10,17 @@ from __future__ import annotations
 import logging
 import math
 from contextlib import ExitStack
-from urllib.parse import parse_qsl
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
+from biomock.asgi import header, send_error
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
-from biomock.subscriber import (
-    Retarget,
-    Transport,
-    log_ended,
-    open_watchdog,
-    parse_stream_params,
-    pump,
-    settle,
-)
+from biomock.params import query_args, stream_request
+from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
 from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
@@ -37,33 +30,6 @@ STREAM_HEADERS = [
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
 ]
-
-
-def query_args(scope: HTTPScope) -> dict[str, str]:
-    """The query string as a dict; the first of repeated parameters wins."""
-    args: dict[str, str] = {}
-    for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
-        args.setdefault(key, value)
-    return args
-
-
-def header(scope: HTTPScope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-async def send_error(send: ASGISendCallable, error: ApiError) -> None:
-    body = error.body_bytes()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    with trio.CancelScope(shield=True):
-        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class StreamRoute:
@@ -113,17 +79,15 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                params = parse_stream_params(
-                    query_args(scope),
+                asked = stream_request(
+                    query_args(scope["query_string"]),
+                    header(scope, b"last-event-id"),
                     self.subjects,
-                    max_history=self.hub.buffer.capacity,
-                    last_event_id_header=header(scope, b"last-event-id"),
+                    capacity=self.hub.buffer.capacity,
                 )
                 sub = stack.enter_context(
                     self.hub.subscribe(
-                        params.filter,
-                        last_event_id=params.last_event_id,
-                        history=params.history,
+                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
                     )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:

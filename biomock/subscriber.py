@@ -1,9 +1,10 @@
 """The subscription core that every stream transport drives.
 
 ``/api/stream`` (Server-Sent Events) and ``/api/ws`` (WebSocket) serve the same
-stream: the same parameters, placement and resume (``Hub.subscribe``), takes,
-lag and stall rules, heartbeats and counters. That logic lives here once, in
-:func:`pump`; a :class:`Transport` owns only its framing and its writes. The
+stream: the same parameters (``biomock.params.stream_request``), placement and
+resume (``Hub.subscribe``), takes, lag and stall rules, heartbeats and counters.
+That logic lives here once, in :func:`pump`; a :class:`Transport` owns only its
+framing and its writes. The
 SSE fast path stays an SSE detail, seen here only as a transport's
 :attr:`Transport.direct` delivery.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -21,57 +22,10 @@ import trio
 
 from biomock import fastpath
 from biomock.errors import HubClosed, SubscriberLagged
-from biomock.filter import Filter
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
-from biomock.params import check_int, parse_filter, parse_int
+from biomock.params import StreamRequest
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
-
-
-@dataclass(frozen=True, slots=True)
-class StreamParams:
-    """What a client asked to receive (API.md's stream query parameters).
-
-    Attributes:
-        filter: types, subject and format.
-        last_event_id: resume after this id; ``None`` starts live.
-        history: without a resume point, first send this many newest matching samples.
-    """
-
-    filter: Filter
-    last_event_id: int | None = None
-    history: int = 0
-
-
-def parse_stream_params(
-    args: Mapping[str, str],
-    subjects: Collection[str],
-    *,
-    max_history: int,
-    last_event_id_header: str | None = None,
-) -> StreamParams:
-    """Read ``types``, ``subject``, ``format``, ``last_event_id`` and ``history``.
-
-    Args:
-        args: the query string; the first of repeated parameters.
-        subjects: the names the ``subject`` filter accepts.
-        max_history: the largest ``history`` (the buffer's capacity).
-        last_event_id_header: the ``Last-Event-ID`` header, which wins over the query.
-
-    Raises:
-        ApiError: 400 ``invalid_parameter`` naming the parameter.
-    """
-    filter = parse_filter(args, subjects)
-    last_event_id = None
-    raw, name = last_event_id_header, "Last-Event-ID"
-    if raw is not None and raw.strip() == "":
-        raw = None  # browsers send an empty header when no id was seen yet
-    if raw is None:
-        raw, name = args.get("last_event_id"), "last_event_id"
-    if raw is not None:
-        last_event_id = check_int(raw, name)
-    history = parse_int(args, "history", default=0, maximum=max_history) or 0
-    return StreamParams(filter, last_event_id, history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +35,7 @@ class Retarget:
     ``params.last_event_id`` of ``None`` means: after the last id sent to it.
     """
 
-    params: StreamParams
+    params: StreamRequest
 
 
 class Transport:

@@ -20,6 +20,7 @@ from hypercorn.protocol.ws_stream import Handshake, WSStream
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
 
 from biomock import wsframes
+from biomock.asgi import header
 from biomock.errors import (
     ApiError,
     HubClosed,
@@ -28,18 +29,9 @@ from biomock.errors import (
 )
 from biomock.hub import Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
+from biomock.params import StreamRequest, query_args, stream_request
 from biomock.sample import format_time
-from biomock.stream import header, query_args
-from biomock.subscriber import (
-    Retarget,
-    StreamParams,
-    Transport,
-    log_ended,
-    open_watchdog,
-    parse_stream_params,
-    pump,
-    settle,
-)
+from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
 from biomock.subscription import Framing
 from biomock.watchdog import StallWatchdog
 
@@ -121,11 +113,11 @@ async def serve_ws(
     try:
         if scope["path"] != PATH:
             raise not_found(f"no WebSocket route {scope['path']}")
-        params = parse_stream_params(
-            query_args(scope),  # type: ignore[arg-type]
+        params = stream_request(
+            query_args(scope["query_string"]),
+            header(scope, b"last-event-id"),
             context.subjects,
-            max_history=context.hub.buffer.capacity,
-            last_event_id_header=header(scope, b"last-event-id"),  # type: ignore[arg-type]
+            capacity=context.hub.buffer.capacity,
         )
     except ApiError as error:
         await reject(send, error)
@@ -166,7 +158,7 @@ class _Connection(Transport):
         self._position = 0
         self._inbox_send, self._inbox = trio.open_memory_channel[Retarget | ApiError](8)
 
-    async def run(self, params: StreamParams) -> StopReason | None:
+    async def run(self, params: StreamRequest) -> StopReason | None:
         """Subscribe, then write until the stream ends; returns why (``None``: refused)."""
         hub = self.context.hub
         accepted = False
@@ -196,8 +188,8 @@ class _Connection(Transport):
                 return "shutdown" if closing else "error"
             if isinstance(outcome, Retarget):
                 resume = outcome.params.last_event_id
-                params = StreamParams(
-                    outcome.params.filter, self._position if resume is None else resume
+                params = StreamRequest(
+                    outcome.params.filter, self._position if resume is None else resume, 0
                 )
                 continue
             await self._close(*CLOSES.get(outcome, (CLOSE_NORMAL, "")))

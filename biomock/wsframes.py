@@ -15,8 +15,9 @@ from typing import Any, Literal
 import pydantic
 
 from biomock.errors import ApiError, invalid_parameter
-from biomock.params import parse_filter
-from biomock.subscriber import Retarget, StreamParams
+from biomock.models import SampleQuery
+from biomock.params import StreamRequest, sample_filter, validate_query
+from biomock.subscriber import Retarget
 
 SAMPLES_HEAD = b'{"type":"samples","items":['
 SAMPLES_TAIL = b"]}"
@@ -91,7 +92,7 @@ def parse_client_message(text: str | None, subjects: Sequence[str]) -> Retarget 
     if message.format is not None:
         args["format"] = message.format
     try:
-        filter = parse_filter(args, subjects)
+        filter = sample_filter(validate_query(SampleQuery, args), subjects)
     except ApiError as error:
         return error
-    return Retarget(StreamParams(filter, message.last_event_id))
+    return Retarget(StreamRequest(filter, message.last_event_id, 0))

@@ -1,12 +1,21 @@
-"""Helpers to run a real biomock server in the test's nursery, on 127.0.0.1 port 0."""
+"""The one way tests run a real biomock server: Hypercorn on 127.0.0.1, port 0.
+
+``serving`` runs it in the test's nursery with any source: the scripted ones below
+(the default is :class:`TickSource`), or ``CONFIGURED``, the simulator or replay the
+settings name, as ``biomock serve`` builds it. ``serving_in_thread`` runs the same
+server from a thread with its own trio loop, for synchronous clients (the guides'
+snippets, schemathesis, hypothesis, subprocesses such as curl and node).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import trio
@@ -39,10 +48,14 @@ class Running:
         return int(self.url.rsplit(":", 1)[1])
 
 
+CONFIGURED: Literal["configured"] = "configured"
+"""As ``source``: what the settings name (``replay=``), else the seeded simulator."""
+
+
 @asynccontextmanager
 async def serving(
     *,
-    source: Source | None = None,
+    source: Source | Literal["configured"] | None = None,
     wall_ms: int = WALL_MS,
     wall_clock: Callable[[], int] | None = None,
     user_timeout_s: float | None = None,
@@ -50,16 +63,25 @@ async def serving(
 ) -> AsyncIterator[Running]:
     """Serve a fresh app until the block ends, then shut it down as SIGTERM would.
 
-    With ``wall_clock``, simulated time follows that wall clock (as in production);
-    otherwise it starts at the source's start when the server starts.
-    ``user_timeout_s`` replaces the kernel's cut of a stalled client (by default the
-    slow-client timeout, in real seconds), so that a test on a virtual clock sees the
-    server's own cut first.
+    Args:
+        source: what to stream; a :class:`TickSource` from ``wall_ms`` by default.
+        wall_ms: the boot time: ids start above ``wall_ms * 1000``.
+        wall_clock: when given, simulated time follows this wall clock (as in
+            production); otherwise it starts at the source's start when the server starts.
+        user_timeout_s: replaces the kernel's cut of a stalled client (by default the
+            slow-client timeout, in real seconds), so that a test on a virtual clock
+            sees the server's own cut first.
+        settings: :class:`Config` fields (``seed`` is 1 unless given).
     """
     config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
     if source is None:
         source = TickSource(wall_ms)
-    app = create_app(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
+    app = create_app(
+        config,
+        source=None if source == CONFIGURED else source,
+        wall_ms=wall_ms,
+        wall_clock=wall_clock,
+    )
     if user_timeout_s is None:
         user_timeout_s = config.slow_client_timeout_s
     sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=user_timeout_s)
@@ -71,6 +93,39 @@ async def serving(
             yield running
         finally:
             stop.set()
+
+
+@contextmanager
+def serving_in_thread(**kwargs: Any) -> Iterator[str]:
+    """:func:`serving` from a thread running its own trio loop; yields the base URL.
+
+    Leaving the block shuts the server down as SIGTERM would and joins the thread.
+    """
+    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event] | BaseException]
+    started = queue.Queue()
+
+    async def main() -> None:
+        try:
+            async with serving(**kwargs) as running:
+                stop = trio.Event()
+                started.put((running.url, trio.lowlevel.current_trio_token(), stop))
+                await stop.wait()
+        except BaseException as error:
+            started.put(error)
+            raise
+
+    thread = threading.Thread(target=trio.run, args=(main,), daemon=True)
+    thread.start()
+    result = started.get(timeout=20)
+    if isinstance(result, BaseException):
+        raise result
+    url, token, stop = result
+    try:
+        yield url
+    finally:
+        trio.from_thread.run_sync(stop.set, trio_token=token)
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the server thread did not stop"
 
 
 class TickSource:
@@ -134,3 +189,32 @@ class TickSource:
         if self._next_ms <= to_ms:
             periods = (to_ms - self._next_ms) // self._period_ms + 1
             self._next_ms += periods * self._period_ms
+
+
+class ScriptedSource:
+    """Plays a fixed list of samples (in time order) in simulated time, then is finished."""
+
+    def __init__(self, samples: Sequence[Sample], start_ms: int) -> None:
+        self._pending = list(samples)
+        self._start_ms = start_ms
+        self._subjects = sorted({s.subject for s in samples})
+
+    @property
+    def start_ms(self) -> int:
+        return self._start_ms
+
+    @property
+    def subjects(self) -> list[str]:
+        return list(self._subjects)
+
+    @property
+    def finished(self) -> bool:
+        return not self._pending
+
+    def advance(self, until_ms: int) -> list[Sample]:
+        due = [s for s in self._pending if s.time_ms <= until_ms]
+        self._pending = self._pending[len(due) :]
+        return due
+
+    def jump(self, to_ms: int) -> None:
+        self._pending = [s for s in self._pending if s.time_ms > to_ms]

@@ -22,6 +22,8 @@ def test_defaults_match_the_contract() -> None:
     assert config.slow_client_timeout_s == 60
     assert config.cors_origins == ("*",)
     assert config.speed == 1
+    assert config.max_body_bytes == 4096
+    assert config.allowed_hosts == ()  # loopback names when bound to loopback, else any
 
 
 def test_precedence_flags_over_env_over_toml(tmp_path: Path) -> None:
@@ -46,6 +48,8 @@ def test_env_lists_and_booleans() -> None:
     )
     assert config.cors_origins == ("https://a", "https://b")
     assert config.reload is True
+    hosts = load_config({}, environ={"BIOMOCK_ALLOWED_HOSTS": "biomock.test, localhost"})
+    assert hosts.allowed_hosts == ("biomock.test", "localhost")
 
 
 def test_config_is_frozen() -> None:
@@ -62,6 +66,8 @@ def test_config_is_frozen() -> None:
         ({"BIOMOCK_PORT": "70000"}, "invalid setting BIOMOCK_PORT"),
         ({"BIOMOCK_SPEED": "0"}, "invalid setting BIOMOCK_SPEED"),
         ({"BIOMOCK_LOG_LEVEL": "loud"}, "invalid setting BIOMOCK_LOG_LEVEL"),
+        ({"BIOMOCK_MAX_BODY_BYTES": "4k"}, "invalid setting BIOMOCK_MAX_BODY_BYTES"),
+        ({"BIOMOCK_MAX_BODY_BYTES": "0"}, "invalid setting BIOMOCK_MAX_BODY_BYTES"),
     ],
 )
 def test_bad_settings_name_the_setting(environ: dict[str, str], expected: str) -> None:

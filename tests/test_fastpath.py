@@ -17,18 +17,17 @@ import pytest
 import trio
 from h11._writers import ChunkedWriter
 
-import tests.serving
 from biomock import fastpath
 from biomock.app import BiomockApp
 from biomock.hub import Hub
 from biomock.sample import Sample
-from tests.serving import WALL_MS, TickSource
+from tests.serving import WALL_MS, TickSource, serving
 
 
 @asynccontextmanager
-async def serving(**settings: Any) -> AsyncIterator[tuple[BiomockApp, int]]:
+async def quiet_server(**settings: Any) -> AsyncIterator[tuple[BiomockApp, int]]:
     """A server whose source stays quiet: the tests publish to the hub themselves."""
-    async with tests.serving.serving(source=TickSource(period_ms=3_600_000), **settings) as server:
+    async with serving(source=TickSource(period_ms=3_600_000), **settings) as server:
         yield server.app, server.port
 
 
@@ -168,7 +167,7 @@ def test_the_internals_the_fast_path_relies_on_are_unchanged() -> None:
 
 async def test_direct_writes_are_valid_chunked_sse(counting: Counting) -> None:
     with trio.fail_after(10):
-        async with serving() as (app, port):
+        async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port)
             await client.read_head()
@@ -191,7 +190,7 @@ async def test_direct_writes_are_valid_chunked_sse(counting: Counting) -> None:
 
 async def test_an_http10_client_falls_back_to_the_public_path(counting: Counting) -> None:
     with trio.fail_after(10):
-        async with serving() as (app, port):
+        async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port, version="1.0")
             head = await client.read_head()
@@ -207,7 +206,7 @@ async def test_an_http10_client_falls_back_to_the_public_path(counting: Counting
 async def test_slow_reader_gets_every_byte_in_order(counting: Counting) -> None:
     """Writes the socket cannot take go to the subscriber's task; the framing holds."""
     with trio.fail_after(30):
-        async with serving(buffer_size=20000) as (app, port):
+        async with quiet_server(buffer_size=20000) as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port, rcvbuf=8192)
             await client.read_head()
@@ -228,7 +227,7 @@ async def test_slow_reader_gets_every_byte_in_order(counting: Counting) -> None:
 @pytest.mark.parametrize("fast_path", [True, False])
 async def test_a_stalled_client_never_delays_the_others(fast_path: bool) -> None:
     with trio.fail_after(30):
-        async with serving(fast_path=fast_path, slow_client_timeout_s=5.0) as (app, port):
+        async with quiet_server(fast_path=fast_path, slow_client_timeout_s=5.0) as (app, port):
             hub: Hub = app.state.hub
             stalled = await RawStream.open(port, rcvbuf=4096)
             reader = await RawStream.open(port)
@@ -260,7 +259,7 @@ async def test_a_stalled_client_never_delays_the_others(fast_path: bool) -> None
 
 async def test_resume_after_a_disconnect_has_no_gap(counting: Counting) -> None:
     with trio.fail_after(10):
-        async with serving() as (app, port):
+        async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port)
             await client.read_head()
@@ -296,7 +295,7 @@ async def read_to_the_end(client: RawStream) -> list[int]:
 async def test_shutdown_completes_a_half_written_chunk_first(counting: Counting) -> None:
     """Shutdown while a direct write left the rest of a chunk for the task."""
     with trio.fail_after(30):
-        async with serving() as (app, port):
+        async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port, rcvbuf=4096)
             await client.read_head()
@@ -312,7 +311,7 @@ async def test_shutdown_completes_a_half_written_chunk_first(counting: Counting)
 
 async def test_lag_completes_a_half_written_chunk_first(counting: Counting) -> None:
     with trio.fail_after(30):
-        async with serving(buffer_size=300) as (app, port):
+        async with quiet_server(buffer_size=300) as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port, rcvbuf=4096)
             await client.read_head()
@@ -333,7 +332,7 @@ async def test_a_failed_pre_write_check_sends_through_h11(
     """When the connection is not in a state to write directly, h11 frames the chunk."""
     monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", lambda self, data: None)
     with trio.fail_after(10):
-        async with serving() as (app, port):
+        async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
             client = await RawStream.open(port)
             await client.read_head()

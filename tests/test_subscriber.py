@@ -8,8 +8,9 @@ import trio
 
 from biomock.filter import Filter
 from biomock.hub import Hub, Record, Subscription
+from biomock.params import StreamRequest
 from biomock.sample import Sample
-from biomock.subscriber import Retarget, StreamParams, Transport, pump
+from biomock.subscriber import Retarget, Transport, pump
 from biomock.subscription import Framing
 from biomock.watchdog import StallWatchdog
 
@@ -108,7 +109,9 @@ async def test_stops_for_lag_shutdown_retarget_and_a_drained_source(
                 elif act == "close":
                     hub.close()
                 elif act == "retarget":
-                    transport.inbox.append(Retarget(StreamParams(Filter(types=frozenset()))))
+                    transport.inbox.append(
+                        Retarget(StreamRequest(Filter(types=frozenset()), None, 0))
+                    )
                     sub.notify()
             return result[0]
 

@@ -200,7 +200,8 @@ class Client:
             stream = await trio.open_tcp_stream("127.0.0.1", self.args.port)
             async with stream:
                 await stream.send_all(
-                    f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                    f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.args.port}\r\n"
+                    "Connection: close\r\n\r\n".encode()
                 )
                 body = b""
                 while data := await stream.receive_some(RECV_SIZE):

@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from httpx_sse import connect_sse
-from livesrv import serving_in_thread
+
+from tests.serving import CONFIGURED, serving_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "integration.md"
@@ -40,7 +41,7 @@ def snippet(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    with serving_in_thread(speed=20) as url:
+    with serving_in_thread(source=CONFIGURED, speed=20) as url:
         yield url
 
 

@@ -8,8 +8,9 @@ import httpx
 import pytest
 import trio
 from httpx_sse import aconnect_sse
-from livesrv import serving
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.serving import CONFIGURED, serving
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[str, float]:
@@ -45,7 +46,7 @@ async def read_ids(
 
 async def test_metrics_count_streams_resumes_and_resets(autojump_clock: trio.abc.Clock) -> None:
     with trio.fail_after(60):
-        async with serving(speed=10) as (url, _app), httpx.AsyncClient(base_url=url) as client:
+        async with serving(source=CONFIGURED, speed=10) as server, server.client() as client:
             before = await scrape(client)
             assert before["biomock_subscribers"] == 0
             assert before['biomock_dropped_subscribers_total{reason="lagged"}'] == 0
@@ -94,7 +95,7 @@ async def test_stream_connects_and_disconnects_are_logged_with_reason(
 ) -> None:
     caplog.set_level(logging.INFO)
     with trio.fail_after(60):
-        async with serving(speed=10) as (url, _app), httpx.AsyncClient(base_url=url) as client:
+        async with serving(source=CONFIGURED, speed=10) as server, server.client() as client:
             await read_ids(client, 1)
             await client.get("/api/stream", params={"types": "hart_rate", "token": "s3cret"})
             await client.get("/api/stats")

@@ -7,9 +7,16 @@ from html.parser import HTMLParser
 from typing import Any
 
 import trio
+from quart_schema.validation import (
+    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE as QUERYSTRING_ATTRIBUTE,
+)
+from quart_schema.validation import (
+    QUART_SCHEMA_REQUEST_ATTRIBUTE as REQUEST_ATTRIBUTE,
+)
 
 from biomock.app import BiomockApp, create_app
 from biomock.config import Config
+from biomock.limits import HISTORY_PAGE_MAX, MAX_BUFFER_SIZE, MAX_ID, MAX_SPEED
 
 PATH_PARAMETER = re.compile(r"<(?:[^:>]*:)?([^>]+)>")
 
@@ -157,3 +164,34 @@ async def test_docs_page_works_offline_and_lists_every_operation(
         for method in ops:
             assert f'id="{method}-{path}"' in page, (method, path)
     assert "last_event_id" in page and "text/event-stream" in page
+
+
+async def test_every_documented_request_model_also_validates(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        app = make_app()
+        doc = await document(app)
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        assert "<locals>" not in view.__qualname__, f"{rule.rule} is defined inside a function"
+        if rule.rule in ("/api/stream", "/api/ws"):
+            continue  # served below Quart; biomock.params.stream_request applies StreamQuery
+        if any(hasattr(view, a) for a in (QUERYSTRING_ATTRIBUTE, REQUEST_ATTRIBUTE)):
+            # The registered view is quart-schema's validating wrapper, not the bare handler.
+            assert view.__code__.co_filename.endswith("quart_schema/validation.py"), rule.rule
+    clock = body_schema(doc, "/api/clock")
+    assert clock["additionalProperties"] is False
+    assert body_schema(doc, "/api/scenario")["additionalProperties"] is False
+    assert clock["properties"]["speed"]["anyOf"][0]["maximum"] == MAX_SPEED
+    stream = {p["name"]: p for p in doc["paths"]["/api/stream"]["get"]["parameters"]}
+    assert stream["history"]["schema"]["anyOf"][0]["maximum"] == MAX_BUFFER_SIZE
+    history = {p["name"]: p for p in doc["paths"]["/api/history"]["get"]["parameters"]}
+    assert history["limit"]["schema"]["maximum"] == HISTORY_PAGE_MAX
+    assert history["after_id"]["schema"]["anyOf"][0]["maximum"] == MAX_ID
+
+
+def body_schema(doc: dict[str, Any], path: str) -> dict[str, Any]:
+    body: dict[str, Any] = doc["paths"][path]["post"]["requestBody"]
+    schema: dict[str, Any] = body["content"]["application/json"]["schema"]
+    return schema

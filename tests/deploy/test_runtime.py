@@ -25,7 +25,8 @@ from typing import NamedTuple
 import httpx
 import pytest
 from httpx_sse import connect_sse
-from test_deploy import ROOT, final_stage, one, stages
+
+from tests.deploy.test_deploy import ROOT, final_stage, one, stages
 
 pytestmark = pytest.mark.slow
 

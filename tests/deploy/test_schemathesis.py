@@ -12,7 +12,6 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from livesrv import serving_in_thread
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -21,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.serving import CONFIGURED, serving_in_thread
+
 ERROR_CODES = {
     "invalid_parameter",
     "invalid_json",
@@ -28,14 +29,18 @@ ERROR_CODES = {
     "method_not_allowed",
     "unauthorized",
     "forbidden",
+    "payload_too_large",
+    "unsupported_media_type",
+    "misdirected_request",
     "too_many_subscribers",
+    "unavailable",
     "internal",
 }
 
 
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    with serving_in_thread(speed=1) as url:
+    with serving_in_thread(source=CONFIGURED, speed=1) as url:
         yield url
 
 

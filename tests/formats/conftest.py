@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sample_kinds import every_kind_of_sample
 
 from biomock.sample import Sample
+from tests.formats.sample_kinds import every_kind_of_sample
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 import httpx
@@ -14,62 +13,27 @@ import pytest
 import trio
 from fhir.resources.R4B.observation import Observation
 from httpx_sse import aconnect_sse
-from omh_schemas import check_data_point
-from sample_kinds import every_kind_of_sample
 
-from biomock.app import create_app
 from biomock.catalogue import TYPES
-from biomock.config import Config
 from biomock.formats import FORMATS
-from biomock.sample import Sample, parse_time
-from biomock.server import open_listen_socket, serve
+from biomock.sample import parse_time
+from tests.formats.omh_schemas import check_data_point
+from tests.formats.sample_kinds import every_kind_of_sample
+from tests.serving import ScriptedSource, serving
 
 START = parse_time("2026-02-03T08:00:00.000Z")
 SAMPLES = sorted(every_kind_of_sample(), key=lambda s: s.time_ms)
 
 
-class ScriptedSource:
-    """Plays a fixed list of samples in simulated time, then is finished."""
-
-    def __init__(self, samples: list[Sample]) -> None:
-        self._pending = list(samples)
-
-    @property
-    def start_ms(self) -> int:
-        return START
-
-    @property
-    def subjects(self) -> list[str]:
-        return sorted({s.subject for s in SAMPLES})
-
-    @property
-    def finished(self) -> bool:
-        return not self._pending
-
-    def advance(self, until_ms: int) -> list[Sample]:
-        due = [s for s in self._pending if s.time_ms <= until_ms]
-        self._pending = self._pending[len(due) :]
-        return due
-
-    def jump(self, to_ms: int) -> None:
-        self._pending = [s for s in self._pending if s.time_ms > to_ms]
-
-
 @asynccontextmanager
 async def running_server() -> AsyncIterator[httpx.AsyncClient]:
     """A real server on 127.0.0.1 port 0 playing every kind of sample at high speed."""
-    config = Config(host="127.0.0.1", port=0, speed=100000, graceful_timeout_s=1)
-    app = create_app(config, source=ScriptedSource(SAMPLES), wall_ms=START)
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
-    port = sock.getsockname()[1]
-    stop = trio.Event()
-    async with trio.open_nursery() as nursery:
-        await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                yield client
-        finally:
-            stop.set()
+    source = ScriptedSource(SAMPLES, START)
+    async with (
+        serving(source=source, wall_ms=START, speed=100000, graceful_timeout_s=1) as server,
+        server.client() as client,
+    ):
+        yield client
 
 
 def expected_count(fmt: str) -> int:

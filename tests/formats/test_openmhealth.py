@@ -6,12 +6,11 @@ import json
 import uuid
 from typing import Any
 
-from omh_schemas import check_data_point
-
 from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
 from biomock.formats.openmhealth import data_point_uuid, encode_openmhealth
 from biomock.sample import Sample, format_time, parse_time
+from tests.formats.omh_schemas import check_data_point
 
 T0 = parse_time("2026-02-03T10:30:00.000Z")
 

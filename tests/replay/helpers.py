@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import httpx
+from httpx_sse import aconnect_sse
 
 from biomock.replay.errors import ReplayError
 from biomock.replay.source import read_samples
@@ -25,3 +30,19 @@ def read_until_error(path: Path) -> tuple[list[Sample], ReplayError | None]:
     except ReplayError as error:
         return got, error
     return got, None
+
+
+async def read_stream(
+    client: httpx.AsyncClient, count: int, **request: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    """Read ``count`` samples from ``/api/stream``: (event id, sample) pairs."""
+    got = []
+    async with aconnect_sse(client, "GET", "/api/stream", **request) as sse:
+        async for event in sse.aiter_sse():
+            assert event.event == "message", f"unexpected {event.event} event: {event.data}"
+            if not event.data:
+                continue  # the opening retry: field
+            got.append((event.id, json.loads(event.data)))
+            if len(got) == count:
+                break
+    return got

@@ -15,8 +15,7 @@ from biomock.replay.apple_values import apple_time
 from biomock.replay.source import load
 from biomock.replay.store import from_row
 from biomock.sample import Sample
-
-from .helpers import FIXTURES, ms
+from tests.replay.helpers import FIXTURES, ms
 
 EXPORT = FIXTURES / "export.xml"
 

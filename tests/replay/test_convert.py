@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from biomock.convert import convert_command
 from biomock.replay import open_replay
-
-from .helpers import FIXTURES
+from tests.replay.helpers import FIXTURES
 
 
 @pytest.mark.parametrize("name", ["export.xml", "recording.csv", "recording.jsonl"])

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from biomock.replay import ReplayError, open_replay
-
-from .helpers import FIXTURES, read_until_error
+from tests.replay.helpers import FIXTURES, read_until_error
 
 RECORDS = "".join(
     ' <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="Watch" unit="count/min" '

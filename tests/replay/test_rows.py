@@ -10,8 +10,7 @@ from biomock.replay import ReplayError, open_replay
 from biomock.replay.source import load
 from biomock.replay.store import from_row
 from biomock.sample import Sample
-
-from .helpers import FIXTURES, ms, read_until_error
+from tests.replay.helpers import FIXTURES, ms, read_until_error
 
 
 def samples_of(path: Path) -> list[Sample]:

@@ -14,9 +14,8 @@ from biomock.cli import main
 from biomock.formats import FORMATS
 from biomock.replay import open_replay
 from biomock.sample import format_time, parse_time
-
-from .helpers import FIXTURES
-from .server import read_stream, serving
+from tests.replay.helpers import FIXTURES, read_stream
+from tests.serving import CONFIGURED, serving
 
 T0 = parse_time("2026-01-01T00:00:00Z")
 
@@ -41,7 +40,7 @@ async def test_a_recording_replays_through_the_server_and_stays_queryable(name: 
     expected = expected_items(FIXTURES / name)
     with trio.fail_after(20):
         async with (
-            serving(replay=FIXTURES / name, speed=100000) as running,
+            serving(source=CONFIGURED, replay=FIXTURES / name, speed=100000) as running,
             running.client() as client,
         ):
             params = {"history": str(len(expected))}
@@ -78,7 +77,10 @@ async def test_resuming_during_a_replay_sees_no_gap_and_no_duplicate(tmp_path: P
         )
     )
     with trio.fail_after(30):
-        async with serving(replay=path, speed=100) as running, running.client() as client:
+        async with (
+            serving(source=CONFIGURED, replay=path, speed=100) as running,
+            running.client() as client,
+        ):
             # The simulated clock starts at the recording's first sample.
             now = parse_time((await client.get("/api/clock")).json()["now"])
             assert T0 <= now < T0 + 60_000
@@ -99,7 +101,7 @@ async def test_a_record_file_holds_every_published_sample(tmp_path: Path) -> Non
     count = len(expected_items(source))
     with trio.fail_after(20):
         async with (
-            serving(replay=source, speed=100000, record=record) as running,
+            serving(source=CONFIGURED, replay=source, speed=100000, record=record) as running,
             running.client() as client,
         ):
             params = {"history": str(count)}
@@ -126,7 +128,7 @@ async def test_a_replayed_export_is_served_in_every_format() -> None:
     samples = open_replay(path, loop=False, shift_to_now=False, now_ms=0).advance(2**62)
     with trio.fail_after(20):
         async with (
-            serving(replay=path, speed=100000) as running,
+            serving(source=CONFIGURED, replay=path, speed=100000) as running,
             running.client() as client,
         ):
             await read_stream(client, len(samples), params={"history": str(len(samples))})

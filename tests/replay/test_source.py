@@ -11,8 +11,7 @@ import pytest
 from biomock.replay import ReplaySource, open_replay
 from biomock.replay.store import from_row, sort_samples
 from biomock.sample import Sample
-
-from .helpers import FIXTURES, ms
+from tests.replay.helpers import FIXTURES, ms
 
 T0 = ms("2026-01-01T00:00:00Z")
 

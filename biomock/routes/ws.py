@@ -1,9 +1,10 @@
-"""``GET /api/ws`` in the OpenAPI document: a GET that upgrades, and its messages.
+"""``GET /api/ws``, as documented: the WebSocket stream itself is served below Quart.
 
-OpenAPI has no words for WebSocket messages, so the operation is the handshake
-(its query parameters, its ``Upgrade`` headers, ``101 Switching Protocols``) and
-the description lists the messages. The connection itself is served by
-``biomock.ws`` below Quart; this declaration only puts the route in the map.
+``BiomockApp.asgi_app`` hands every WebSocket handshake to ``biomock.ws.serve_ws``
+(and answers a plain GET with 426) before Quart routes it. OpenAPI has no words for
+WebSocket messages, so this declaration documents the handshake (its query
+parameters, the same model as ``/api/stream``'s, its ``Upgrade`` headers, ``101
+Switching Protocols``) and the description lists the messages.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from quart import Quart, Response
+from quart import Blueprint, Response
 from quart_schema import document_headers, document_querystring
 
 from biomock.errors import ApiError
-from biomock.openapi import UPGRADE_ATTRIBUTE, StreamQuery
+from biomock.models import StreamQuery
+from biomock.openapi import UPGRADE_ATTRIBUTE
+from biomock.ws import PATH
+
+blueprint = Blueprint("ws", __name__)
 
 
 class WsHeaders(BaseModel):
@@ -43,6 +48,7 @@ MESSAGES = (
 )
 
 
+@blueprint.get(PATH)
 @document_querystring(StreamQuery)
 @document_headers(WsHeaders)
 async def websocket_stream() -> Response:
@@ -57,8 +63,3 @@ async def websocket_stream() -> Response:
 
 
 setattr(websocket_stream, UPGRADE_ATTRIBUTE, MESSAGES)
-
-
-def add_ws_declaration(app: Quart) -> None:
-    """Put ``GET /api/ws`` in the app's map, so that the OpenAPI document has it."""
-    app.add_url_rule("/api/ws", "websocket_stream", websocket_stream, methods=["GET"])

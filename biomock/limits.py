@@ -1,0 +1,33 @@
+"""Every numeric limit of the public API, written once and imported wherever it applies.
+
+The request models (``biomock.models``), the settings (``biomock.config``) and the
+clock all read these, so that the documented bound and the enforced one cannot drift.
+"""
+
+from __future__ import annotations
+
+MAX_SPEED = 100_000
+"""The fastest simulated clock: simulated seconds per real second (API.md: 0 < speed <= this)."""
+
+MAX_DIGITS = 20
+"""Whole numbers in a request (ids, counts) have at most this many digits, so that parsing
+one costs nothing; every id biomock hands out (below 2**53) has 16."""
+
+MAX_ID = 10**MAX_DIGITS - 1
+"""The largest id a request may name; one above the newest id is a ``reset`` ``unknown``."""
+
+HISTORY_PAGE_DEFAULT = 1000
+HISTORY_PAGE_MAX = 10_000
+"""``GET /api/history?limit=``: 1 to this many items per page."""
+
+MAX_BUFFER_SIZE = 1_000_000
+"""``BIOMOCK_BUFFER_SIZE`` at most; ``history=`` asks for at most the configured size."""
+
+DEFAULT_MAX_BODY_BYTES = 4096
+"""``BIOMOCK_MAX_BODY_BYTES``: a JSON body larger than this is a 413, refused unread."""
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
+"""Times a client may send (``now`` of ``POST /api/clock``) fall within these years."""
+
+BODY_TIMEOUT_S = 60.0
+"""A request body that has not fully arrived after this long is a 408 (as Quart's default)."""

@@ -1,0 +1,314 @@
+"""The request and response models of API.md: one source for validation and documentation.
+
+Request models validate what clients send (quart-schema's ``validate_querystring`` /
+``validate_request``, or ``validate_query`` in ``biomock.params`` for the ASGI-level
+stream route) and describe it in ``/openapi.json``; a failed validation becomes API.md's
+``invalid_parameter`` error in ``biomock.errors``. Bounds come from ``biomock.limits``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, field_validator
+
+from biomock.catalogue import TYPES
+from biomock.formats import FORMATS
+from biomock.limits import (
+    HISTORY_PAGE_DEFAULT,
+    HISTORY_PAGE_MAX,
+    MAX_BUFFER_SIZE,
+    MAX_DIGITS,
+    MAX_ID,
+    MAX_SPEED,
+    MAX_YEAR,
+    MIN_YEAR,
+)
+from biomock.sample import parse_time
+from biomock.sim import SCENARIOS
+
+
+def _whole_number(value: Any) -> Any:
+    """Accept only ASCII digits from a query or header: no sign, point, underscore or exponent."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError("must be a whole number")
+        if len(text) > MAX_DIGITS:
+            raise ValueError(f"must have at most {MAX_DIGITS} digits")
+        return int(text)
+    return value
+
+
+# Bounds first, then the digits check: pydantic then documents them as minimum/maximum.
+EventId = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_whole_number)]
+"""An id a client names (the newest it has, or a page's start), in decimal digits."""
+
+HistoryCount = Annotated[int, Field(ge=0, le=MAX_BUFFER_SIZE), BeforeValidator(_whole_number)]
+PageSize = Annotated[int, Field(ge=1, le=HISTORY_PAGE_MAX), BeforeValidator(_whole_number)]
+
+
+def _type_names(raw: str) -> frozenset[str]:
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"types is empty; valid: {', '.join(TYPES)}")
+    unknown = [name for name in names if name not in TYPES]
+    if unknown:
+        raise ValueError(f"unknown type {unknown[0]!r}; valid: {', '.join(TYPES)}")
+    return frozenset(names)
+
+
+def type_names(raw: str | None) -> frozenset[str] | None:
+    """The validated ``types`` parameter as a set; ``None`` (all types) when absent."""
+    return None if raw is None else _type_names(raw)
+
+
+# --- Shapes of API.md: errors and operations --------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(
+        description="invalid_parameter, invalid_json, not_found, method_not_allowed, "
+        "unauthorized, forbidden, request_timeout, payload_too_large, "
+        "unsupported_media_type, misdirected_request, too_many_subscribers, unavailable "
+        "or internal."
+    )
+    message: str = Field(description="What went wrong, for a developer to act on.")
+    parameter: str | None = Field(None, description="The offending parameter or field.")
+
+
+class ErrorBody(BaseModel):
+    """An error: every 4xx and 5xx response has this shape."""
+
+    error: ErrorDetail
+
+
+class Status(BaseModel):
+    """The process is serving (or ready)."""
+
+    status: str = Field(examples=["ok"])
+    generator: str | None = Field(
+        None, description="On /healthz, 'stopped' while the generator is down (503)."
+    )
+
+
+class SampleQuery(BaseModel):
+    """What every route that returns samples accepts: which ones, and in which format."""
+
+    types: str | None = Field(
+        None,
+        description="Comma-separated type names; all when absent. Valid: " + ", ".join(TYPES),
+        examples=["heart_rate,steps"],
+    )
+    subject: str | None = Field(None, description="Only this simulated person.")
+    format: str | None = Field(
+        None,
+        description="The sample format; native when absent.",
+        json_schema_extra={"enum": list(FORMATS)},
+    )
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: str | None) -> str | None:
+        if value is not None:
+            _type_names(value)
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in FORMATS:
+            raise ValueError(f"unknown format {value!r}; valid: {', '.join(FORMATS)}")
+        return value
+
+
+class StreamQuery(SampleQuery):
+    last_event_id: EventId | None = Field(
+        None, description="Resume after this id (the Last-Event-ID header wins)."
+    )
+    history: HistoryCount | None = Field(
+        None,
+        description="First send up to this many newest buffered matching samples; at most "
+        "the buffer's size (BIOMOCK_BUFFER_SIZE, 10000 by default).",
+    )
+
+
+class StreamHeaders(BaseModel):
+    last_event_id: EventId | None = Field(
+        None, description="Resume after this id: replay what is buffered, then go live."
+    )
+
+
+class HistoryQuery(SampleQuery):
+    after_id: EventId | None = Field(None, description="Only samples with a larger id.")
+    since: str | None = Field(
+        None, description="ISO 8601 lower bound on timestamp (inclusive; no offset means UTC)."
+    )
+    until: str | None = Field(None, description="ISO 8601 upper bound on timestamp (inclusive).")
+    limit: PageSize = Field(HISTORY_PAGE_DEFAULT, description="Page size.")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _iso_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_time(value)
+            except ValueError:
+                raise ValueError(
+                    f"must be an ISO 8601 time such as 2026-02-03T10:30:00.000Z, got {value!r}"
+                ) from None
+        return value
+
+    def bounds_ms(self) -> tuple[int | None, int | None]:
+        """``since`` and ``until`` in epoch milliseconds."""
+        return (
+            None if self.since is None else parse_time(self.since),
+            None if self.until is None else parse_time(self.until),
+        )
+
+
+class HistoryPage(BaseModel):
+    """Buffered samples, oldest first."""
+
+    items: list[dict[str, Any]] = Field(description="Samples in the requested format.")
+    next_after_id: int | None = Field(
+        description="Pass as after_id for the next page; null when there is no more."
+    )
+
+
+class BufferStats(BaseModel):
+    size: int
+    capacity: int
+    oldest_id: int | None
+    newest_id: int | None
+
+
+class Stats(BaseModel):
+    """Counters of the hub."""
+
+    subscribers: int
+    published: int
+    delivered: int
+    dropped_slow: int
+    buffer: BufferStats
+    uptime_s: float
+
+
+class NormalRange(BaseModel):
+    low: float
+    high: float
+
+
+class TypeInfo(BaseModel):
+    name: str
+    unit: str | None
+    kind: Literal["quantity", "category", "interval"]
+    interval: bool = Field(description="Whether samples carry start (the interval's beginning).")
+    healthkit: str
+    loinc: str | None
+    normal_range: NormalRange | None
+    cadence_s: float | None
+
+
+class TypeList(RootModel[list[TypeInfo]]):
+    """Every sample type biomock produces."""
+
+
+class ClockState(BaseModel):
+    """The simulated clock."""
+
+    now: str = Field(description="Simulated time, ISO 8601 UTC.")
+    speed: float = Field(description="Simulated seconds per real second.")
+    paused: bool
+    lag_s: float = Field(
+        0.0,
+        description="Simulated seconds the clock fell behind the requested speed since the "
+        "last change, when a tick would have held more than BIOMOCK_MAX_BATCH samples.",
+    )
+
+
+class ClockUpdate(BaseModel):
+    """A change of the simulated clock; omitted fields keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speed: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_SPEED,
+        strict=True,  # a JSON number: not "5", not true
+        allow_inf_nan=False,
+        description="Simulated seconds per real second; use paused to stop.",
+    )
+    paused: bool | None = Field(None, strict=True)
+    now: str | None = Field(
+        None,
+        description=f"Jump forward to this ISO 8601 time (years {MIN_YEAR} to {MAX_YEAR}).",
+    )
+
+    @field_validator("now")
+    @classmethod
+    def _time_in_range(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ms = parse_time(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 time") from None
+        if not parse_time(f"{MIN_YEAR}-01-01") <= ms < parse_time(f"{MAX_YEAR + 1}-01-01"):
+            raise ValueError(f"must fall in the years {MIN_YEAR} to {MAX_YEAR}")
+        return value
+
+    def now_ms(self) -> int | None:
+        return None if self.now is None else parse_time(self.now)
+
+
+class SubjectInfo(BaseModel):
+    """A simulated person: name, profile fields and current scenario."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    scenario: str | None
+
+
+class SubjectList(RootModel[list[SubjectInfo]]):
+    """The simulated people, with their profiles and the scenario each is in."""
+
+
+class ScenarioInfo(BaseModel):
+    name: str
+    description: str
+
+
+class ScenarioList(RootModel[list[ScenarioInfo]]):
+    """The scenarios a subject can be switched to."""
+
+
+class ScenarioSwitch(BaseModel):
+    """Switch one subject's scenario."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field(json_schema_extra={"enum": list(SCENARIOS)}, strict=True)
+    subject: str = Field("default", description="The subject's name.", strict=True)
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str) -> str:
+        if value not in SCENARIOS:
+            raise ValueError(f"unknown scenario {value!r}; valid: {', '.join(SCENARIOS)}")
+        return value
+
+
+class ScenarioSwitched(BaseModel):
+    """The switch that was made."""
+
+    subject: str
+    scenario: str
+    previous: str | None
+    since: str = Field(description="Simulated time of the switch, ISO 8601 UTC.")
+
+
+class OpenAPIDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document."""

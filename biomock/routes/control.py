@@ -1,0 +1,87 @@
+"""Steering the simulation: ``POST /api/scenario`` and ``GET``/``POST /api/clock``.
+
+The bodies are validated by their models (``validate_request``); what only the running
+server knows (its subjects, the clock's present) is checked here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from biomock.clock import SimClock
+from biomock.errors import invalid_parameter, not_found
+from biomock.models import ClockState, ClockUpdate, ScenarioSwitch, ScenarioSwitched
+from biomock.routes.common import json_response
+from biomock.sample import format_time
+from biomock.sim import Simulator, UnknownScenario, UnknownSubject
+from biomock.state import current_state
+
+blueprint = Blueprint("control", __name__)
+
+
+@blueprint.post("/api/scenario")
+@validate_request(ScenarioSwitch)
+@document_response(ScenarioSwitched)
+async def switch_scenario(data: ScenarioSwitch) -> Response:
+    """Switch a subject's scenario now; 404 for an unknown subject."""
+    source = current_state().source
+    if data.subject not in source.subjects:
+        raise not_found(f"unknown subject {data.subject!r}; valid: {', '.join(source.subjects)}")
+    if not isinstance(source, Simulator):
+        raise invalid_parameter(
+            "scenario", "this server replays a recording; scenarios apply to simulated subjects"
+        )
+    previous = source.scenario_of(data.subject)
+    try:
+        source.set_scenario(data.subject, data.scenario)
+    except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
+        raise invalid_parameter("scenario", str(error)) from None
+    except UnknownSubject as error:  # pragma: no cover - checked above
+        raise not_found(str(error)) from None
+    return json_response(
+        {
+            "subject": data.subject,
+            "scenario": data.scenario,
+            "previous": previous,
+            "since": format_time(source.now_ms),
+        }
+    )
+
+
+@blueprint.get("/api/clock")
+@document_response(ClockState)
+async def get_clock() -> Response:
+    """The simulated clock."""
+    return json_response(clock_body(current_state().clock))
+
+
+@blueprint.post("/api/clock")
+@validate_request(ClockUpdate)
+@document_response(ClockState)
+async def post_clock(data: ClockUpdate) -> Response:
+    """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay."""
+    state = current_state()
+    clock = state.clock
+    now_ms = data.now_ms()
+    if now_ms is not None:
+        if now_ms < clock.now_ms():
+            raise invalid_parameter(
+                "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
+            )
+        state.source.jump(now_ms)
+    clock.set(speed=data.speed, paused=data.paused, now_ms=now_ms)
+    return json_response(clock_body(clock))
+
+
+def clock_body(clock: SimClock) -> dict[str, Any]:
+    """``GET /api/clock``'s answer."""
+    state = clock.state()
+    return {
+        "now": format_time(state.now_ms),
+        "speed": state.speed,
+        "paused": state.paused,
+        "lag_s": state.lag_ms / 1000,
+    }
