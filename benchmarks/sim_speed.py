@@ -6,13 +6,14 @@ and writes them into docs/performance.md between ``<!-- sim:begin -->`` and
 
 Targets:
     - one subject, every type at its default cadence: at least one simulated day per 2 s of
-      CPU;
+      CPU, in the ``dense`` profile and in ``watch`` with realistic imperfections;
     - 100 subjects advanced tick by tick in real time (1 s ticks, as the server's generator
       does): under 10 % of one core.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -31,12 +32,16 @@ BEGIN, END = "<!-- sim:begin -->", "<!-- sim:end -->"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
-def one_subject_day(repeats: int) -> tuple[float, int]:
+def one_subject_day(
+    repeats: int, cadence: str = "dense", imperfections: str = "off"
+) -> tuple[float, int]:
     """Median CPU seconds to simulate one subject's day, and the samples in that day."""
     times = []
     count = 0
     for i in range(repeats):
-        sim = Simulator(START, seed=i, subjects=["default"])
+        sim = Simulator(
+            START, seed=i, subjects=["default"], cadence=cadence, imperfections=imperfections
+        )
         began = time.process_time()
         count = 0
         for hour in range(1, 25):
@@ -85,6 +90,8 @@ def write_section(text: str) -> None:
 def main(repeats: int, seconds: int, write: bool) -> None:
     """Measure the simulator against its speed targets."""
     day_s, samples = one_subject_day(repeats)
+    real_s, real_samples = one_subject_day(repeats, "dense", "realistic")
+    watch_s, watch_samples = one_subject_day(repeats, "watch", "realistic")
     fraction = hundred_subjects_realtime(repeats, seconds)
     days_per_target = DAY_TARGET_S / day_s
     text = "\n".join(
@@ -92,7 +99,8 @@ def main(repeats: int, seconds: int, write: bool) -> None:
             "## Simulator (`benchmarks/sim_speed.py`)",
             "",
             f"Measured on {platform.python_implementation()} {platform.python_version()},"
-            f" {platform.machine()}, {time.strftime('%Y-%m-%d', time.gmtime())};"
+            f" {platform.machine()}, {time.strftime('%Y-%m-%d', time.gmtime())}"
+            f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores);"
             f" medians of {repeats} runs, CPU time (`time.process_time`).",
             "",
             "| measurement | result | target | vs target |",
@@ -100,6 +108,12 @@ def main(repeats: int, seconds: int, write: bool) -> None:
             f"| one subject, all types at default cadences ({samples} samples/day)"
             f" | {day_s:.2f} s CPU per simulated day"
             f" | <= {DAY_TARGET_S:.0f} s per day | {days_per_target:.1f}x faster |",
+            f"| one subject, dense, realistic imperfections ({real_samples} samples/day)"
+            f" | {real_s:.2f} s CPU per simulated day"
+            f" | <= {DAY_TARGET_S:.0f} s per day | {DAY_TARGET_S / real_s:.1f}x faster |",
+            f"| one subject, watch profile, realistic imperfections ({watch_samples}"
+            f" samples/day) | {watch_s:.2f} s CPU per simulated day"
+            f" | <= {DAY_TARGET_S:.0f} s per day | {DAY_TARGET_S / watch_s:.1f}x faster |",
             f"| 100 subjects in real time, 1 s ticks ({seconds} s simulated)"
             f" | {fraction * 100:.2f} % of one core"
             f" | < {REALTIME_TARGET * 100:.0f} % | {REALTIME_TARGET / fraction:.0f}x below |",

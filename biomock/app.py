@@ -25,6 +25,8 @@ from biomock.asgi import (
     send_error,
     shield_final_send,
 )
+from biomock.auth import AuthCollector, AuthGate, open_gate
+from biomock.auth.whoami import add_whoami_route
 from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import ApiError, invalid_json, method_not_allowed
@@ -37,7 +39,13 @@ from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.routes import BLUEPRINTS
 from biomock.routes.stream import PATH as STREAM_PATH
-from biomock.sim import Simulator, parse_cadences, subject_names
+from biomock.sim import (
+    Simulator,
+    parse_cadences,
+    parse_devices,
+    parse_time_zones,
+    subject_names,
+)
 from biomock.source import Source
 from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
@@ -76,6 +84,7 @@ class BiomockApp(QuartTrio):
     ws_context: WsContext
     cors: CorsPolicy
     policy: RequestPolicy
+    gate: AuthGate
 
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -86,8 +95,10 @@ class BiomockApp(QuartTrio):
                 log_request(
                     "GET", request_target(scope), refused.status, 0.0, client_address(scope)
                 )
-            else:
-                await serve_ws(self.ws_context, scope, receive, send)
+                return
+            handshake = await self.gate.admit(scope, send)  # 401/403 before the upgrade
+            if handshake is not None:
+                await serve_ws(self.ws_context, handshake, receive, send)
             return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
@@ -98,6 +109,10 @@ class BiomockApp(QuartTrio):
         if refused is None:
             if await preflight(scope, send):
                 return
+            admitted = await self.gate.admit(scope, send)  # 401/403 here, for every route
+            if admitted is None:
+                return
+            scope = admitted
             read = await self.policy.read_body(scope, receive)
             if read is None:
                 return  # the client went away while sending its body
@@ -148,6 +163,10 @@ def open_source(config: Config, wall_ms: int) -> Source:
         seed=seed,
         subjects=subject_names(config.subjects),
         cadences=parse_cadences(config.cadences),
+        cadence=config.cadence,
+        imperfections=config.imperfections,
+        devices=parse_devices(config.devices),
+        time_zones=parse_time_zones(config.time_zones),
     )
 
 
@@ -171,6 +190,7 @@ def create_app(
             time follows it at speed 1; by default the machine's clock, unless
             ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
+    gate = open_gate(config)  # first: bad credentials refuse to start before anything else
     # Simulated time follows the wall clock when it starts now: the simulator, a replay
     # shifted to now, or any source when a test injects the wall clock.
     follows_wall = wall_clock is not None or (
@@ -203,6 +223,8 @@ def create_app(
     app.state = app.extensions[EXTENSION] = state
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
     app.cors = CorsPolicy(config.cors_origins)
+    app.gate = gate
+    state.registry.register(AuthCollector(gate))
     app.policy = RequestPolicy(
         allowed_hosts=config.allowed_hosts or default_allowed_hosts(config.host),
         max_body_bytes=config.max_body_bytes,
@@ -222,6 +244,7 @@ def create_app(
         source_finished=lambda: source.finished,
     )
     install_openapi(app)
+    add_whoami_route(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_serving(mark_started)

@@ -24,8 +24,9 @@ class SampleType:
         healthkit: the HealthKit type identifier.
         loinc: the LOINC code, where one exists.
         normal_range: a healthy adult's usual range, ``None`` where it does not apply.
-        cadence_s: how often a watch-like device reports it, in seconds of simulated
-            time; ``None`` for event-driven types (sleep stages, workouts).
+        cadence_s: how often a watch-like device reports it in the ``dense`` cadence
+            profile, in seconds of simulated time; ``None`` for event-driven types (sleep
+            stages, workouts, the night's sleeping wrist temperature).
         has_start: whether samples carry ``start`` (interval and category types).
         omh_schema: the Open mHealth schema its samples are published as, as
             ``namespace:name:version``; ``None`` where no published schema fits, and such
@@ -136,6 +137,17 @@ _TYPES = (
         omh_schema="omh:body-temperature:4.0",
     ),
     SampleType(
+        "sleeping_wrist_temperature",
+        "degC",
+        "interval",
+        "HKQuantityTypeIdentifierAppleSleepingWristTemperature",
+        None,
+        (33.5, 36.5),
+        None,
+        has_start=True,
+        omh_schema="omh:body-temperature:4.0",
+    ),
+    SampleType(
         "blood_pressure_systolic",
         "mmHg",
         "quantity",
@@ -164,6 +176,16 @@ _TYPES = (
         (70, 140),
         300,
         omh_schema="omh:blood-glucose:4.0",
+    ),
+    SampleType(
+        "body_mass",
+        "kg",
+        "quantity",
+        "HKQuantityTypeIdentifierBodyMass",
+        "29463-7",
+        None,
+        86400,
+        omh_schema="omh:body-weight:2.0",
     ),
     SampleType(
         "sleep_analysis",

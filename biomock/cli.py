@@ -9,6 +9,7 @@ from typing import Any
 import click
 import trio
 
+from biomock.auth.cli import token_command
 from biomock.config import Config, ConfigError, load_config
 from biomock.convert import convert_command
 from biomock.generate import generate_command
@@ -120,3 +121,4 @@ def run_server(config: Config) -> int:
 
 main.add_command(generate_command)
 main.add_command(convert_command)
+main.add_command(token_command)

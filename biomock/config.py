@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
-from biomock.sim import parse_cadences, subject_names
+from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
@@ -79,6 +80,26 @@ class Config(BaseModel):
         description="Simulated seconds between samples by type, e.g. heart_rate=1,steps=60;"
         " unlisted types use the catalogue's cadence.",
     )
+    cadence: Literal["dense", "watch"] = Field(
+        "dense",
+        description="dense: every type on a fixed grid, heart rate every second; watch: when a"
+        " real Apple Watch takes its readings.",
+    )
+    imperfections: Literal["off", "realistic"] = Field(
+        "off",
+        description="realistic: seeded gaps (charging, shower, dropouts), timestamp jitter, late"
+        " batches as the watch syncs, motion artefacts.",
+    )
+    devices: str = Field(
+        "",
+        description="Devices by subject, e.g. alice=watch+cgm;bob=phone; others have a watch,"
+        " a phone, a cgm and a bp_cuff.",
+    )
+    time_zones: str = Field(
+        "",
+        description="IANA time zones by subject, e.g. default=America/New_York; others get a"
+        " seeded one.",
+    )
     speed: float = Field(1.0, gt=0, le=MAX_SPEED, description="Simulated seconds per real second.")
     graceful_timeout_s: float = Field(
         10.0,
@@ -120,6 +141,19 @@ class Config(BaseModel):
         description="A small file where the newest id is kept at shutdown; ids of the next "
         "run never start below it (nor below the newest id of --record).",
     )
+
+    # Authentication (biomock.auth): off unless a tokens file, a secret or a key is set.
+    auth_tokens_file: Path | None = Field(
+        None, description="TOML file of static tokens ([[token]] name, token, scopes)."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 secret for JWTs (at least 32 bytes of UTF-8)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256 (RSA) or ES256 (P-256) JWTs."
+    )
+    jwt_issuer: str | None = Field(None, description="Required JWT iss, when set.")
+    jwt_audience: str | None = Field(None, description="Required JWT aud, when set.")
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
@@ -165,6 +199,32 @@ class Config(BaseModel):
         if buffer_size is not None and buffer_size > 1 and value >= buffer_size:
             raise ValueError(f"must be below buffer_size ({buffer_size})")
         return value
+
+    @field_validator("devices")
+    @classmethod
+    def _valid_devices(cls, value: str) -> str:
+        parse_devices(value)
+        return value
+
+    @field_validator("time_zones")
+    @classmethod
+    def _valid_time_zones(cls, value: str) -> str:
+        parse_time_zones(value)
+        return value
+
+    @model_validator(mode="after")
+    def _known_subjects(self) -> Config:
+        names = subject_names(self.subjects)
+        for setting, parsed in (
+            ("devices", parse_devices(self.devices)),
+            ("time_zones", parse_time_zones(self.time_zones)),
+        ):
+            unknown = sorted(set(parsed) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"{setting}: unknown subject {unknown[0]!r}; subjects are {', '.join(names)}"
+                )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -226,6 +286,6 @@ def load_config(
         return Config.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "?"
+        name = str(first["loc"][0]) if first["loc"] else "settings"
         where = origin.get(name, name)
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

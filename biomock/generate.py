@@ -1,7 +1,7 @@
 """``biomock generate``: write simulated samples to a file without a server.
 
-The output is reproducible: the same seed, subjects, duration and start give the same
-bytes (native JSON lines, ids from 1).
+The output is reproducible: the same seed, subjects, duration, start, scenario, cadences and
+imperfections give the same bytes (native JSON lines, ids from 1, in publication order).
 """
 
 from __future__ import annotations
@@ -9,14 +9,24 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TypeVar
 
 import click
 
 from biomock.formats import encode_native
 from biomock.sample import parse_time
-from biomock.sim import Simulator, subject_names
+from biomock.sim import (
+    CADENCES,
+    DEFAULT_SCENARIO,
+    IMPERFECTIONS,
+    SCENARIOS,
+    Simulator,
+    parse_cadences,
+    parse_devices,
+    parse_time_zones,
+    subject_names,
+)
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
 MAX_DURATION_MS = 366 * 86_400_000
@@ -73,10 +83,35 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 
 def write_samples(
-    out: IO[str], *, seed: int, subjects: list[str], start_ms: int, duration_ms: int
+    out: IO[str],
+    *,
+    seed: int,
+    subjects: list[str],
+    start_ms: int,
+    duration_ms: int,
+    scenario: str = DEFAULT_SCENARIO,
+    cadence: str = "dense",
+    cadences: Mapping[str, float] | None = None,
+    imperfections: str = "off",
+    devices: Mapping[str, Sequence[str]] | None = None,
+    time_zones: Mapping[str, str] | None = None,
 ) -> int:
-    """Simulate ``duration_ms`` from ``start_ms`` and write native JSON lines; return the count."""
-    simulator = Simulator(start_ms, seed=seed, subjects=subjects)
+    """Simulate ``duration_ms`` from ``start_ms`` and write native JSON lines; return the count.
+
+    Every subject is in ``scenario`` from the start.
+    """
+    simulator = Simulator(
+        start_ms,
+        seed=seed,
+        subjects=subjects,
+        cadences=cadences,
+        cadence=cadence,
+        imperfections=imperfections,
+        devices=devices,
+        time_zones=time_zones,
+    )
+    for name in subjects:
+        simulator.set_scenario(name, scenario)
     end_ms = start_ms + duration_ms
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     written = 0
@@ -123,6 +158,48 @@ def write_samples(
     help="Simulated start time (ISO 8601; no offset means UTC).",
 )
 @click.option(
+    "--scenario",
+    type=click.Choice(list(SCENARIOS)),
+    default=DEFAULT_SCENARIO,
+    show_default=True,
+    help="The scenario every subject is in from the start.",
+)
+@click.option(
+    "--cadence",
+    type=click.Choice(CADENCES),
+    default="dense",
+    show_default=True,
+    help="dense: every type on a fixed grid, heart rate every second; watch: when a real"
+    " Apple Watch takes its readings.",
+)
+@click.option(
+    "--cadences",
+    type=_Parsed("cadences", parse_cadences),
+    default="",
+    help="dense only: seconds of simulated time between samples by type,"
+    " e.g. heart_rate=5,steps=60.",
+)
+@click.option(
+    "--imperfections",
+    type=click.Choice(IMPERFECTIONS),
+    default="off",
+    show_default=True,
+    help="realistic: seeded gaps, timestamp jitter, late batches, motion artefacts.",
+)
+@click.option(
+    "--devices",
+    type=_Parsed("devices", parse_devices),
+    default="",
+    help="Devices by subject, e.g. default=watch+cgm;bob=phone"
+    " (default: watch, phone, cgm, bp_cuff).",
+)
+@click.option(
+    "--time-zones",
+    type=_Parsed("time zones", parse_time_zones),
+    default="",
+    help="IANA time zones by subject, e.g. default=America/New_York (default: seeded).",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["jsonl"]),
@@ -142,13 +219,32 @@ def generate_command(
     subjects: list[str],
     duration: int,
     start: int,
+    scenario: str,
+    cadence: str,
+    cadences: dict[str, float],
+    imperfections: str,
+    devices: dict[str, tuple[str, ...]],
+    time_zones: dict[str, str],
     output_format: str,
     output: IO[str],
 ) -> None:
     """Write simulated samples without a server; the same inputs give the same bytes."""
     del output_format  # jsonl is the only format
-    count = write_samples(
-        output, seed=seed, subjects=subjects, start_ms=start, duration_ms=duration
-    )
+    try:
+        count = write_samples(
+            output,
+            seed=seed,
+            subjects=subjects,
+            start_ms=start,
+            duration_ms=duration,
+            scenario=scenario,
+            cadence=cadence,
+            cadences=cadences,
+            imperfections=imperfections,
+            devices=devices,
+            time_zones=time_zones,
+        )
+    except ValueError as error:  # a device or zone for a subject that is not simulated
+        raise click.UsageError(str(error)) from None
     if output is not sys.stdout and getattr(output, "name", "-") != "-":
         click.echo(f"wrote {count} samples to {output.name}", err=True)

@@ -39,11 +39,13 @@ __all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "S
 FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
-StopReason = Literal["disconnected", "head", "shutdown", "finished", "lagged", "stalled", "error"]
+StopReason = Literal[
+    "disconnected", "head", "shutdown", "finished", "lagged", "stalled", "error", "expired"
+]
 """Why a stream ended: the client left, a HEAD request, the server shuts down, the
-source is drained (WebSocket only: SSE streams go on), or the server cut it
-(``lagged``: fell behind the buffer; ``stalled``: stopped reading; ``error``: its
-delivery failed)."""
+source is drained (WebSocket only: SSE streams go on), the client's token expired,
+or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped
+reading; ``error``: its delivery failed)."""
 
 DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
 """The stop reasons that are the server disconnecting a subscriber."""

@@ -19,6 +19,7 @@ from quart_schema import QuartSchema
 from quart_schema.openapi import Info
 
 from biomock import __version__
+from biomock.auth.openapi import declare_security
 from biomock.models import ErrorBody
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +66,10 @@ def install_openapi(app: Quart) -> None:
 def build_document(app: Quart) -> dict[str, Any]:
     """The OpenAPI document of ``app``'s routes."""
     schema_ext: QuartSchema = app.extensions["QUART_SCHEMA"]
-    return finish_document(schema_ext.openapi_provider.schema(), app)
+    document = finish_document(schema_ext.openapi_provider.schema(), app)
+    gate = getattr(app, "gate", None)  # BiomockApp's; absent on a bare Quart app
+    declare_security(document, enabled=gate is not None and gate.enabled)
+    return document
 
 
 def finish_document(schema: dict[str, Any], app: Quart) -> dict[str, Any]:
@@ -159,10 +163,13 @@ nav li { list-style: none; }
 <code>{{ path }}</code></a> {{ ops[method].summary or "" }}</li>
 {% endfor %}{% endfor %}
 </ul></nav>
+{{ token_box|safe }}
 {% for path, ops in doc.paths.items() %}{% for method, op in ops.items() %}
 <section class="op" id="{{ method }}-{{ path }}">
 <h2><span class="method {{ method }}">{{ method }}</span> <code>{{ path }}</code></h2>
 {% if op.summary %}<p><strong>{{ op.summary }}</strong></p>{% endif %}
+{% if method == "get" and "{" not in path %}<div><button type="button" class="try"
+data-path="{{ path }}">Try it</button><pre class="out" hidden></pre></div>{% endif %}
 {% if op.description %}<p>{{ op.description }}</p>{% endif %}
 {% if op.parameters %}<h3>Parameters</h3>
 <table><tr><th>name</th><th>in</th><th>schema</th><th>description</th></tr>

@@ -17,6 +17,32 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
+class SampleSource:
+    """The device (and its software) that recorded a sample, as HealthKit's source revision.
+
+    Attributes:
+        name: what the user calls it, e.g. ``Apple Watch``.
+        device: the hardware model, e.g. ``Watch7,1``.
+        os: the version of the software that wrote the sample.
+        kind: ``watch``, ``phone``, ``cgm``, ``bp_cuff``, ``thermometer``, ``scale`` or
+            ``import`` (a replayed file that did not say).
+    """
+
+    name: str
+    device: str
+    os: str
+    kind: str
+
+    def as_json(self) -> dict[str, str]:
+        """The ``source`` object of API.md: name, device, os, kind."""
+        return {"name": self.name, "device": self.device, "os": self.os, "kind": self.kind}
+
+
+IMPORTED = SampleSource("import", "unknown", "unknown", "import")
+"""The source of replayed samples whose file does not name one."""
+
+
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One data point, before the hub numbers it.
 
@@ -30,6 +56,7 @@ class Sample:
         scenario: the scenario the subject was in, for simulated samples.
         event: ``"start"`` or ``"end"`` for ``workout`` samples.
         extra: further fields, serialised after the standard ones.
+        source: the device that recorded it; ``None`` reads as :data:`IMPORTED`.
     """
 
     type: str
@@ -41,6 +68,7 @@ class Sample:
     scenario: str | None = None
     event: str | None = None
     extra: Mapping[str, JSONScalar] = field(default_factory=dict)
+    source: SampleSource | None = None
 
 
 def format_time(ms: int) -> str:

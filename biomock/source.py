@@ -30,7 +30,11 @@ class Source(Protocol):
         ...
 
     def advance(self, until_ms: int) -> list[Sample]:
-        """Return every sample with ``time_ms <= until_ms`` not returned before, in time order."""
+        """Return every sample with ``time_ms <= until_ms`` not returned before.
+
+        In publication order: time order, except that a simulated watch's late batch comes
+        after later samples of other sources (the hub numbers samples as they come).
+        """
         ...
 
     def jump(self, to_ms: int) -> None:

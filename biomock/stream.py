@@ -16,6 +16,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 from biomock import fastpath, sse
 from biomock.asgi import header, send_error
+from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
@@ -148,7 +149,12 @@ class StreamRoute:
                             direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
                     transport = _Sse(send, direct)
                     reason = await pump(
-                        self.hub, sub, transport, watchdog, heartbeat_s=self.heartbeat_s
+                        self.hub,
+                        sub,
+                        transport,
+                        watchdog,
+                        heartbeat_s=self.heartbeat_s,
+                        deadline=stream_deadline(scope),
                     )
             if pumping.cancelled_caught or isinstance(reason, Retarget):
                 reason = "disconnected"  # (an SSE client sends nothing to re-target with)

@@ -86,6 +86,7 @@ async def pump(
     watchdog: StallWatchdog,
     *,
     heartbeat_s: float,
+    deadline: float = math.inf,
 ) -> StopReason | Retarget:
     """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
 
@@ -93,7 +94,8 @@ async def pump(
     of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
     the subscriber wants left the buffer before it took them, ``error`` when its
     direct delivery failed, ``finished`` after a silence once the source is drained
-    (if the transport ends with it), or the client's :class:`Retarget`.
+    (if the transport ends with it), ``expired`` once ``deadline`` (trio time: when
+    the client's token expires) has passed, or the client's :class:`Retarget`.
     """
     with watchdog.writing():
         sent = await transport.write_initial(sub)
@@ -114,7 +116,9 @@ async def pump(
         retarget = await transport.answer(watchdog)
         if retarget is not None:
             return retarget
-        with trio.move_on_at(last_sent + heartbeat_s) as silence:
+        if trio.current_time() >= deadline:
+            return "expired"  # between writes; the caller ends the stream
+        with trio.move_on_at(min(last_sent + heartbeat_s, deadline)) as silence:
             sub.direct = transport.direct
             try:
                 await sub.wait()
@@ -130,7 +134,7 @@ async def pump(
             idle_write = transport.written_while_idle()
             if idle_write > last_sent:
                 last_sent = idle_write  # written while idle: not silent
-            else:
+            elif trio.current_time() < deadline:
                 chunk = transport.heartbeat()
             continue
         try:

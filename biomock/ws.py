@@ -10,6 +10,7 @@ One task per connection writes; a second reads the client's messages and hands
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, WebsocketSco
 
 from biomock import wsframes
 from biomock.asgi import header
+from biomock.auth import stream_deadline
 from biomock.errors import (
     ApiError,
     HubClosed,
@@ -52,11 +54,13 @@ CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_INTERNAL, CLOSE_TRY_AGAIN = 
     1011,
     1013,
 )
+CLOSE_TOKEN_EXPIRED = 4401
 CLOSES: dict[str, tuple[int, str]] = {
     "shutdown": (CLOSE_GOING_AWAY, "the server is shutting down"),
     "lagged": (CLOSE_POLICY, "too slow: reconnect with last_event_id"),
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
     "finished": (CLOSE_NORMAL, "the replay is finished"),
+    "expired": (CLOSE_TOKEN_EXPIRED, "the token expired: reconnect with a fresh one"),
 }
 """The close code and reason for each way the server ends a stream."""
 
@@ -125,6 +129,7 @@ async def serve_ws(
         return
     watchdog = open_watchdog(context.hub, send, context.slow_client_timeout_s)
     connection = _Connection(context, send, watchdog)
+    connection.deadline = stream_deadline(scope)
     reason: StopReason | None = "disconnected"  # unless run returns, the client went away
     try:
         async with trio.open_nursery() as nursery:
@@ -153,6 +158,8 @@ class _Connection(Transport):
         self.context = context
         self.watchdog = watchdog
         self.refused: ApiError | None = None
+        self.deadline = math.inf
+        """When the client's token expires (trio time): the stream then ends with 4401."""
         self._send = send
         self._sub: Subscription | None = None
         self._position = 0
@@ -176,7 +183,12 @@ class _Connection(Transport):
                     self._sub = sub
                     self._position = _start_position(sub, params.last_event_id)
                     outcome = await pump(
-                        hub, sub, self, self.watchdog, heartbeat_s=self.context.heartbeat_s
+                        hub,
+                        sub,
+                        self,
+                        self.watchdog,
+                        heartbeat_s=self.context.heartbeat_s,
+                        deadline=self.deadline,
                     )
             except (TooManySubscribers, HubClosed) as refused:
                 closing = isinstance(refused, HubClosed)

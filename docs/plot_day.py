@@ -1,8 +1,12 @@
-"""Draw one simulated day to docs/img/day.png: heart rate, steps, SpO2, sleep stages, glucose.
+"""Draw one simulated day to docs/img/day.png, twice: the ``dense`` profile beside ``watch``.
 
-Run ``python docs/plot_day.py`` from the repository root (matplotlib is in the ``dev``
-extra). The day is the same on every run: seed 5, subject ``default``, Tuesday
-2026-01-06 (UTC), which has an evening run.
+Heart rate, steps, SpO2, sleep stages and glucose; left as the original design sends them
+(every type on a fixed grid, heart rate every second), right as a real watch delivers them
+(``cadence = "watch"`` with ``imperfections = "realistic"``: sparse heart rate, a charging
+gap, late batches, jitter). Run ``python docs/plot_day.py`` from the repository root
+(matplotlib is in the ``dev`` extra). The day is the same on every run: seed 8, subject
+``default`` living in Europe/London (UTC in January), Tuesday 2026-01-06, which has an
+evening run.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import matplotlib.pyplot as plt
 from biomock.sample import Sample, parse_time
 from biomock.sim import Simulator
 
-SEED = 5
+SEED = 8
+ZONE = "Europe/London"
 START = parse_time("2026-01-06T00:00:00Z")
 DAY_MS = 86_400_000
 OUT = Path(__file__).resolve().parent / "img" / "day.png"
@@ -38,24 +43,62 @@ def _when(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def simulate() -> dict[str, list[Sample]]:
-    """One day of samples by type."""
-    sim = Simulator(START, seed=SEED, subjects=["default"])
+def simulate(cadence: str, imperfections: str) -> dict[str, list[Sample]]:
+    """One day of samples by type (the watch's own, for the motion types)."""
+    sim = Simulator(
+        START,
+        seed=SEED,
+        subjects=["default"],
+        cadence=cadence,
+        imperfections=imperfections,
+        time_zones={"default": ZONE},
+    )
     by_type: dict[str, list[Sample]] = defaultdict(list)
     for sample in sim.advance(START + DAY_MS):
-        by_type[sample.type].append(sample)
+        if sample.source is None or sample.source.kind != "phone":
+            by_type[sample.type].append(sample)
     return by_type
 
 
-def draw(by_type: dict[str, list[Sample]], out: Path) -> None:
-    """Five stacked panels sharing the time axis."""
+def draw(dense: dict[str, list[Sample]], watch: dict[str, list[Sample]], out: Path) -> None:
+    """Two columns of five stacked panels sharing the time axis."""
     fig, axes = plt.subplots(
-        5, 1, figsize=(12, 10), sharex=True, gridspec_kw={"height_ratios": [3, 1.6, 1.4, 1.4, 1.8]}
+        5,
+        2,
+        figsize=(18, 10),
+        sharex=True,
+        sharey="row",
+        gridspec_kw={"height_ratios": [3, 1.6, 1.4, 1.4, 1.8]},
     )
-    hr_ax, steps_ax, spo2_ax, sleep_ax, glucose_ax = axes
+    _column(axes[:, 0], dense, "dense: heart rate every second, every type on a grid", "-")
+    _column(
+        axes[:, 1],
+        watch,
+        "watch, realistic imperfections: as an Apple Watch delivers it",
+        ".-",
+    )
+    fig.suptitle(
+        f"One simulated day: biomock generate --seed {SEED} --start 2026-01-06T00:00:00Z"
+        f" --time-zones default={ZONE} [--cadence watch --imperfections realistic]"
+    )
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
 
+
+def _column(axes: list[plt.Axes], by_type: dict[str, list[Sample]], title: str, hr: str) -> None:
+    hr_ax, steps_ax, spo2_ax, sleep_ax, glucose_ax = axes
+    hr_ax.set_title(title, fontsize=11)
     heart = by_type["heart_rate"]
-    hr_ax.plot([_when(s.time_ms) for s in heart], [s.value for s in heart], lw=0.4, color="#c0392b")
+    hr_ax.plot(
+        [_when(s.time_ms) for s in heart],
+        [s.value for s in heart],
+        hr,
+        lw=0.4,
+        ms=2,
+        color="#c0392b",
+    )
     for workout in by_type["workout"]:
         if workout.event == "end" and workout.start_ms is not None:
             hr_ax.axvspan(
@@ -65,11 +108,11 @@ def draw(by_type: dict[str, list[Sample]], out: Path) -> None:
     hr_ax.set_ylabel("heart rate\n(count/min)")
     hr_ax.set_ylim(35, 180)
 
-    steps = by_type["steps"]
+    steps = [s for s in by_type["steps"] if s.start_ms is not None]
     steps_ax.bar(
         [_when(s.start_ms or s.time_ms) for s in steps],
-        [s.value for s in steps],
-        width=1 / 1440,
+        [float(s.value) * 60_000 / (s.time_ms - (s.start_ms or 0)) for s in steps],
+        width=[(s.time_ms - (s.start_ms or 0)) / DAY_MS for s in steps],
         align="edge",
         color="#27ae60",
     )
@@ -80,7 +123,7 @@ def draw(by_type: dict[str, list[Sample]], out: Path) -> None:
         [_when(s.time_ms) for s in spo2], [s.value for s in spo2], ".", ms=2, color="#8e44ad"
     )
     spo2_ax.set_ylabel("SpO2 (%)")
-    spo2_ax.set_ylim(90, 100.5)
+    spo2_ax.set_ylim(84, 100.5)
 
     for stage in by_type["sleep_analysis"]:
         if stage.value in STAGE_LEVEL and stage.start_ms is not None:
@@ -114,13 +157,8 @@ def draw(by_type: dict[str, list[Sample]], out: Path) -> None:
     glucose_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
     glucose_ax.set_xlim(_when(START), _when(START + DAY_MS))
     glucose_ax.set_xlabel("2026-01-06 (UTC)")
-    fig.suptitle(f"One simulated day: biomock generate --seed {SEED} --start 2026-01-06T00:00:00Z")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 if __name__ == "__main__":
-    draw(simulate(), OUT)
+    draw(simulate("dense", "off"), simulate("watch", "realistic"), OUT)
     print(f"wrote {OUT}")

@@ -51,6 +51,32 @@ async def test_subjects_and_scenarios_are_listed(autojump_clock: trio.abc.Clock)
     assert all(s["description"] for s in scenarios)
 
 
+async def test_subjects_list_their_devices_and_time_zone(autojump_clock: trio.abc.Clock) -> None:
+    source = Simulator(
+        WALL_MS,
+        seed=3,
+        subjects=["default", "bob"],
+        devices={"bob": ("phone", "scale")},
+        time_zones={"default": "America/New_York"},
+    )
+    with trio.fail_after(30):
+        async with serving(source=source) as server, server.client() as c:
+            subjects = (await c.get("/api/subjects")).json()
+            samples = await _history(c, subject="bob")
+    default, bob = subjects
+    assert default["time_zone"] == "America/New_York"
+    assert [d["kind"] for d in default["devices"]] == ["watch", "phone", "cgm", "bp_cuff"]
+    assert default["devices"][0] == {
+        "name": "Apple Watch",
+        "device": "Watch7,1",
+        "os": "11.2",
+        "kind": "watch",
+    }
+    assert bob["time_zone"]  # an IANA name drawn for him
+    assert [d["kind"] for d in bob["devices"]] == ["phone", "scale"]
+    assert {s["source"]["kind"] for s in samples} <= {"phone", "scale"}
+
+
 async def test_switching_a_scenario_changes_the_stream_within_one_tick(
     autojump_clock: trio.abc.Clock,
 ) -> None:

@@ -18,6 +18,15 @@ Mapping notes:
   HealthKit's own code system (as HealthKit-to-FHIR mappings do): code
   ``HKCategoryTypeIdentifierSleepAnalysis``, ``valueCodeableConcept``
   ``HKCategoryValueSleepAnalysis...`` with the stage name as text, ``effectivePeriod``.
+- Glucose from a continuous glucose monitor (``source.kind == "cgm"``) is LOINC 99504-3
+  "Glucose [Mass/volume] in Interstitial fluid", as the HL7 CGM implementation guide codes
+  CGM readings; a meter's reading (any other source) is 2339-0 "in Blood".
+- Vital signs carry ``meta.profile``: the base vital-signs profile and, where the code is the
+  one its specific profile requires, that profile (heart rate, SpO2, breathing, body
+  temperature, body weight, blood pressure).
+- ``device``: the recording device as a display-only reference, e.g. "Apple Watch (Watch7,1)".
+- Sleeping wrist temperature has no LOINC code for a wrist skin temperature, so it is not
+  an Observation here.
 - Workouts: the ``end`` event becomes LOINC 73985-4 "Exercise activity" with the
   activity as ``valueCodeableConcept`` (HealthKit activity type coding and text), the
   workout's ``effectivePeriod`` and a 55411-3 "Exercise duration" component in minutes.
@@ -31,12 +40,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from biomock.formats.healthkit import SLEEP_VALUES, workout_activity_type
-from biomock.sample import Sample, format_time
+from biomock.sample import IMPORTED, Sample, format_time
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 HEALTHKIT = "http://developer.apple.com/documentation/healthkit"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+PROFILE = "http://hl7.org/fhir/StructureDefinition/"
+_VITAL_PROFILES = {
+    "heart_rate": "heartrate",
+    "oxygen_saturation": "oxygensat",
+    "respiratory_rate": "resprate",
+    "body_temperature": "bodytemp",
+    "body_mass": "bodyweight",
+    "blood_pressure_systolic": "bp",
+}
+"""The FHIR R4 vital-signs profile each type satisfies, beside the base ``vitalsigns``."""
+_CGM_GLUCOSE = ("99504-3", "Glucose [Mass/volume] in Interstitial fluid")
 IDENTIFIER_SYSTEM = "urn:biomock:sample-id"
 
 _CATEGORY_DISPLAY = {
@@ -95,6 +115,7 @@ _QUANTITIES = {
     "blood_glucose": _Quantity(
         (("2339-0", "Glucose [Mass/volume] in Blood"),), "mg/dL", "mg/dL", "laboratory"
     ),
+    "body_mass": _Quantity((("29463-7", "Body weight"),), "kg", "kg", "vital-signs"),
 }
 
 _BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
@@ -134,8 +155,12 @@ def _coded(sample: Sample) -> tuple[str | None, dict[str, Any], dict[str, Any]] 
     """Return (category, code, value/component fields) of ``sample``, or ``None``."""
     spec = _QUANTITIES.get(sample.type)
     if spec is not None:
-        coding = [{"system": LOINC, "code": c, "display": d} for c, d in spec.codings]
-        code = {"coding": coding, "text": spec.codings[0][1]}
+        codings = spec.codings
+        source = sample.source
+        if sample.type == "blood_glucose" and source is not None and source.kind == "cgm":
+            codings = (_CGM_GLUCOSE,)
+        coding = [{"system": LOINC, "code": c, "display": d} for c, d in codings]
+        code = {"coding": coding, "text": codings[0][1]}
         return spec.category, code, {"valueQuantity": _quantity(sample.value, spec.ucum, spec.unit)}
     if sample.type == "blood_pressure_systolic":
         components = [_component(_SYSTOLIC, _quantity(sample.value, "mm[Hg]", "mmHg"))]
@@ -178,11 +203,19 @@ def encode_fhir(sample_id: int, sample: Sample) -> dict[str, Any] | None:
         "identifier": [{"system": IDENTIFIER_SYSTEM, "value": str(sample_id)}],
         "status": "final",
     }
+    if category == "vital-signs":
+        profiles = [PROFILE + "vitalsigns"]
+        specific = _VITAL_PROFILES.get(sample.type)
+        if specific is not None:
+            profiles.append(PROFILE + specific)
+        observation["meta"] = {"profile": profiles}
     if category is not None:
         observation["category"] = [_concept(CATEGORY, category, _CATEGORY_DISPLAY[category])]
     observation["code"] = code
     observation["subject"] = {"reference": f"Patient/{patient_id(sample.subject)}"}
     observation.update(_effective(sample))
     observation["issued"] = format_time(sample.time_ms)
+    source = sample.source or IMPORTED
+    observation["device"] = {"display": f"{source.name} ({source.device})"}
     observation.update(fields)
     return observation

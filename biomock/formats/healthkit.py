@@ -12,9 +12,16 @@ Every sample becomes one object shaped like an ``HKSample``:
 - sleep stages: ``value`` is the ``HKCategoryValueSleepAnalysis...`` name, no unit;
 - workouts: ``workoutActivityType`` (``HKWorkoutActivityTypeRunning``...) and ``event``
   (``start`` / ``end``); a ``start`` event has ``startDate == endDate`` (the workout's start);
-- ``sourceName``: ``biomock``; ``subject``: the simulated person;
+- ``sourceName``: the recording device's name (``Apple Watch``, ``iPhone``, ``Dexcom G7``;
+  ``import`` for a replayed file that names none) and ``device``: ``{"name", "model",
+  "softwareVersion"}``, as ``HKSourceRevision`` and ``HKDevice`` give them; ``subject``: the
+  simulated person;
+- a workout's ``end`` event carries ``duration`` (seconds), ``totalEnergyBurned`` (kcal) and
+  ``totalDistance`` (m), as ``HKWorkout`` does;
 - ``metadata``: the scenario and any further fields (e.g. a systolic reading's
-  ``diastolic``), present only when there is something to say.
+  ``diastolic``), present only when there is something to say; a heart-rate reading's
+  motion context is ``HKMetadataKeyHeartRateMotionContext`` (1 sedentary, 2 active, as
+  ``HKHeartRateMotionContext``).
 
 Blood pressure stays two quantity samples (systolic and diastolic), as HealthKit
 stores them inside its blood-pressure correlation.
@@ -26,9 +33,11 @@ import re
 from typing import Any
 
 from biomock.catalogue import TYPES
-from biomock.sample import JSONScalar, Sample, format_time
+from biomock.sample import IMPORTED, JSONScalar, Sample, format_time
 
-SOURCE_NAME = "biomock"
+MOTION_CONTEXT = {"sedentary": 1, "active": 2}
+"""``HKHeartRateMotionContext`` raw values (0 is notSet)."""
+_WORKOUT_TOTALS = ("duration_s", "total_energy_kcal", "total_distance_m")
 
 _FRACTION_UNITS = frozenset({"%"})
 """Units whose values HealthKit stores as fractions of one."""
@@ -90,20 +99,35 @@ def encode_healthkit(sample_id: int, sample: Sample) -> dict[str, Any]:
         "startDate": format_time(start_ms),
         "endDate": format_time(sample.time_ms),
     }
+    extra = dict(sample.extra)
     if sample.type == "workout":
         body["workoutActivityType"] = workout_activity_type(str(sample.value))
         body["event"] = sample.event
+        if sample.event == "end":
+            totals = [extra.pop(key, None) for key in _WORKOUT_TOTALS]
+            duration, energy, distance = totals
+            if duration is not None:
+                body["duration"] = duration
+            if energy is not None:
+                body["totalEnergyBurned"] = {"value": energy, "unit": "kcal"}
+            if distance is not None:
+                body["totalDistance"] = {"value": distance, "unit": "m"}
     elif sample.type == "sleep_analysis":
         body["value"] = SLEEP_VALUES.get(str(sample.value), str(sample.value))
     else:
         body["value"] = _quantity(sample.value, sample.unit)
         body["unit"] = sample.unit
-    body["sourceName"] = SOURCE_NAME
+    source = sample.source or IMPORTED
+    body["sourceName"] = source.name
+    body["device"] = {"name": source.name, "model": source.device, "softwareVersion": source.os}
     body["subject"] = sample.subject
     metadata: dict[str, JSONScalar] = {}
     if sample.scenario is not None:
         metadata["scenario"] = sample.scenario
-    metadata.update(sample.extra)
+    context = extra.pop("motion_context", None)
+    if isinstance(context, str) and context in MOTION_CONTEXT:
+        metadata["HKMetadataKeyHeartRateMotionContext"] = MOTION_CONTEXT[context]
+    metadata.update(extra)
     if metadata:
         body["metadata"] = metadata
     return body

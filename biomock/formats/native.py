@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from biomock.sample import Sample, format_time
+from biomock.sample import IMPORTED, Sample, format_time
 
 
 def encode_native(sample_id: int, sample: Sample) -> dict[str, Any]:
     """Return the native JSON object of ``sample`` numbered ``sample_id``.
 
     Key order is part of the contract's readability: the original three keys
-    first, then ``id``, ``unit``, ``subject``, then optional fields.
+    first, then ``id``, ``unit``, ``subject``, then optional fields, then ``source``.
     """
     body: dict[str, Any] = {
         "value": sample.value,
@@ -29,4 +29,5 @@ def encode_native(sample_id: int, sample: Sample) -> dict[str, Any]:
         body["event"] = sample.event
     if sample.extra:
         body.update(sample.extra)
+    body["source"] = (sample.source or IMPORTED).as_json()
     return body

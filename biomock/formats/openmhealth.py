@@ -9,8 +9,10 @@ older Open mHealth header (``id``, ``creation_date_time``, ``schema_id``,
   namespace, so it is stable across reads and restarts;
 - ``schema_id``: ``{"namespace": "omh", "name": ..., "version": ...}`` from the catalogue;
 - ``creation_date_time`` / ``source_creation_date_time``: the sample's timestamp;
-- ``modality``: ``sensed``; ``acquisition_provenance``: source ``biomock``, the sample id
-  as ``source_data_point_id``; ``user_id``: the subject.
+- ``modality``: ``sensed``; ``acquisition_provenance``: the recording device's name as
+  ``source_name`` (``Apple Watch``, ``iPhone``...; ``import`` for a replayed file that names
+  none), the sample id as
+  ``source_data_point_id``; ``user_id``: the subject.
 
 Bodies follow the published schemas named in ``catalogue.TYPES[...].omh_schema``.
 Samples with no honest representation are skipped (the encoder returns ``None``):
@@ -19,8 +21,12 @@ Samples with no honest representation are skipped (the encoder returns ``None``)
 - the diastolic half of a blood-pressure reading: the systolic sample carries it
   (``extra["diastolic"]``) and becomes the one blood-pressure data point; a systolic
   sample without a diastolic value is skipped too, as the schema requires both;
-- sleep stages other than the ``asleep*`` ones: each asleep stage is a bout of sleep
-  (a ``sleep-episode`` with its ``total_sleep_time``); ``awake`` and ``inBed`` are not;
+- sleep stages: a night is ONE ``sleep-episode``, made from its ``inBed`` sample (published
+  when the night ends), with ``total_sleep_time``, ``latency_to_sleep_onset``,
+  ``number_of_awakenings`` and ``is_main_sleep`` from the night's summary; the stages
+  themselves are skipped;
+- the night's sleeping wrist temperature is a ``body-temperature`` at the ``wrist``
+  ``during sleep``, over the night;
 - a workout's ``start`` event: the ``physical-activity`` data point is published when
   the workout ends, with its interval.
 """
@@ -32,9 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from biomock.catalogue import TYPES
-from biomock.sample import Sample, format_time
-
-SOURCE_NAME = "biomock"
+from biomock.sample import IMPORTED, Sample, format_time
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:biomock:openmhealth")
 """The fixed namespace data point UUIDs are derived in (never change it: ids would move)."""
@@ -84,6 +88,18 @@ def _body_temperature(sample: Sample) -> dict[str, Any] | None:
     return {"body_temperature": _unit_value(sample.value, "C")}
 
 
+def _wrist_temperature(sample: Sample) -> dict[str, Any] | None:
+    return {
+        "body_temperature": _unit_value(sample.value, "C"),
+        "measurement_location": "wrist",
+        "temporal_relationship_to_sleep": "during sleep",
+    }
+
+
+def _body_weight(sample: Sample) -> dict[str, Any] | None:
+    return {"body_weight": _unit_value(sample.value, "kg")}
+
+
 def _blood_pressure(sample: Sample) -> dict[str, Any] | None:
     diastolic = sample.extra.get("diastolic")
     if not isinstance(diastolic, int | float) or isinstance(diastolic, bool):
@@ -99,10 +115,23 @@ def _blood_glucose(sample: Sample) -> dict[str, Any] | None:
 
 
 def _sleep_episode(sample: Sample) -> dict[str, Any] | None:
-    if not str(sample.value).startswith("asleep") or sample.start_ms is None:
+    if sample.value != "inBed" or sample.start_ms is None:
         return None
-    minutes = (sample.time_ms - sample.start_ms) / 60_000
-    return {"total_sleep_time": _unit_value(round(minutes, 3), "min")}
+    extra = sample.extra
+    asleep = extra.get("asleep_min")
+    if not isinstance(asleep, int | float):  # a night without its summary (a replay)
+        asleep = (sample.time_ms - sample.start_ms) / 60_000
+    body: dict[str, Any] = {"total_sleep_time": _unit_value(round(asleep, 3), "min")}
+    latency = extra.get("latency_min")
+    if isinstance(latency, int | float):
+        body["latency_to_sleep_onset"] = _unit_value(latency, "min")
+    awakenings = extra.get("awakenings")
+    if isinstance(awakenings, int) and not isinstance(awakenings, bool):
+        body["number_of_awakenings"] = awakenings
+    main = extra.get("main_sleep")
+    if isinstance(main, bool):
+        body["is_main_sleep"] = main
+    return body
 
 
 def _physical_activity(sample: Sample) -> dict[str, Any] | None:
@@ -119,6 +148,8 @@ _BODIES: dict[str, Callable[[Sample], dict[str, Any] | None]] = {
     "oxygen_saturation": _oxygen_saturation,
     "respiratory_rate": _respiratory_rate,
     "body_temperature": _body_temperature,
+    "sleeping_wrist_temperature": _wrist_temperature,
+    "body_mass": _body_weight,
     "blood_pressure_systolic": _blood_pressure,
     "blood_glucose": _blood_glucose,
     "sleep_analysis": _sleep_episode,
@@ -151,6 +182,7 @@ def encode_openmhealth(sample_id: int, sample: Sample) -> dict[str, Any] | None:
     namespace, name, version = schema.split(":")
     point_uuid = data_point_uuid(sample_id)
     created = format_time(sample.time_ms)
+    source = sample.source or IMPORTED
     header: dict[str, Any] = {
         "uuid": point_uuid,
         "id": point_uuid,
@@ -159,7 +191,7 @@ def encode_openmhealth(sample_id: int, sample: Sample) -> dict[str, Any] | None:
         "source_creation_date_time": created,
         "modality": "sensed",
         "acquisition_provenance": {
-            "source_name": SOURCE_NAME,
+            "source_name": source.name,
             "source_data_point_id": str(sample_id),
             "source_creation_date_time": created,
             "modality": "sensed",

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from biomock.catalogue import TYPES
 from biomock.replay.units import to_canonical
-from biomock.sample import Sample, check_time_range
+from biomock.sample import Sample, SampleSource, check_time_range
 
 HEALTHKIT_TYPES = {t.healthkit: t.name for t in TYPES.values() if t.name != "workout"}
 """Record type identifier -> biomock type name."""
@@ -51,6 +51,34 @@ def apple_time(text: str) -> int:
     raise ValueError(f"date {text!r} is not like '2024-03-01 07:14:22 -0800'")
 
 
+_SOURCES: dict[tuple[str | None, str | None, str | None], SampleSource | None] = {}
+
+
+def record_source(attrib: Mapping[str, str]) -> SampleSource | None:
+    """The recording device of a ``Record``: its ``sourceName``, ``device`` and version.
+
+    An export names the same few sources millions of times, so each is built once.
+    """
+    key = (attrib.get("sourceName"), attrib.get("sourceVersion"), attrib.get("device"))
+    cached = _SOURCES.get(key, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    name, version, device = key
+    source = None
+    if name:
+        # device looks like "<<HKDevice: 0x..>, name:Apple Watch, ..., hardware:Watch6,1, ...>"
+        fields = dict(
+            part.strip().split(":", 1) for part in (device or "").split(", ") if ":" in part
+        )
+        model = fields.get("hardware") or fields.get("model") or "unknown"
+        lowered = name.lower()
+        kind = "watch" if "watch" in lowered else "phone" if "iphone" in lowered else "import"
+        source = SampleSource(name, model.rstrip(">"), version or "unknown", kind)
+    if len(_SOURCES) < 1000:
+        _SOURCES[key] = source
+    return source
+
+
 def record_sample(name: str, attrib: Mapping[str, str]) -> Sample:
     """Return the sample of a ``Record`` of the biomock type ``name``.
 
@@ -72,7 +100,9 @@ def record_sample(name: str, attrib: Mapping[str, str]) -> Sample:
         stage = SLEEP_VALUES.get(text)
         if stage is None:
             raise ValueError(f"sleep value {text!r} is not a known sleep stage")
-        return Sample(name, stage, end_ms, None, "default", start_ms)
+        return Sample(
+            name, stage, end_ms, None, "default", start_ms, None, None, {}, record_source(attrib)
+        )
     value = _number(text)
     given = attrib.get("unit")
     if given is None:
@@ -82,7 +112,9 @@ def record_sample(name: str, attrib: Mapping[str, str]) -> Sample:
         value = round(value * 100, 4)
     elif given != unit:
         value = to_canonical(name, value, given)
-    return Sample(name, value, end_ms, unit, "default", start_ms if name in _INTERVALS else None)
+    start = start_ms if name in _INTERVALS else None
+    source = record_source(attrib)
+    return Sample(name, value, end_ms, unit, "default", start, None, None, {}, source)
 
 
 def workout_samples(attrib: Mapping[str, str]) -> tuple[Sample, Sample]:
@@ -102,9 +134,10 @@ def workout_samples(attrib: Mapping[str, str]) -> tuple[Sample, Sample]:
     end_ms = apple_time(_attribute(attrib, "endDate"))
     if start_ms > end_ms:
         raise ValueError("startDate is after endDate")
+    source = record_source(attrib)
     return (
-        Sample("workout", name, start_ms, None, event="start"),
-        Sample("workout", name, end_ms, None, start_ms=start_ms, event="end"),
+        Sample("workout", name, start_ms, None, event="start", source=source),
+        Sample("workout", name, end_ms, None, start_ms=start_ms, event="end", source=source),
     )
 
 

@@ -62,4 +62,5 @@ def _sample(line: bytes) -> Sample:
         scenario=row.get("scenario"),
         event=row.get("event"),
         extra=extra,
+        source=row.get("source"),
     )

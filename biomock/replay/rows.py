@@ -11,12 +11,13 @@ from collections.abc import Mapping
 
 from biomock.catalogue import SLEEP_STAGES, TYPES
 from biomock.replay.units import to_canonical
-from biomock.sample import JSONScalar, Sample, check_time_range, parse_time
+from biomock.sample import IMPORTED, JSONScalar, Sample, SampleSource, check_time_range, parse_time
 
 WORKOUT_EVENTS = ("start", "end")
 STANDARD_KEYS = frozenset(
-    {"value", "timestamp", "type", "id", "unit", "subject", "start", "scenario", "event"}
+    {"value", "timestamp", "type", "id", "unit", "subject", "start", "scenario", "event", "source"}
 )
+_SOURCE_KEYS = ("name", "device", "os", "kind")
 
 
 def make_sample(
@@ -31,6 +32,7 @@ def make_sample(
     event: object = None,
     extra: Mapping[str, JSONScalar] | None = None,
     text: bool = False,
+    source: object = None,
 ) -> Sample:
     """Check one row's fields against the catalogue and return its sample.
 
@@ -80,7 +82,20 @@ def make_sample(
         scenario,
         event if isinstance(event, str) else None,
         dict(extra) if extra else {},
+        _source(source),
     )
+
+
+def _source(value: object) -> SampleSource | None:
+    """The recording device a row names (API.md's ``source`` object), ``None`` for none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(key), str) for key in _SOURCE_KEYS
+    ):
+        raise ValueError(f"source must be an object of strings {', '.join(_SOURCE_KEYS)}")
+    source = SampleSource(value["name"], value["device"], value["os"], value["kind"])
+    return None if source == IMPORTED else source  # None reads as IMPORTED: one spelling
 
 
 def _time(name: str, text: object) -> int:

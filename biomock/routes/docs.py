@@ -8,6 +8,7 @@ from jinja2 import Environment
 from quart import Blueprint, Response, current_app
 from quart_schema import document_response
 
+from biomock.auth.openapi import TOKEN_BOX
 from biomock.models import OpenAPIDocument
 from biomock.openapi import DOCS_TEMPLATE, brief, build_document, media_type, pretty
 
@@ -29,5 +30,7 @@ async def openapi() -> Response:
 @media_type("text/html", "The API reference as one page that needs no network.")
 async def docs() -> Response:
     """The API reference, rendered from this document."""
-    page = DOCS_PAGE.render(doc=build_document(current_app), dumps=pretty, brief=brief)
+    page = DOCS_PAGE.render(
+        doc=build_document(current_app), dumps=pretty, brief=brief, token_box=TOKEN_BOX
+    )
     return Response(page, content_type="text/html; charset=utf-8")

@@ -34,6 +34,13 @@ Sources of the constants:
       standards of measurement. Circulation 1996;93:1043-1065.
     - Atrial fibrillation RR coefficient of variation about 0.2: Tateno & Glass 2001 (see
       ``biomock.sim.scenarios``).
+    - Fever raises heart rate by about 8.5 bpm per degC, so it follows the temperature on
+      its time constant: Karjalainen & Viitasalo 1986 (see ``biomock.sim.scenarios``).
+    - Cardiovascular drift: at a constant workload heart rate climbs 10-15 % between the
+      10th and the 60th minute: Coyle EF, Gonzalez-Alonso J. Cardiovascular drift during
+      prolonged exercise: new perspectives. Exerc Sport Sci Rev 2001;29:88-92.
+    - The beat-to-beat scale is set so that SDNN awake and seated comes out at the profile's
+      own value (Nunan 2010's resting norms), a little above it in deep sleep.
 """
 
 from __future__ import annotations
@@ -58,6 +65,12 @@ _PHI = 0.6
 _AFIB_CV = 0.2
 _CIRCADIAN_BPM = 2.0  # on top of the separate sleep effect; together about 3-5 bpm
 _RR_MIN, _RR_MAX = 270.0, 2000.0
+_SEATED = 0.05  # the seated intensity (schedule.INTENSITY), where SDNN is the profile's
+_BEAT_SCALE = 0.93  # the slow drift adds the rest of the seated SDNN
+FEVER_BPM_PER_DEGC = 8.5
+DRIFT_PER_MINUTE = 0.0025
+"""Cardiac drift: extra fraction of heart-rate reserve per minute of workout after the 10th."""
+DRIFT_MAX = 0.12
 _AFIB_RR_MIN = 330.0  # conducted beats above ~180/min are rare in AF (AV-node refractoriness)
 
 
@@ -74,7 +87,9 @@ class Heart:
         self._rest = profile.resting_hr
         self._hr_max = profile.hr_max
         self._hrr = profile.hr_max - profile.resting_hr
-        self._beat_sd = 0.8 * profile.sdnn_ms
+        self._beat_sd = _BEAT_SCALE * profile.sdnn_ms
+        self._day_rest = 0.0
+        self._day_hrv = 1.0
         self._fast_share = 0.50 + 0.12 * profile.fitness
         self._tau_off_fast = 45.0 - 12.0 * profile.fitness
         self._cache: dict[float, tuple[float, ...]] = {}
@@ -101,6 +116,11 @@ class Heart:
         self.rate = min(self._hr_max, max(35.0, rate))
         self._rr = [60_000.0 / self.rate] * 3
         self.window.clear()
+
+    def set_day(self, rest_offset: float, hrv_factor: float) -> None:
+        """Today's resting heart rate offset (bpm) and HRV factor (see ``schedule.DayPlan``)."""
+        self._day_rest = rest_offset
+        self._day_hrv = hrv_factor
 
     @property
     def exertion(self) -> float:
@@ -135,12 +155,14 @@ class Heart:
         circadian: float,
         hrv_scale: float,
         scenario: Scenario,
+        extra_bpm: float = 0.0,
     ) -> None:
         """Advance by ``dt`` seconds to ``t_ms`` towards ``intensity`` (fraction of HRR).
 
         Args:
-            circadian: the circadian phase term in -1..1 (lowest at 04:00).
+            circadian: the circadian phase term in -1..1 (lowest at 04:00 local time).
             hrv_scale: multiplier of beat-to-beat variability (sleep stage).
+            extra_bpm: added to the rate as it is (fever, an apnea's arousal surge).
         """
         on_fast, off_fast, on_slow, off_slow, drift, drift_sd, follow = self._factors(dt)
         fast_target = self._fast_share * intensity
@@ -153,6 +175,8 @@ class Heart:
         self._factor += (scenario.hr_factor - self._factor) * follow
         rate = (
             self._rest
+            + self._day_rest
+            + extra_bpm
             + (self.fast + self.slow) * self._hrr
             + _CIRCADIAN_BPM * circadian
             + self._drift
@@ -180,8 +204,9 @@ class Heart:
             sd = (
                 self._beat_sd
                 * hrv_scale
+                * self._day_hrv
                 * scenario.hrv_factor
-                * math.exp(-4.0 * max(0.0, self.fast + self.slow))
+                * math.exp(-4.0 * (max(0.0, self.fast + self.slow) - _SEATED))
                 * math.sqrt(mean_rr / 900.0)
             )
             innovation = sd * 0.8  # sqrt(1 - phi^2) for phi = 0.6

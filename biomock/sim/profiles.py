@@ -101,7 +101,8 @@ def make_profile(seed: int, name: str) -> Profile:
         sdnn_ms=round(sdnn, 1),
         fasting_glucose=round(_clip(rng.gauss(85.0, 4.0), 76.0, 92.0), 1),
         systolic=round(_clip(rng.gauss(114.0, 6.0) + 0.2 * (age - 40), 100.0, 126.0), 1),
-        diastolic=round(_clip(rng.gauss(73.0, 4.0), 64.0, 80.0), 1),
+        # healthy means below 80 diastolic with room for reading-to-reading variation
+        diastolic=round(_clip(rng.gauss(72.0, 4.0), 62.0, 76.0), 1),
         temperature=round(_clip(rng.gauss(36.75, 0.12), 36.45, 37.0), 2),
         respiratory_rate=round(_clip(rng.gauss(14.5, 1.5), 12.0, 17.5), 1),
         spo2=round(_clip(rng.gauss(97.6, 0.5), 96.8, 98.6), 1),

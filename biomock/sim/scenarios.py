@@ -88,8 +88,7 @@ _ALL = (
     ),
     Scenario(
         "fever",
-        "Fever of about 38.5-39 degC: heart rate +17 bpm, faster breathing.",
-        hr_offset=17.0,
+        "Fever of about 38.5-39 degC: heart rate follows it, ~8.5 bpm per degC; faster breathing.",
         hrv_factor=0.6,
         temperature_offset=2.0,
         respiratory_offset=4.0,
@@ -121,7 +120,8 @@ _ALL = (
     ),
     Scenario(
         "sleep_apnea",
-        "Asleep with severe obstructive apnea: repeated SpO2 dips of 4-10 %.",
+        "Asleep with severe obstructive apnea: repeated SpO2 dips of 4-10 %, arousals that"
+        " raise heart rate by 10-20 bpm, fragmented sleep.",
         force="sleep",
         apnea=True,
     ),

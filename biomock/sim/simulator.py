@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from operator import attrgetter
+from collections.abc import Mapping, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from biomock.catalogue import TYPES
 from biomock.sample import Sample
+from biomock.sim.cadence import DEFAULT_CADENCE, check_cadence
+from biomock.sim.devices import check_devices
+from biomock.sim.imperfect import check_imperfections
 from biomock.sim.scenarios import SCENARIO_SPECS
 from biomock.sim.subject import SubjectSim
+from biomock.sim.zones import load_zone
 
 MAX_SUBJECTS = 1000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BY_TIME = attrgetter("time_ms")
+_BY_KEY = itemgetter(0, 1)
 
 
 class UnknownSubject(LookupError):
@@ -106,9 +111,17 @@ class Simulator:
         subjects: the subjects' names (see :func:`subject_names`).
         cadences: seconds of simulated time between samples, by type name; the rest use the
             catalogue's. ``blood_pressure_diastolic`` always comes with the systolic reading.
+            Only the ``dense`` profile reads them.
+        cadence: ``dense`` (every type on a fixed grid, heart rate every second) or ``watch``
+            (when a real watch takes its readings; see ``biomock.sim.cadence``).
+        imperfections: ``off`` or ``realistic`` (gaps, jitter, late batches, artefacts; see
+            ``biomock.sim.imperfect``).
+        devices: device kinds by subject name (``watch``, ``phone``, ``cgm``, ``bp_cuff``,
+            ``thermometer``, ``scale``); others get ``devices.DEFAULT_DEVICES``.
+        time_zones: IANA zone names by subject name; others get a seeded one.
 
     Raises:
-        ValueError: for no subjects, repeated names or a bad cadence.
+        ValueError: for no subjects, repeated names, a bad cadence, profile, device or zone.
     """
 
     def __init__(
@@ -118,15 +131,43 @@ class Simulator:
         seed: int,
         subjects: list[str],
         cadences: Mapping[str, float] | None = None,
+        cadence: str = DEFAULT_CADENCE,
+        imperfections: str = "off",
+        devices: Mapping[str, Sequence[str]] | None = None,
+        time_zones: Mapping[str, str] | None = None,
     ) -> None:
         if not subjects:
             raise ValueError("subjects: at least one subject is needed")
         if len(set(subjects)) != len(subjects):
             raise ValueError("subjects: names must be distinct")
         cadences_ms = _cadences_ms(cadences)
+        check_cadence(cadence)
+        imperfect = check_imperfections(imperfections) == "realistic"
+        devices = devices or {}
+        check_devices(devices, subjects)
+        zones = time_zones or {}
+        for name, zone in zones.items():
+            if name not in subjects:
+                raise ValueError(f"time zones: unknown subject {name!r}")
+            load_zone(zone)
         self._start_ms = start_ms
         self._now = start_ms
-        self._subjects = {name: SubjectSim(name, seed, start_ms, cadences_ms) for name in subjects}
+        self._imperfect = imperfect
+        self.cadence = cadence
+        self.imperfections = imperfections
+        self._subjects = {
+            name: SubjectSim(
+                name,
+                seed,
+                start_ms,
+                cadences_ms,
+                cadence=cadence,
+                imperfect=imperfect,
+                devices=devices.get(name),
+                zone=zones.get(name),
+            )
+            for name in subjects
+        }
 
     @property
     def start_ms(self) -> int:
@@ -146,8 +187,20 @@ class Simulator:
         return self._now
 
     def advance(self, until_ms: int) -> list[Sample]:
-        """Every sample with ``time_ms <= until_ms`` not returned before, in time order."""
+        """Every sample with ``time_ms <= until_ms`` not returned before, in publication order.
+
+        That is time order, except with realistic imperfections: a watch's late batch is
+        published when it syncs, after samples with later timestamps (ids follow publication).
+        """
         self._now = max(self._now, until_ms)
+        if self._imperfect:
+            keyed = [
+                item
+                for subject in self._subjects.values()
+                for item in subject.advance_keyed(until_ms)
+            ]
+            keyed.sort(key=_BY_KEY)
+            return [sample for _, _, sample in keyed]
         subjects = iter(self._subjects.values())
         out = next(subjects).advance(until_ms)
         merged = False
@@ -199,5 +252,5 @@ class Simulator:
         return sim.scenario.name
 
     def describe_subjects(self) -> list[dict[str, Any]]:
-        """Each subject's name, profile fields and current scenario (``GET /api/subjects``)."""
+        """Each subject's name, profile, time zone, devices and scenario (``GET /api/subjects``)."""
         return [sim.describe() for sim in self._subjects.values()]

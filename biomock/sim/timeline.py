@@ -7,7 +7,10 @@ ends, a workout's ``start`` and ``end``.
 
 from __future__ import annotations
 
-from biomock.sample import Sample
+from collections.abc import Callable
+
+from biomock.sample import JSONScalar, Sample, SampleSource
+from biomock.sim.profiles import Profile
 from biomock.sim.scenarios import Scenario
 from biomock.sim.schedule import (
     HOUR_MS,
@@ -23,10 +26,41 @@ from biomock.sim.schedule import (
     workout_segment,
 )
 from biomock.sim.seeds import derive_rng
-from biomock.sim.sleep import stage_at
+from biomock.sim.sleep import Stage, stage_at
+from biomock.sim.zones import LocalDays
 
 FORCED_SEGMENT_MS = 9 * HOUR_MS
 """A forced sleep or workout is planned in stretches of this length, renewed while it lasts."""
+MAIN_SLEEP_MS = 3 * HOUR_MS
+"""A time in bed this long or longer is the main sleep of its night (Open mHealth)."""
+
+
+def night_summary(stages: tuple[Stage, ...], start_ms: int, end_ms: int) -> dict[str, JSONScalar]:
+    """What the ``inBed`` sample of a night says about it: minutes asleep, latency, awakenings.
+
+    Sleep latency runs from lights off to the first asleep stage; awakenings are the awake
+    stages after it (the final one, once up, is not counted).
+    """
+    asleep = 0
+    onset: int | None = None
+    awakenings = 0
+    for stage in stages:
+        begin, end = max(start_ms, stage.start_ms), min(end_ms, stage.end_ms)
+        if end <= begin:
+            continue
+        if stage.name.startswith("asleep"):
+            asleep += end - begin
+            if onset is None:
+                onset = begin
+        elif onset is not None and stage.name == "awake" and end < end_ms:
+            awakenings += 1
+    latency = (onset if onset is not None else end_ms) - start_ms
+    return {
+        "asleep_min": round(asleep / 60_000, 1),
+        "latency_min": round(latency / 60_000, 1),
+        "awakenings": awakenings,
+        "main_sleep": end_ms - start_ms >= MAIN_SLEEP_MS,
+    }
 
 
 class Timeline:
@@ -38,10 +72,27 @@ class Timeline:
         boundary: when the current stage or segment ends (the next event of the timeline).
     """
 
-    def __init__(self, seed: int, name: str, t_ms: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        name: str,
+        t_ms: int,
+        profile: Profile,
+        days: LocalDays,
+        sleep_source: SampleSource | None = None,
+        workout_source: SampleSource | None = None,
+    ) -> None:
         self._seed = seed
         self._name = name
+        self._profile = profile
+        self._days = days
+        self._source = sleep_source
+        self._workout_source = workout_source
+        # a phone knows only the time in bed (its bedtime schedule), not the stages
+        self._stages = sleep_source is not None and sleep_source.kind != "phone"
+        self.workout_totals: Callable[[], dict[str, JSONScalar]] = dict
         self._plans: dict[int, DayPlan] = {}
+        self.plan: DayPlan | None = None
         self.segment = Segment(t_ms, t_ms, SEDENTARY, INTENSITY[SEDENTARY], 0.0)
         self.stage: str | None = None
         self.boundary = t_ms
@@ -54,13 +105,17 @@ class Timeline:
         if plan is None:
             if len(self._plans) > 4:
                 self._plans.clear()
-            plan = self._plans[day] = plan_day(self._seed, day)
+            plan = self._plans[day] = plan_day(self._seed, day, self._profile, self._days)
         return plan
+
+    def plan_at(self, t_ms: int) -> DayPlan:
+        """The plan day containing ``t_ms``."""
+        return self._plan(plan_index_at(self._seed, t_ms, self._days))
 
     def meals_between(self, start_ms: int, end_ms: int) -> list[Meal]:
         """The plan's meals with ``start_ms < time <= end_ms``."""
-        first = plan_index_at(self._seed, start_ms)
-        last = plan_index_at(self._seed, end_ms)
+        first = plan_index_at(self._seed, start_ms, self._days)
+        last = plan_index_at(self._seed, end_ms, self._days)
         return [
             meal
             for day in range(first, last + 1)
@@ -70,12 +125,14 @@ class Timeline:
 
     def segment_at(self, t_ms: int, scenario: Scenario) -> Segment:
         """The segment for ``t_ms``: the scenario's forced one, or the plan's."""
+        plan = self._plan(plan_index_at(self._seed, t_ms, self._days))
+        self.plan = plan
         if scenario.force is None:
-            plan = self._plan(plan_index_at(self._seed, t_ms))
             return plan.segments[segment_index_at(plan, t_ms)]
         rng = derive_rng(self._seed, "forced", scenario.force, t_ms)
         if scenario.force == "sleep":
-            return sleep_segment(rng, t_ms, t_ms + FORCED_SEGMENT_MS)
+            end = t_ms + FORCED_SEGMENT_MS
+            return sleep_segment(rng, t_ms, end, self._profile.age, disturbed=scenario.apnea)
         return workout_segment(rng, t_ms, t_ms + FORCED_SEGMENT_MS)
 
     def enter(
@@ -93,10 +150,19 @@ class Timeline:
         else:
             self.stage = None
             self.boundary = segment.end_ms
-        if announce is not None and segment.workout:
+        if announce is not None and segment.workout and self._workout_source is not None:
             announce.append(
                 Sample(
-                    "workout", segment.workout, t_ms, None, self._name, None, scenario.name, "start"
+                    "workout",
+                    segment.workout,
+                    t_ms,
+                    None,
+                    self._name,
+                    None,
+                    scenario.name,
+                    "start",
+                    {},
+                    self._workout_source,
                 )
             )
 
@@ -104,11 +170,14 @@ class Timeline:
         """End the current segment at ``t_ms``: its last stage and ``inBed``, or workout end."""
         segment = self.segment
         if segment.stages:
-            if t_ms > self._stage_start and self.stage is not None:
+            if t_ms > self._stage_start and self.stage is not None and self._stages:
                 out.append(self._sleep(self.stage, self._stage_start, t_ms, scenario))
-            if t_ms > self._segment_start:
-                out.append(self._sleep("inBed", self._segment_start, t_ms, scenario))
-        elif segment.workout:
+            if t_ms > self._segment_start and self._source is not None:
+                summary = night_summary(segment.stages, self._segment_start, t_ms)
+                out.append(self._sleep("inBed", self._segment_start, t_ms, scenario, summary))
+        elif segment.workout and self._workout_source is not None:
+            totals = self.workout_totals()
+            totals["duration_s"] = round((t_ms - self._segment_start) / 1000, 3)
             out.append(
                 Sample(
                     "workout",
@@ -119,6 +188,8 @@ class Timeline:
                     self._segment_start,
                     scenario.name,
                     "end",
+                    totals,
+                    self._workout_source,
                 )
             )
 
@@ -130,12 +201,31 @@ class Timeline:
             self.enter(self.segment_at(t_ms, scenario), t_ms, scenario, out)
             return
         stage = segment.stages[self._stage_index]
-        out.append(self._sleep(stage.name, self._stage_start, t_ms, scenario))
+        if self._stages:
+            out.append(self._sleep(stage.name, self._stage_start, t_ms, scenario))
         self._stage_index += 1
         self._stage_start = t_ms
         following = segment.stages[self._stage_index]
         self.stage = following.name
         self.boundary = following.end_ms
 
-    def _sleep(self, value: str, start_ms: int, end_ms: int, scenario: Scenario) -> Sample:
-        return Sample("sleep_analysis", value, end_ms, None, self._name, start_ms, scenario.name)
+    def _sleep(
+        self,
+        value: str,
+        start_ms: int,
+        end_ms: int,
+        scenario: Scenario,
+        extra: dict[str, JSONScalar] | None = None,
+    ) -> Sample:
+        return Sample(
+            "sleep_analysis",
+            value,
+            end_ms,
+            None,
+            self._name,
+            start_ms,
+            scenario.name,
+            None,
+            extra or {},
+            self._source,
+        )

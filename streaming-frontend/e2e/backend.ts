@@ -43,7 +43,7 @@ export async function startBackend(port: number, env: Record<string, string> = {
     await waitHealthy(url, Date.now() + 20_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${String(error)}\n${stderr}`);
+    throw new Error(`${String(error)}\n${stderr}`, { cause: error });
   }
   return {
     url,

@@ -1,7 +1,10 @@
-/** The dashboard: controls and live panel on the side, tiles and charts in a grid. */
-import { useMemo, useState } from 'react';
-import { Chart } from './components/Chart';
-import { SimulationControls, ViewControls } from './components/Controls';
+/** The dashboard: controls and live panel on the side, tiles and charts in a grid, the inspector beside. */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Banners } from './components/Banners';
+import { type ChartKind, type TimeRange, Chart } from './components/Chart';
+import { SimulationControls, ViewControls, WINDOWS } from './components/Controls';
+import { type HealthRow, HealthPanel } from './components/HealthPanel';
+import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
@@ -9,19 +12,30 @@ import { useEventSource } from './hooks/useEventSource';
 import { useResource } from './hooks/useResource';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
+import { useVisible } from './hooks/useVisible';
 import type { Api } from './lib/api';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
-import { formatClock, formatUnit } from './lib/format';
-import type { Store } from './lib/store';
+import type { Frame } from './lib/frameLog';
+import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
+import { holdableSpan, staleFor } from './lib/health';
+import { toSample } from './lib/parse';
+import { type SeriesState, type Store, seriesKey } from './lib/store';
+import { type ViewState, readView, writeView } from './lib/urlState';
 
 export interface AppProps {
   store: Store;
   api: Api;
-  /** For tests: a stand-in for the browser's EventSource. */
-  EventSourceImpl?: typeof EventSource;
+  /** The page's query string, where the view state lives (`location.search`). */
+  search?: string;
+  /** Writes the view state back into the address bar; `history.replaceState` in the browser. */
+  onViewChange?: (search: string) => void;
+  /** For tests: the wall clock. */
+  now?: () => number;
 }
 
 const CATALOGUE_ORDER = Object.keys(TYPE_LABELS);
+const INTERVAL_TYPES = new Set(['steps', 'distance_walking_running', 'active_energy_burned']);
+const NO_SERIES: readonly SeriesState[] = [];
 
 function catalogueOrder(a: string, b: string): number {
   const ia = CATALOGUE_ORDER.indexOf(a);
@@ -29,35 +43,84 @@ function catalogueOrder(a: string, b: string): number {
   return (ia < 0 ? 999 : ia) - (ib < 0 ? 999 : ib) || a.localeCompare(b);
 }
 
-export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Element {
+function replaceUrl(search: string): void {
+  window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+}
+
+/** Wall-clock time, ticking once a second while the page is visible. */
+function useNow(visible: boolean, now: () => number, onTick: (t: number) => void): number {
+  const [time, setTime] = useState(now);
+  useEffect(() => {
+    if (!visible) return undefined;
+    const id = setInterval(() => {
+      const t = now();
+      setTime(t);
+      onTick(t);
+    }, 1000);
+    return () => clearInterval(id);
+  }, [visible, now, onTick]);
+  return time;
+}
+
+export function App({
+  store,
+  api,
+  search = '',
+  onViewChange = replaceUrl,
+  now = Date.now,
+}: AppProps): React.JSX.Element {
   const snapshot = useSnapshot(store);
+  // Tiles and counters follow the store ten times a second; the charts every frame.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the tick decides, not the snapshot's identity
+  const slow = useMemo(() => snapshot, [snapshot.slowTick, snapshot.paused]);
+  const visible = useVisible();
   const { choice, theme, setChoice } = useTheme();
+  const [view, setView] = useState<ViewState>(() => readView(search));
+  const [zoom, setZoom] = useState<TimeRange | null>(null);
+  const [selectedFrame, setSelectedFrame] = useState<Frame | null>(null);
   const backfill = useBackfill(api, store);
   const connection = useEventSource(
     backfill.streamUrl,
     {
-      onMessage: (event) => store.ingestEvent(event.data),
-      onReset: (event) => store.ingestReset(event.data),
+      onMessage: (event) => store.ingestEvent(event.data, now(), event.id),
+      onReset: (event) => store.ingestReset(event.data, now()),
+      onOpen: (reconnected) => {
+        if (reconnected) store.noteReconnect();
+      },
     },
-    EventSourceImpl === undefined ? {} : { EventSourceImpl },
+    { fetchImpl: api.fetchImpl, now },
   );
-  const stats = useResource((signal) => api.stats(signal), { pollMs: 2000 });
-  const typeInfo = useResource((signal) => api.types(signal));
-  const subjectInfo = useResource((signal) => api.subjects(signal), { pollMs: 10_000 });
-  const scenarios = useResource((signal) => api.scenarios(signal));
-  const clock = useResource((signal) => api.clock(signal), { pollMs: 5000 });
+  const down =
+    backfill.error?.unreachable === true ||
+    (connection.state === 'reconnecting' && connection.error?.status === 0);
+  // Nothing polls in a hidden tab, and only the stream and history probe a backend that is down.
+  const reachable = visible && !down;
+  const stats = useResource((signal) => api.stats(signal), { pollMs: 2000, enabled: visible });
+  const typeInfo = useResource((signal) => api.types(signal), { enabled: reachable });
+  const subjectInfo = useResource((signal) => api.subjects(signal), { pollMs: 10_000, enabled: reachable });
+  const scenarios = useResource((signal) => api.scenarios(signal), { enabled: reachable });
+  const clock = useResource((signal) => api.clockReading(signal), { pollMs: 5000, enabled: reachable });
+  const tick = useCallback((t: number) => store.tick(t), [store]);
+  const time = useNow(visible, now, tick);
 
-  const [selected, setSelected] = useState<Set<string> | null>(null);
-  const [chosenSubject, setChosenSubject] = useState<string | null>(null);
-  const [windowS, setWindowS] = useState<number | null>(null);
-  const [dismissedReset, setDismissedReset] = useState<number | null>(null);
+  useEffect(() => {
+    onViewChange(writeView(search, view));
+  }, [search, view, onViewChange]);
+  useEffect(() => {
+    if (clock.data !== null) store.noteClock(clock.data.clock, clock.data.readAt);
+  }, [clock.data, store]);
+  const reloadClock = clock.reload;
+  useEffect(() => {
+    // A sample showed the clock was changed elsewhere: read it again.
+    if (snapshot.clockStale > 0) reloadClock();
+  }, [snapshot.clockStale, reloadClock]);
 
+  const catalogue = useMemo(() => new Map(typeInfo.data?.map((t) => [t.name, t]) ?? []), [typeInfo.data]);
   const types = useMemo(() => {
     const names = new Set<string>(typeInfo.data?.map((t) => t.name) ?? []);
     for (const t of snapshot.types) names.add(t);
     return [...names].sort(catalogueOrder);
   }, [typeInfo.data, snapshot.types]);
-  const units = useMemo(() => new Map(typeInfo.data?.map((t) => [t.name, t.unit]) ?? []), [typeInfo.data]);
   const subjects = useMemo(() => {
     const names = new Set<string>(subjectInfo.data?.map((s) => s.name) ?? []);
     for (const s of snapshot.subjects) names.add(s);
@@ -65,80 +128,174 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
     return [...names];
   }, [subjectInfo.data, snapshot.subjects]);
   const subject =
-    chosenSubject !== null && subjects.includes(chosenSubject)
-      ? chosenSubject
+    view.subject !== null && subjects.includes(view.subject)
+      ? view.subject
       : subjects.includes('default')
         ? 'default'
         : (subjects[0] ?? 'default');
-  const chosen = types.filter((t) => selected === null || selected.has(t));
-  // Types without samples yet (a daily resting heart rate, a backend that sends
-  // only some types) are listed once instead of as empty charts.
-  const shown = chosen.filter((t) => (store.series(t, subject)?.ring.length ?? 0) > 0);
+  const compare = view.compare.filter((s) => s !== subject && subjects.includes(s));
+  const chosen = types.filter((t) => view.types === null || view.types.has(t));
+  const seriesOf = (type: string, who: string): SeriesState | undefined =>
+    snapshot.series.get(seriesKey(type, who));
+  // Types without samples yet (a daily resting heart rate) are listed once instead of as empty charts.
+  const shown = chosen.filter((t) => (seriesOf(t, subject)?.view.length ?? 0) > 0);
   const waiting = chosen.filter((t) => !shown.includes(t));
   const charted = shown.filter((t) => t !== 'workout');
+  const kindOf = (type: string): ChartKind =>
+    type === 'sleep_analysis'
+      ? 'hypnogram'
+      : catalogue.get(type)?.kind === 'interval' || INTERVAL_TYPES.has(type)
+        ? 'interval'
+        : 'line';
 
-  const unreachable =
-    backfill.error?.unreachable === true ||
-    (connection.state === 'reconnecting' && stats.error?.unreachable === true);
-  const reset = snapshot.reset !== null && snapshot.reset.at !== dismissedReset ? snapshot.reset : null;
+  // One time axis for every chart: up to the newest sample, back as far as every chart holds data.
+  let newest = Number.NEGATIVE_INFINITY;
+  let oldest = Number.NEGATIVE_INFINITY;
+  let holdable: number | null = null;
+  for (const type of charted) {
+    const s = seriesOf(type, subject);
+    if (s === undefined || s.view.length === 0) continue;
+    newest = Math.max(newest, s.view.lastTime());
+    if (kindOf(type) === 'line') {
+      oldest = Math.max(oldest, s.view.times()[0] ?? oldest);
+      const span = holdableSpan(s.view);
+      if (span !== null) holdable = holdable === null ? span : Math.min(holdable, span);
+    }
+  }
+  const lo = view.windowS !== null ? newest - view.windowS : oldest;
+  const rangeLo = Number.isFinite(lo) && lo < newest ? lo : null;
+  const rangeHi = Number.isFinite(newest) ? newest : null;
+  const xRange = useMemo<TimeRange | null>(
+    () => (rangeLo === null || rangeHi === null ? null : [rangeLo, rangeHi]),
+    [rangeLo, rangeHi],
+  );
+
+  const speed = clock.data?.clock.speed ?? null;
+  const clockPaused = clock.data?.clock.paused ?? false;
+  const staleness = (type: string): number | null => {
+    const s = seriesOf(type, subject);
+    return s === undefined
+      ? null
+      : staleFor(s.lastArrival, catalogue.get(type)?.cadenceS ?? null, speed, clockPaused, time);
+  };
+  const chosenKey = chosen.join(',');
+  // Cadence and staleness move with the wall clock: the table is brought up to date once a second.
+  const healthRows = useMemo<HealthRow[]>(
+    () =>
+      chosen.map((type) => {
+        const series = snapshot.series.get(seriesKey(type, subject));
+        const cadenceS = catalogue.get(type)?.cadenceS ?? null;
+        return {
+          type,
+          series,
+          cadenceS,
+          staleForMs:
+            series === undefined ? null : staleFor(series.lastArrival, cadenceS, speed, clockPaused, time),
+        };
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once a second, not on every frame's snapshot
+    [time, chosenKey, subject, catalogue, speed, clockPaused],
+  );
+  const highlight = (type: string): number | null => {
+    if (selectedFrame === null || selectedFrame.type !== type || selectedFrame.subject !== subject)
+      return null;
+    const parsed = toSample(JSON.parse(selectedFrame.data) as unknown);
+    return parsed.ok ? parsed.value.timestamp / 1000 : null;
+  };
+  const streamBase = api.base === '' ? window.location.origin : api.base;
+  const update = (change: Partial<ViewState>): void => setView((v) => ({ ...v, ...change }));
+  // Stable handlers and props, so the controls (memoised) skip the per-frame renders.
+  const closeInspector = useCallback(() => setView((v) => ({ ...v, inspector: false })), []);
+  const setWindowS = useCallback((windowS: number | null) => setView((v) => ({ ...v, windowS })), []);
+  const setSubject = useCallback((subject: string) => setView((v) => ({ ...v, subject })), []);
+  const setCompare = useCallback((compare: string[]) => setView((v) => ({ ...v, compare })), []);
+  const setTypes = useCallback((types: Set<string>) => setView((v) => ({ ...v, types })), []);
+  const setZone = useCallback((zone: TimeZoneChoice) => setView((v) => ({ ...v, zone })), []);
+  const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
+  const compareKey = compare.join(',');
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the list's content, not its identity
+  const stableCompare = useMemo(() => compare, [compareKey]);
+  // The longest offered window the buffers hold: it moves in steps, not with every sample.
+  const holdableWindow = WINDOWS.reduce<number | null>(
+    (best, w) => (w.seconds !== null && holdable !== null && w.seconds <= holdable ? w.seconds : best),
+    null,
+  );
 
   return (
-    <div className="app">
+    <div className={`app${view.inspector ? ' with-inspector' : ''}`}>
       <header className="topbar">
         <h1>
           biomock <span className="muted">live</span>
         </h1>
+        <div className="row toolbar">
+          <button
+            type="button"
+            className="primary"
+            aria-pressed={snapshot.paused}
+            onClick={() => store.setPaused(!snapshot.paused)}
+            data-testid="pause-view"
+          >
+            {snapshot.paused ? 'Resume view' : 'Pause view'}
+          </button>
+          {snapshot.paused && (
+            <span className="badge" data-testid="new-badge">
+              {formatCount(snapshot.newWhilePaused)} new
+            </span>
+          )}
+          <button
+            type="button"
+            aria-pressed={view.inspector}
+            onClick={() => update({ inspector: !view.inspector })}
+            data-testid="toggle-inspector"
+          >
+            Inspector
+          </button>
+          {zoom !== null && (
+            <button type="button" onClick={() => setZoom(null)}>
+              Reset zoom
+            </button>
+          )}
+        </div>
         <p className="muted small">
           {api.base === '' ? 'this server' : api.base} · subject <strong>{subject}</strong>
           {snapshot.paused && <strong className="paused-flag"> · view paused</strong>}
         </p>
       </header>
-      <div className="banners" aria-live="polite">
-        {unreachable && (
-          <p className="banner error" role="alert" data-testid="backend-down">
-            The backend at {api.base === '' ? 'this address' : api.base} cannot be reached. Retrying every 3
-            s: the dashboard picks up where it left off when it is back.
-          </p>
-        )}
-        {reset !== null && (
-          <p className="banner warn" data-testid="reset-notice">
-            The stream could not resume exactly ({reset.reason}) at {formatClock(reset.at)}: it restarted from
-            the server&apos;s oldest buffered sample{reset.oldestId !== null ? ` (id ${reset.oldestId})` : ''}
-            , so some samples may be missing.{' '}
-            <button type="button" onClick={() => setDismissedReset(reset.at)}>
-              Dismiss
-            </button>
-          </p>
-        )}
-        {snapshot.counts.malformed > 0 && (
-          <p className="banner warn" data-testid="malformed-notice">
-            {snapshot.counts.malformed} malformed event{snapshot.counts.malformed === 1 ? '' : 's'} ignored
-            (last: {snapshot.lastError}).
-          </p>
-        )}
-      </div>
+      <Banners
+        api={api}
+        backfill={backfill}
+        connection={connection}
+        down={down}
+        snapshot={snapshot}
+        zone={view.zone}
+        onDismiss={(id) => store.dismissNotice(id)}
+      />
       <div className="layout">
         <aside className="sidebar">
           <LivePanel
-            store={store}
-            snapshot={snapshot}
+            snapshot={slow}
             connection={connection}
             stats={stats.data}
             statsError={stats.error}
+            visible={visible}
+            now={now}
           />
           <ViewControls
-            paused={snapshot.paused}
-            onPausedChange={(p) => store.setPaused(p)}
-            windowS={windowS}
+            windowS={view.windowS}
             onWindowChange={setWindowS}
+            holdableS={holdableWindow}
             subjects={subjects}
             subject={subject}
-            onSubjectChange={setChosenSubject}
+            onSubjectChange={setSubject}
+            compare={stableCompare}
+            onCompareChange={setCompare}
             types={types}
-            selected={selected ?? new Set(types)}
-            onSelectedChange={setSelected}
+            selected={selectedTypes}
+            onSelectedChange={setTypes}
             themeChoice={choice}
             onThemeChange={setChoice}
+            zone={view.zone}
+            onZoneChange={setZone}
           />
           <SimulationControls
             api={api}
@@ -147,22 +304,21 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
             scenarios={scenarios}
             clock={clock}
           />
+          <HealthPanel rows={healthRows} subject={subject} />
         </aside>
         <main className="content">
           <section className="tiles" aria-label="Current values">
-            {shown.map((type) => {
-              const series = store.series(type, subject);
-              return (
-                <Tile
-                  key={type}
-                  type={type}
-                  series={series}
-                  version={series?.ring.version ?? 0}
-                  windowS={windowS}
-                  unit={units.get(type) ?? null}
-                />
-              );
-            })}
+            {shown.map((type) => (
+              <Tile
+                key={type}
+                type={type}
+                series={slow.series.get(seriesKey(type, subject))}
+                windowS={view.windowS}
+                unit={catalogue.get(type)?.unit ?? null}
+                zone={view.zone}
+                staleForMs={staleness(type)}
+              />
+            ))}
           </section>
           {waiting.length > 0 && (
             <p className="muted small" data-testid="waiting">
@@ -171,34 +327,77 @@ export function App({ store, api, EventSourceImpl }: AppProps): React.JSX.Elemen
             </p>
           )}
           <section className="charts" aria-label="Charts">
-            {charted.map((type) => {
-              const series = store.series(type, subject);
-              return (
-                <article key={type} className="card" data-testid={`card-${type}`}>
-                  <h3>
-                    {typeLabel(type)}
-                    {series?.unit != null && (
-                      <span className="muted small"> · {formatUnit(series.unit)}</span>
-                    )}
-                  </h3>
-                  {series === undefined ? null : (
-                    <Chart
-                      ring={series.ring}
-                      version={series.ring.version}
-                      label={typeLabel(type)}
-                      unit={series.unit}
-                      kind={type === 'sleep_analysis' ? 'hypnogram' : 'line'}
-                      theme={theme}
-                      windowS={type === 'sleep_analysis' ? null : windowS}
-                      testId={`chart-${type}`}
-                    />
-                  )}
-                </article>
-              );
-            })}
+            {charted.map((type) => (
+              <ChartCard
+                key={type}
+                type={type}
+                series={[subject, ...(kindOf(type) === 'line' ? compare : [])]
+                  .map((who) => seriesOf(type, who))
+                  .filter((s): s is SeriesState => s !== undefined && s.view.length > 0)}
+                kind={kindOf(type)}
+                theme={theme}
+                zone={view.zone}
+                xRange={type === 'sleep_analysis' ? null : xRange}
+                zoom={zoom}
+                onZoom={setZoom}
+                normalRange={catalogue.get(type)?.normalRange ?? null}
+                markers={snapshot.markers}
+                highlight={highlight(type)}
+                describedAt={time}
+              />
+            ))}
           </section>
         </main>
+        {view.inspector && (
+          <Inspector
+            log={store.frames}
+            version={snapshot.framesVersion}
+            types={types}
+            subjects={subjects}
+            zone={view.zone}
+            streamUrl={`${streamBase}/api/stream`}
+            selected={selectedFrame?.seq ?? null}
+            onSelect={setSelectedFrame}
+            onClose={closeInspector}
+          />
+        )}
       </div>
     </div>
   );
+}
+
+interface ChartCardProps extends Omit<
+  React.ComponentProps<typeof Chart>,
+  'label' | 'unit' | 'testId' | 'series'
+> {
+  type: string;
+  series: SeriesState[];
+}
+
+/** A chart's card; the series list keeps its identity while its states do, so the chart's memo holds. */
+function ChartCard({ type, series, ...rest }: ChartCardProps): React.JSX.Element {
+  const stable = useStableList(series);
+  const unit = stable[0]?.unit ?? null;
+  return (
+    <article className="card" data-testid={`card-${type}`}>
+      <h3>
+        {typeLabel(type)}
+        {unit !== null && <span className="muted small"> · {formatUnit(unit)}</span>}
+      </h3>
+      <Chart
+        {...rest}
+        series={stable.length > 0 ? stable : NO_SERIES}
+        label={typeLabel(type)}
+        unit={unit}
+        testId={`chart-${type}`}
+      />
+    </article>
+  );
+}
+
+function useStableList<T>(items: T[]): readonly T[] {
+  const [held, setHeld] = useState<readonly T[]>(items);
+  const same = held.length === items.length && held.every((item, i) => item === items[i]);
+  if (!same) setHeld(items);
+  return same ? held : items;
 }

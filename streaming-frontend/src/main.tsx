@@ -30,6 +30,6 @@ const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <App store={store} api={api} />
+    <App store={store} api={api} search={window.location.search} />
   </StrictMode>,
 );

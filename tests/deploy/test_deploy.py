@@ -347,7 +347,12 @@ def test_nginx_keeps_sse_flowing() -> None:
         where = blocks[-1]["args"][0]
         assert effective("proxy_http_version", *blocks) == [["1.1"]], where
         headers = {args[0].lower(): args[1] for args in effective("proxy_set_header", *blocks)}
-        assert headers.get("connection") == "", where
+        if where == "/api/ws":  # the upgrade is the one hop-by-hop header passed on
+            assert headers.get("connection") == "$connection_upgrade", where
+            assert headers.get("upgrade") == "$http_upgrade", where
+        else:
+            assert headers.get("connection") == "", where
+        assert headers.get("host") == "$host", where
     stream = next(b for b in proxied_locations() if b[-1]["args"][0] == "/api/stream")
     assert effective("proxy_buffering", *stream) == [["off"]]
     assert effective("proxy_cache", *stream) in ([], [["off"]])
@@ -389,3 +394,118 @@ def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
         "streaming-frontend/src/main.tsx",
     ]:
         assert not ignored(path, patterns), path
+
+
+# --- Hardening (docs/operations.md) ----------------------------------------------------------
+
+
+def nginx_servers() -> list[Directive]:
+    return [d for d in nginx_http()["block"] if d["directive"] == "server"]
+
+
+def location(path: str) -> tuple[Directive, Directive, Directive]:
+    http = nginx_http()
+    for server in nginx_servers():
+        for found in (d for d in server["block"] if d["directive"] == "location"):
+            if found["args"][-1] == path:
+                return http, server, found
+    raise AssertionError(f"no location {path}")
+
+
+def test_staging_containers_are_read_only_without_capabilities() -> None:
+    for name in ["biomock", "proxy"]:
+        svc = compose()["services"][name]
+        assert svc["read_only"] is True, name
+        assert "/tmp" in svc["tmpfs"], name
+        assert svc["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in svc["security_opt"], name
+    assert "cap_add" not in compose()["services"]["biomock"]
+    # nginx's master binds 80/443 and switches its workers to the nginx user: nothing else.
+    proxy = compose()["services"]["proxy"]
+    assert set(proxy["cap_add"]) <= {"CHOWN", "SETGID", "SETUID", "NET_BIND_SERVICE"}
+    pid = next(d["args"][0] for d in nginx_parsed() if d["directive"] == "pid")
+    assert any(pid.startswith(mount + "/") for mount in proxy["tmpfs"]), pid
+
+
+def nginx_parsed() -> list[Directive]:
+    parsed = crossplane.parse(str(DEPLOY / "nginx.conf"), single=True, comments=False)
+    config: list[Directive] = parsed["config"][0]["parsed"]
+    return config
+
+
+def test_staging_reads_its_tokens_from_a_git_ignored_secret() -> None:
+    svc = compose()["services"]["biomock"]
+    (secret,) = svc["secrets"]
+    assert svc["environment"]["BIOMOCK_AUTH_TOKENS_FILE"] == f"/run/secrets/{secret}"
+    source = compose()["secrets"][secret]["file"]
+    assert git_ignored(str((DEPLOY / source).relative_to(ROOT)))
+    assert not tracked(str((DEPLOY / source).relative_to(ROOT)))
+
+
+def git_ignored(path: str) -> bool:
+    checked = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+    return checked.returncode == 0
+
+
+def test_certificates_are_git_ignored() -> None:
+    proxy = compose()["services"]["proxy"]
+    certs = next(v.split(":")[0] for v in proxy["volumes"] if "/etc/nginx/certs" in v)
+    folder = (DEPLOY / certs).resolve().relative_to(ROOT)
+    assert git_ignored(f"{folder}/tls.key") and git_ignored(f"{folder}/tls.crt")
+    assert not tracked(str(folder))
+
+
+def test_metrics_is_only_reachable_inside_the_compose_network() -> None:
+    svc = compose()["services"]["biomock"]
+    assert "ports" not in svc and svc["expose"] == ["8000"]
+    _, _, metrics = location("/metrics")
+    assert metrics["args"] == ["=", "/metrics"]
+    assert not effective("proxy_pass", metrics)
+    (returned,) = effective("return", metrics)
+    assert returned[0] == "404" and json.loads(returned[1])["error"]["code"] == "not_found"
+
+
+def test_plain_http_only_redirects_to_https() -> None:
+    servers = nginx_servers()
+    plain = [s for s in servers if any(d["args"] == ["80"] for d in s["block"])]
+    assert len(plain) == 1
+    (root,) = [d for d in plain[0]["block"] if d["directive"] == "location"]
+    assert effective("return", root) == [["301", "https://$host$request_uri"]]
+    assert not effective("proxy_pass", plain[0], root)
+    for server in servers:
+        if server is not plain[0]:
+            listens = [d["args"] for d in server["block"] if d["directive"] == "listen"]
+            assert all("ssl" in args for args in listens), listens
+    published = compose()["services"]["proxy"]["ports"]
+    assert "443:443" in published  # the redirect's https:// URL has no port
+
+
+def nginx_size_bytes(text: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([kKmM]?)", text).groups()  # type: ignore[union-attr]
+    return int(number) * {"": 1, "k": 1024, "m": 1024 * 1024}[unit.lower()]
+
+
+def test_nginx_refuses_large_bodies_and_limits_each_address() -> None:
+    http = nginx_http()
+    assert effective("client_max_body_size", http) == [["8k"]]
+    for blocks in proxied_locations():  # no location raises it again
+        assert nginx_size_bytes(effective("client_max_body_size", *blocks)[0][0]) <= 8192
+    zones = {
+        d["args"][1].split("=")[1].split(":")[0]: d
+        for d in http["block"]
+        if "zone" in d["directive"]
+    }
+    for directive in zones.values():
+        assert directive["args"][0] == "$binary_remote_addr"  # per client address
+    for path in ["/api/stream", "/api/ws"]:
+        blocks = location(path)
+        (conn,) = effective("limit_conn", *blocks)
+        assert zones[conn[0]]["directive"] == "limit_conn_zone" and int(conn[1]) > 0, path
+    for blocks in proxied_locations():
+        where = blocks[-1]["args"][-1]
+        if where.startswith("/api"):
+            (req,) = effective("limit_req", *blocks)
+            zone = req[0].removeprefix("zone=")
+            assert zones[zone]["directive"] == "limit_req_zone", where
+    assert effective("limit_req_status", http) == [["429"]]
+    assert effective("limit_conn_status", http) == [["429"]]

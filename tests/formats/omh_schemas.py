@@ -124,8 +124,14 @@ SCHEMAS = {
                 "tympanic",
                 "wrist",
                 "vagina",
-            }
+            },
+            "temporal_relationship_to_sleep": {"before sleeping", "during sleep", "on waking"},
         },
+    ),
+    ("body-weight", "2.0"): Schema(
+        {"body_weight", "effective_time_frame", "descriptive_statistic"},
+        {"body_weight", "effective_time_frame"},
+        {"body_weight": {"fg", "pg", "ng", "ug", "mg", "g", "kg", "Metric Ton", "gr", "oz", "lb"}},
     ),
     ("blood-pressure", "4.0"): Schema(
         {
@@ -221,7 +227,7 @@ def check_header(header: Any, sample_id: int) -> tuple[str, str]:
     assert DATE_TIME.match(header["source_creation_date_time"])
     assert header["modality"] in {"sensed", "self-reported"}
     provenance = header["acquisition_provenance"]
-    assert provenance["source_name"] == "biomock"
+    assert isinstance(provenance["source_name"], str) and provenance["source_name"]
     assert provenance["modality"] in {"sensed", "self-reported"}
     assert isinstance(header["user_id"], str)
     return schema_id["name"], schema_id["version"]

@@ -11,6 +11,7 @@ from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
 from biomock.formats.fhir import encode_fhir, patient_id
 from biomock.sample import Sample, format_time, parse_time
+from biomock.sim.devices import CGM
 
 T0 = parse_time("2026-02-03T10:30:00.000Z")
 
@@ -29,6 +30,15 @@ EXPECTED = {
     "respiratory_rate": ({"9279-1"}, "/min", "vital-signs"),
     "body_temperature": ({"8310-5"}, "Cel", "vital-signs"),
     "blood_glucose": ({"2339-0"}, "mg/dL", "laboratory"),
+    "body_mass": ({"29463-7"}, "kg", "vital-signs"),
+}
+VITAL_PROFILES = {
+    "heart_rate": "heartrate",
+    "oxygen_saturation": "oxygensat",
+    "respiratory_rate": "resprate",
+    "body_temperature": "bodytemp",
+    "body_mass": "bodyweight",
+    "blood_pressure_systolic": "bp",
 }
 
 
@@ -60,14 +70,15 @@ def test_every_output_validates_as_an_r4_observation(samples: list[tuple[int, Sa
         assert observation["subject"] == {"reference": f"Patient/{patient_id(sample.subject)}"}
         assert observation["issued"] == format_time(sample.time_ms)
         encoded += 1
-    # Only the diastolic halves and the workout start event are not Observations.
-    assert encoded == len(samples) - 2
+    # Only the diastolic halves, the workout start event and the sleeping wrist temperature
+    # (no LOINC code) are not Observations.
+    assert encoded == len(samples) - 3
 
 
 def test_quantities_carry_loinc_ucum_and_category(samples: list[tuple[int, Sample]]) -> None:
     seen = set()
     for sample_id, sample in samples:
-        if sample.type not in EXPECTED:
+        if sample.type not in EXPECTED or (sample.source and sample.source.kind == "cgm"):
             continue
         codes, ucum, category = EXPECTED[sample.type]
         observation = encode_fhir(sample_id, sample)
@@ -81,6 +92,37 @@ def test_quantities_carry_loinc_ucum_and_category(samples: list[tuple[int, Sampl
         assert _categories(observation) == ({category} if category else set())
         seen.add(sample.type)
     assert seen == set(EXPECTED)
+
+
+def test_cgm_glucose_is_interstitial_and_meter_glucose_is_blood() -> None:
+    cgm = encode_fhir(1, Sample("blood_glucose", 102, T0, "mg/dL", source=CGM))
+    meter = encode_fhir(2, Sample("blood_glucose", 99, T0, "mg/dL"))
+    assert cgm is not None and meter is not None
+    Observation.model_validate(cgm)
+    assert _codes(cgm["code"]) == {"99504-3"}  # HL7 CGM implementation guide
+    assert _codes(meter["code"]) == {"2339-0"}
+    assert cgm["device"] == {"display": "Dexcom G7 (G7)"}
+
+
+def test_vital_signs_name_their_profiles_and_every_observation_its_device(
+    samples: list[tuple[int, Sample]],
+) -> None:
+    base = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+    for sample_id, sample in samples:
+        observation = encode_fhir(sample_id, sample)
+        if observation is None:
+            continue
+        source = sample.source
+        name = f"{source.name} ({source.device})" if source else "import (unknown)"
+        assert observation["device"] == {"display": name}
+        if "vital-signs" in _categories(observation):
+            profiles = observation["meta"]["profile"]
+            assert profiles[0] == base
+            specific = VITAL_PROFILES.get(sample.type)
+            if specific:
+                assert profiles[1:] == [f"http://hl7.org/fhir/StructureDefinition/{specific}"]
+        else:
+            assert "meta" not in observation
 
 
 def test_point_samples_have_effective_date_time_and_intervals_a_period(

@@ -49,7 +49,10 @@ def check(fmt: str, item: dict[str, Any], sample_id: int) -> None:
         check_data_point(item, sample_id)
     elif fmt == "healthkit":
         assert item["id"] == sample_id
-        assert item["sourceName"] == "biomock"
+        assert item["sourceName"] in {"import", "Apple Watch", "iPhone", "Dexcom G7"} | {
+            "OMRON connect",
+            "Withings Body+",
+        }
         assert item["type"] in {t.healthkit for t in TYPES.values()}
     else:
         assert item["id"] == sample_id

@@ -6,10 +6,11 @@ from biomock.catalogue import SLEEP_STAGES, TYPES
 from biomock.formats import FORMATS
 from biomock.formats.healthkit import encode_healthkit, workout_activity_type
 from biomock.sample import Sample, format_time, parse_time
+from biomock.sim.devices import PHONE, WATCH
 
 T0 = parse_time("2026-02-03T10:30:00.000Z")
 
-HEALTHKIT_UNITS = {"count/min", "ms", "count", "m", "kcal", "%", "degC", "mmHg", "mg/dL"}
+HEALTHKIT_UNITS = {"count/min", "ms", "count", "m", "kcal", "%", "degC", "mmHg", "mg/dL", "kg"}
 
 
 def test_healthkit_is_registered() -> None:
@@ -21,7 +22,9 @@ def test_every_sample_has_the_healthkit_shape(samples: list[tuple[int, Sample]])
         hk = encode_healthkit(sample_id, sample)
         assert hk["type"] == TYPES[sample.type].healthkit
         assert hk["id"] == sample_id
-        assert hk["sourceName"] == "biomock"
+        source = sample.source
+        assert hk["sourceName"] == (source.name if source else "import")
+        assert hk["device"]["model"] == (source.device if source else "unknown")
         assert hk["subject"] == sample.subject
         assert hk["endDate"] == format_time(sample.time_ms)
         start = sample.start_ms if sample.start_ms is not None else sample.time_ms
@@ -67,10 +70,28 @@ def test_workouts_carry_activity_type_and_event() -> None:
     assert began["workoutActivityType"] == "HKWorkoutActivityTypeRunning"
     assert began["event"] == "start"
     assert began["startDate"] == began["endDate"] == format_time(T0)
+    totals = {"duration_s": 1800.0, "total_energy_kcal": 312.4, "total_distance_m": 5210.3}
     ended = encode_healthkit(
-        2, Sample("workout", "running", T0, None, start_ms=T0 - 60_000, event="end")
+        2,
+        Sample("workout", "running", T0, None, start_ms=T0 - 1_800_000, event="end", extra=totals),
     )
-    assert (ended["event"], ended["startDate"]) == ("end", format_time(T0 - 60_000))
+    assert (ended["event"], ended["startDate"]) == ("end", format_time(T0 - 1_800_000))
+    assert ended["duration"] == 1800.0
+    assert ended["totalEnergyBurned"] == {"value": 312.4, "unit": "kcal"}
+    assert ended["totalDistance"] == {"value": 5210.3, "unit": "m"}
+    assert "metadata" not in ended  # the totals are HKWorkout's own fields
+
+
+def test_source_and_heart_rate_motion_context() -> None:
+    hr = Sample(
+        "heart_rate", 64, T0, "count/min", extra={"motion_context": "sedentary"}, source=WATCH
+    )
+    hk = encode_healthkit(1, hr)
+    assert hk["sourceName"] == "Apple Watch"
+    assert hk["device"] == {"name": "Apple Watch", "model": "Watch7,1", "softwareVersion": "11.2"}
+    assert hk["metadata"] == {"HKMetadataKeyHeartRateMotionContext": 1}
+    steps = encode_healthkit(2, Sample("steps", 300, T0, "count", start_ms=T0, source=PHONE))
+    assert steps["sourceName"] == "iPhone"
 
 
 def test_workout_activity_names() -> None:

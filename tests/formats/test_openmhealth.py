@@ -10,6 +10,7 @@ from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
 from biomock.formats.openmhealth import data_point_uuid, encode_openmhealth
 from biomock.sample import Sample, format_time, parse_time
+from biomock.sim import Simulator
 from tests.formats.omh_schemas import check_data_point
 
 T0 = parse_time("2026-02-03T10:30:00.000Z")
@@ -72,16 +73,39 @@ def test_blood_pressure_is_one_data_point_with_both_values() -> None:
     assert encode_openmhealth(12, Sample("blood_pressure_systolic", 118, T0, "mmHg")) is None
 
 
-def test_only_asleep_stages_are_sleep_episodes() -> None:
-    def stage(value: str) -> dict[str, Any] | None:
-        sample = Sample("sleep_analysis", value, T0, None, start_ms=T0 - 90 * 60_000)
+def test_a_night_is_one_sleep_episode_with_its_summary() -> None:
+    def stage(value: str, **extra: float | bool) -> dict[str, Any] | None:
+        sample = Sample("sleep_analysis", value, T0, None, start_ms=T0 - 480 * 60_000, extra=extra)
         return encode_openmhealth(1, sample)
 
-    deep = stage("asleepDeep")
-    assert deep is not None
-    assert deep["body"]["total_sleep_time"] == {"value": 90, "unit": "min"}
-    assert stage("awake") is None
-    assert stage("inBed") is None
+    for value in ("asleepDeep", "asleepCore", "asleepREM", "awake"):
+        assert stage(value) is None  # stages are parts of the night, not episodes
+    night = stage("inBed", asleep_min=421.5, latency_min=14.0, awakenings=6, main_sleep=True)
+    assert night is not None
+    assert night["body"]["total_sleep_time"] == {"value": 421.5, "unit": "min"}
+    assert night["body"]["latency_to_sleep_onset"] == {"value": 14.0, "unit": "min"}
+    assert night["body"]["number_of_awakenings"] == 6
+    assert night["body"]["is_main_sleep"] is True
+    assert night["body"]["effective_time_frame"]["time_interval"]["start_date_time"] == (
+        format_time(T0 - 480 * 60_000)
+    )
+
+
+def test_simulated_nights_give_one_episode_each() -> None:
+    start = parse_time("2026-03-02T00:00:00Z")
+    sim = Simulator(start, seed=4, subjects=["default"], cadence="watch")
+    episodes = [
+        point
+        for i, sample in enumerate(sim.advance(start + 3 * 86_400_000))
+        if sample.type == "sleep_analysis" and (point := encode_openmhealth(i, sample))
+    ]
+    assert 2 <= len(episodes) <= 3
+    for point in episodes:
+        body = point["body"]
+        assert body["is_main_sleep"] is True
+        assert 5 <= body["latency_to_sleep_onset"]["value"] <= 60
+        assert 1 <= body["number_of_awakenings"] <= 25
+        assert point["header"]["acquisition_provenance"]["source_name"] == "Apple Watch"
 
 
 def test_uuid_is_stable_and_distinct() -> None:

@@ -52,9 +52,8 @@ def test_every_record_kind_is_mapped_to_the_catalogue() -> None:
         ms("2024-03-01T15:30:00Z"),
         ms("2024-03-01T15:39:00Z"),
     )
-    assert unknown == Counter(
-        {"HKQuantityTypeIdentifierBodyMass": 2, "HKQuantityTypeIdentifierBasalEnergyBurned": 1}
-    )
+    assert [s.value for s in by_type["body_mass"]] == [61.2, 61.6]
+    assert unknown == Counter({"HKQuantityTypeIdentifierBasalEnergyBurned": 1})
 
 
 def test_each_sleep_stage_is_published_when_it_ends() -> None:
@@ -106,7 +105,16 @@ def test_samples_come_in_timestamp_order_though_the_file_is_grouped_by_type() ->
     samples, _ = samples_of(EXPORT)
     times = [s.time_ms for s in samples]
     assert times == sorted(times)
-    assert len(samples) == 25
+    assert len(samples) == 27  # 25, and the two body mass readings since biomock has the type
+
+
+def test_samples_keep_the_source_the_export_names() -> None:
+    samples, _ = samples_of(EXPORT)
+    sleep = next(s for s in samples if s.type == "sleep_analysis")
+    assert sleep.source is not None
+    assert (sleep.source.name, sleep.source.kind) == ("Anna\u2019s Apple Watch", "watch")
+    mass = next(s for s in samples if s.type == "body_mass")
+    assert mass.source is not None and mass.source.name == "Scale"
 
 
 def test_export_zip_reads_like_the_xml_inside(tmp_path: Path) -> None:
@@ -208,6 +216,6 @@ def test_unknown_types_are_one_log_line_at_start_up(caplog: pytest.LogCaptureFix
     open_replay(EXPORT, loop=False, shift_to_now=False, now_ms=0)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings == [
-        f"replay {EXPORT}: skipped 3 records of unknown types: "
-        "HKQuantityTypeIdentifierBodyMass (2), HKQuantityTypeIdentifierBasalEnergyBurned (1)"
+        f"replay {EXPORT}: skipped 1 records of unknown types: "
+        "HKQuantityTypeIdentifierBasalEnergyBurned (1)"
     ]

@@ -34,8 +34,8 @@ def test_the_summary_counts_types_and_unknown_types(tmp_path: Path) -> None:
     result = CliRunner().invoke(convert_command, [str(FIXTURES / "export.xml"), "-o", str(out)])
     assert "  heart_rate: 2\n" in result.stderr
     assert "  sleep_analysis: 6\n" in result.stderr
-    assert "skipped 3 records of unknown types:" in result.stderr
-    assert "  HKQuantityTypeIdentifierBodyMass: 2\n" in result.stderr
+    assert "  body_mass: 2\n" in result.stderr
+    assert "skipped 1 records of unknown types:" in result.stderr
     assert "  HKQuantityTypeIdentifierBasalEnergyBurned: 1\n" in result.stderr
 
 

@@ -28,7 +28,7 @@ def test_cadences_by_activity(days: dict[str, Series]) -> None:
         walking = [n for n in moving if 90 <= n < 140]
         assert walking, "people walk every day"
         assert 100 <= statistics.median(walking) <= 120  # Tudor-Locke 2018
-        assert max(per_minute) <= 180
+        assert max(per_minute) <= 190  # a run's fastest minutes, cadence varying minute to minute
         for start, end in series.workouts:
             running = [
                 int(s.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -63,3 +64,34 @@ def test_parse_duration() -> None:
     assert parse_duration("90s") == 90_000
     assert parse_duration("1d12h") == 36 * 3_600_000
     assert parse_duration("2w") == 14 * 86_400_000
+
+
+def test_a_scenario_fixture_in_the_watch_profile_with_imperfections_is_reproducible() -> None:
+    runner = CliRunner()
+    args = ["--scenario", "afib", "--cadence", "watch", "--imperfections", "realistic"]
+    args += ["--duration", "1d", "--seed", "7"]
+    first = runner.invoke(generate_command, args)
+    second = runner.invoke(generate_command, args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout_bytes == second.stdout_bytes
+    records = [json.loads(line) for line in first.stdout_bytes.decode().splitlines()]
+    assert {r["scenario"] for r in records} == {"afib"}
+    heart = [r for r in records if r["type"] == "heart_rate"]
+    assert 150 <= len(heart) <= 600, "a watch reads heart rate every few minutes, not every second"
+    assert statistics.median(r["value"] for r in heart) >= 100  # afib's fast rate
+    assert all(r["source"]["kind"] for r in records)
+    dense = runner.invoke(generate_command, ["--scenario", "afib", "--duration", "1d"])
+    assert dense.stdout_bytes.count(b"\n") > 50 * len(records)
+
+
+def test_per_type_cadences_devices_and_zones_from_the_command_line() -> None:
+    args = ["--duration", "1h", "--cadences", "heart_rate=5", "--devices", "default=watch"]
+    result = CliRunner().invoke(generate_command, [*args, "--time-zones", "default=Asia/Tokyo"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout_bytes.decode().splitlines()]
+    assert sum(r["type"] == "heart_rate" for r in records) == 721
+    assert {r["source"]["kind"] for r in records} == {"watch"}
+    bad = CliRunner().invoke(generate_command, ["--devices", "bob=watch"])
+    assert bad.exit_code == 2 and "unknown subject 'bob'" in bad.output
+    bad = CliRunner().invoke(generate_command, ["--time-zones", "default=Mars/Base"])
+    assert bad.exit_code == 2 and "not an IANA time zone" in bad.output

@@ -6,6 +6,7 @@ import itertools
 import random
 import statistics
 
+from biomock.sim import Simulator
 from biomock.sim.heart import Heart
 from biomock.sim.profiles import make_profile
 from biomock.sim.scenarios import SCENARIO_SPECS
@@ -43,7 +44,7 @@ def test_heart_rate_ranges_at_rest_in_sleep_and_in_exercise(days: dict[str, Seri
         rows = _minute_table(series)
         asleep = [hr for steps, hr, sleeping in rows if sleeping]
         resting = [hr for steps, hr, sleeping in rows if not sleeping and steps == 0]
-        running = [hr for steps, hr, _ in rows if steps >= 140]
+        running = [hr for steps, hr, _ in rows if steps >= 150]  # brisk walks reach 140
         assert 40 <= statistics.median(asleep) <= 70
         assert 55 <= statistics.median(resting) <= 90
         if running:
@@ -53,7 +54,7 @@ def test_heart_rate_ranges_at_rest_in_sleep_and_in_exercise(days: dict[str, Seri
         assert min(series.values("heart_rate")) >= 30
         assert statistics.quantiles(series.values("heart_rate"), n=100)[0] >= 35
         assert max(series.values("heart_rate")) <= 200
-    assert runners >= 2
+    assert runners >= 1  # how many run depends on fitness (schedule.workout_plan)
 
 
 def test_heart_rate_follows_activity(days: dict[str, Series]) -> None:
@@ -64,18 +65,33 @@ def test_heart_rate_follows_activity(days: dict[str, Series]) -> None:
         assert statistics.correlation(xs, ys) > 0.5
 
 
-def test_workout_rise_and_one_minute_recovery(days: dict[str, Series]) -> None:
+def test_workout_rise_and_one_minute_recovery() -> None:
+    # Workouts are rare for unfit people, so each subject is sent on a 30-minute run.
     recoveries = []
-    for series in days.values():
-        for start, end in series.workouts:
-            before = statistics.fmean(_hr_between(series, start - 30_000, start))
-            climbed = statistics.fmean(_hr_between(series, start + 150_000, start + 180_000))
-            assert climbed - before > 25, "heart rate climbs within three minutes of running"
-            at_end = statistics.fmean(_hr_between(series, end - 5_000, end))
-            after = statistics.fmean(_hr_between(series, end + 55_000, end + 60_000))
-            recoveries.append(at_end - after)
-    assert len(recoveries) >= 4
-    assert all(12 <= r <= 40 for r in recoveries), recoveries  # healthy (Cole 1999)
+    names = ["default", "ana", "ben", "cy", "di"]
+    start = START + 15 * 60 * MINUTE
+    zones = dict.fromkeys(names, "UTC")
+    sim = Simulator(start - 5 * MINUTE, seed=11, subjects=names, time_zones=zones)
+    samples = sim.advance(start)
+    for name in names:
+        sim.set_scenario(name, "workout")
+    samples += sim.advance(start + 30 * MINUTE)
+    for name in names:
+        sim.set_scenario(name, "normal_day")
+    samples += sim.advance(start + 32 * MINUTE)
+    for name in names:
+        series = Series([s for s in samples if s.subject == name], name)
+        before = statistics.fmean(_hr_between(series, start - 30_000, start))
+        climbed = statistics.fmean(_hr_between(series, start + 150_000, start + 180_000))
+        assert climbed - before > 25, "heart rate climbs within three minutes of running"
+        end = start + 30 * MINUTE
+        at_end = statistics.fmean(_hr_between(series, end - 5_000, end))
+        after = statistics.fmean(_hr_between(series, end + 55_000, end + 60_000))
+        recoveries.append(at_end - after)
+    # healthy (> 12, Cole 1999); stopping dead without a cool-down walk, fit people reach
+    # 50+ (Imai 1994)
+    assert all(12 <= r <= 60 for r in recoveries), recoveries
+    assert 15 <= statistics.median(recoveries) <= 45
 
 
 def test_sdnn_at_rest_is_normal_and_falls_with_exercise(days: dict[str, Series]) -> None:

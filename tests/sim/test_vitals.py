@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from tests.sim.conftest import DAY, DAYS, START, Series, simulate
+from tests.sim.conftest import DAYS, START, Series, simulate
 
 HOUR = 3_600_000
 
@@ -51,7 +51,7 @@ def test_temperature_lowest_near_four_in_the_morning(days: dict[str, Series]) ->
     for series in days.values():
         by_hour: dict[int, list[float]] = {}
         for s in series.by_type["body_temperature"]:
-            by_hour.setdefault((s.time_ms % DAY) // HOUR, []).append(float(s.value))
+            by_hour.setdefault(int(series.local_hour(s.time_ms)), []).append(float(s.value))
         means = {hour: statistics.fmean(v) for hour, v in by_hour.items()}
         coldest = min(means, key=means.__getitem__)
         assert 2 <= coldest <= 6

@@ -1,35 +1,52 @@
 /** The controls: what to show, and how the simulation runs (scenario, clock). */
-import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type FormEvent, memo, useId, useState } from 'react';
 import type { Resource } from '../hooks/useResource';
 import type { ThemeChoice } from '../hooks/useTheme';
 import { type Api, ApiError } from '../lib/api';
 import { typeLabel } from '../lib/catalogue';
-import type { ClockState, ScenarioInfo, SubjectInfo } from '../lib/parse';
+import type { TimeZoneChoice } from '../lib/format';
+import type { ScenarioInfo, SubjectInfo } from '../lib/parse';
+import type { ClockReading } from '../lib/api';
 
 export const WINDOWS: readonly { label: string; seconds: number | null }[] = [
-  { label: 'All buffered', seconds: null },
+  { label: 'All held', seconds: null },
   { label: 'Last 5 min', seconds: 300 },
   { label: 'Last 30 min', seconds: 1800 },
   { label: 'Last 2 h', seconds: 7200 },
   { label: 'Last 24 h', seconds: 86_400 },
 ];
 
+/**
+ * The windows the store can fill: a window longer than the span its rings hold
+ * at the charted types' cadence (`holdableS`) would promise data that is not
+ * there. The chosen window stays listed.
+ */
+export function holdableWindows(holdableS: number | null, chosen: number | null): typeof WINDOWS {
+  return WINDOWS.filter(
+    (w) => w.seconds === null || w.seconds === chosen || (holdableS !== null && w.seconds <= holdableS),
+  );
+}
+
 export interface ViewControlsProps {
-  paused: boolean;
-  onPausedChange: (paused: boolean) => void;
   windowS: number | null;
   onWindowChange: (seconds: number | null) => void;
+  /** The longest window every charted type's buffer can hold, seconds. */
+  holdableS: number | null;
   subjects: readonly string[];
   subject: string;
   onSubjectChange: (subject: string) => void;
+  compare: readonly string[];
+  onCompareChange: (subjects: string[]) => void;
   types: readonly string[];
   selected: ReadonlySet<string>;
   onSelectedChange: (selected: Set<string>) => void;
   themeChoice: ThemeChoice;
   onThemeChange: (choice: ThemeChoice) => void;
+  zone: TimeZoneChoice;
+  onZoneChange: (zone: TimeZoneChoice) => void;
 }
 
-export function ViewControls(props: ViewControlsProps): React.JSX.Element {
+function ViewControlsImpl(props: ViewControlsProps): React.JSX.Element {
   const ids = useId();
   const { selected, onSelectedChange } = props;
   const toggle = (type: string): void => {
@@ -38,20 +55,10 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
     else next.add(type);
     onSelectedChange(next);
   };
+  const others = props.subjects.filter((s) => s !== props.subject);
   return (
     <section className="panel" aria-labelledby={`${ids}-title`}>
       <h2 id={`${ids}-title`}>View</h2>
-      <div className="row">
-        <button
-          type="button"
-          className="primary"
-          aria-pressed={props.paused}
-          onClick={() => props.onPausedChange(!props.paused)}
-          data-testid="pause-view"
-        >
-          {props.paused ? 'Resume view' : 'Pause view'}
-        </button>
-      </div>
       <Field label={<>Subject</>}>
         {(id) => (
           <select
@@ -68,18 +75,51 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
           </select>
         )}
       </Field>
+      {others.length > 0 && (
+        <fieldset className="types">
+          <legend>Overlay on the charts</legend>
+          {others.map((s) => (
+            <label key={s} className="check">
+              <input
+                type="checkbox"
+                checked={props.compare.includes(s)}
+                onChange={() =>
+                  props.onCompareChange(
+                    props.compare.includes(s) ? props.compare.filter((c) => c !== s) : [...props.compare, s],
+                  )
+                }
+              />
+              {s}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <Field label={<>Time window</>}>
         {(id) => (
           <select
             id={id}
             value={props.windowS === null ? 'all' : String(props.windowS)}
             onChange={(e) => props.onWindowChange(e.target.value === 'all' ? null : Number(e.target.value))}
+            data-testid="window"
           >
-            {WINDOWS.map((w) => (
+            {holdableWindows(props.holdableS, props.windowS).map((w) => (
               <option key={w.label} value={w.seconds === null ? 'all' : String(w.seconds)}>
                 {w.label}
               </option>
             ))}
+          </select>
+        )}
+      </Field>
+      <Field label={<>Times in</>}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.zone}
+            onChange={(e) => props.onZoneChange(e.target.value as TimeZoneChoice)}
+            data-testid="zone"
+          >
+            <option value="utc">UTC (as the API)</option>
+            <option value="local">This browser&apos;s zone</option>
           </select>
         )}
       </Field>
@@ -118,6 +158,9 @@ export function ViewControls(props: ViewControlsProps): React.JSX.Element {
   );
 }
 
+/** Memoised: the dashboard renders every animation frame, the controls only when they change. */
+export const ViewControls = memo(ViewControlsImpl);
+
 /** A labelled control; the label names the control alone (not its current value too). */
 function Field({
   label,
@@ -140,14 +183,16 @@ export interface SimulationControlsProps {
   subject: string;
   subjects: Resource<SubjectInfo[]>;
   scenarios: Resource<ScenarioInfo[]>;
-  clock: Resource<ClockState>;
+  clock: Resource<ClockReading>;
 }
 
 function message(error: unknown): string {
   return error instanceof ApiError ? error.message : String(error);
 }
 
-export function SimulationControls({
+export const SimulationControls = memo(SimulationControlsImpl);
+
+function SimulationControlsImpl({
   api,
   subject,
   subjects,
@@ -156,22 +201,21 @@ export function SimulationControls({
 }: SimulationControlsProps): React.JSX.Element {
   const ids = useId();
   const current = subjects.data?.find((s) => s.name === subject)?.scenario ?? null;
-  const [scenario, setScenario] = useState('');
-  const [speed, setSpeed] = useState('');
+  const [picked, setScenario] = useState<string | null>(null);
+  const scenario = picked ?? current ?? scenarios.data?.[0]?.name ?? '';
+  // What the user typed is kept until the server's speed changes: a poll that
+  // brings the same speed must not overwrite it.
+  const serverSpeed = clock.data?.clock.speed ?? null;
+  const [typed, setTyped] = useState<{ text: string; basis: number | null } | null>(null);
+  const speed =
+    typed !== null && typed.basis === serverSpeed
+      ? typed.text
+      : serverSpeed === null
+        ? ''
+        : String(serverSpeed);
+  const setSpeed = (text: string): void => setTyped({ text, basis: serverSpeed });
   const [feedback, setFeedback] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (scenario === '' && scenarios.data !== null && scenarios.data.length > 0) {
-      setScenario(current ?? scenarios.data[0]?.name ?? '');
-    }
-  }, [scenario, scenarios.data, current]);
-  // Follow the server's speed when it changes, not on every poll: a poll must
-  // not overwrite what the user is typing.
-  const serverSpeed = clock.data?.speed ?? null;
-  useEffect(() => {
-    if (serverSpeed !== null) setSpeed(String(serverSpeed));
-  }, [serverSpeed]);
 
   const act = async (what: () => Promise<unknown>, done: string): Promise<void> => {
     setBusy(true);
@@ -207,7 +251,7 @@ export function SimulationControls({
   };
 
   const togglePaused = (): void => {
-    const paused = !(clock.data?.paused ?? false);
+    const paused = !(clock.data?.clock.paused ?? false);
     void act(
       async () => {
         await api.setClock({ paused });
@@ -282,10 +326,10 @@ export function SimulationControls({
               type="button"
               onClick={togglePaused}
               disabled={busy || clock.data === null}
-              aria-pressed={clock.data?.paused ?? false}
+              aria-pressed={clock.data?.clock.paused ?? false}
               data-testid="clock-pause"
             >
-              {clock.data?.paused === true ? 'Run clock' : 'Pause clock'}
+              {clock.data?.clock.paused === true ? 'Run clock' : 'Pause clock'}
             </button>
           </div>
         </form>

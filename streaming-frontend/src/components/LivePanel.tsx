@@ -2,16 +2,17 @@
 import { useEffect, useState } from 'react';
 import type { EventSourceStatus } from '../hooks/useEventSource';
 import type { ApiError } from '../lib/api';
-import { formatDuration } from '../lib/format';
+import { formatCompact, formatCount, formatDuration } from '../lib/format';
 import type { Stats } from '../lib/parse';
-import type { Snapshot, Store } from '../lib/store';
+import type { Snapshot } from '../lib/store';
 
 export interface LivePanelProps {
-  store: Store;
   snapshot: Snapshot;
   connection: EventSourceStatus;
   stats: Stats | null;
   statsError: ApiError | null;
+  /** False in a hidden tab: the countdown stops ticking. */
+  visible: boolean;
   now?: () => number;
 }
 
@@ -28,29 +29,31 @@ export function connectionText(status: EventSourceStatus, now: number): string {
   return left > 0 ? `reconnecting in ${(left / 1000).toFixed(1)} s` : 'reconnecting now';
 }
 
-function compact(n: number): string {
-  return n.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+const compact = formatCompact;
+
+function count(n: number | null | undefined): string {
+  return n === null || n === undefined ? '–' : formatCount(n);
 }
 
 export function LivePanel({
-  store,
   snapshot,
   connection,
   stats,
   statsError,
+  visible,
   now = Date.now,
 }: LivePanelProps): React.JSX.Element {
-  // Rates and countdowns move with the wall clock even when no sample arrives.
+  // The countdown moves with the wall clock, but only while there is one to show.
   const [time, setTime] = useState(now);
+  const counting = visible && connection.state === 'reconnecting';
   useEffect(() => {
+    if (!counting) return undefined;
     const id = setInterval(() => setTime(now()), 250);
     return () => clearInterval(id);
-  }, [now]);
+  }, [now, counting]);
 
-  const rate = store.rate(time);
-  const latency = store.latencyMs();
   const fill = stats === null ? null : stats.bufferSize / Math.max(stats.bufferCapacity, 1);
-  const { counts } = snapshot;
+  const { counts, latencyMs } = snapshot;
   return (
     <section className="panel live" aria-labelledby="live-title">
       <h2 id="live-title">Live</h2>
@@ -62,15 +65,20 @@ export function LivePanel({
             data-testid="connection-state"
             data-state={connection.state}
           >
-            {connectionText(connection, time)}
+            {connectionText(connection, counting ? time : now())}
           </span>
         </dd>
         <dt>Samples/s</dt>
-        <dd data-testid="rate">{rate.toFixed(1)}</dd>
-        <dt title="From the sample's timestamp to its arrival here (simulated time when the clock is not 1×)">
+        <dd data-testid="rate">{snapshot.rate.toFixed(1)}</dd>
+        <dt title="From the moment the server published a sample (its clock, GET /api/clock) to its arrival here">
           Latency
         </dt>
-        <dd data-testid="latency">{latency === null ? '–' : formatDuration(latency)}</dd>
+        <dd
+          data-testid="latency"
+          title={latencyMs === null ? 'unknown until the clock has been read' : undefined}
+        >
+          {latencyMs === null ? 'unknown' : formatDuration(latencyMs)}
+        </dd>
         <dt>Subscribers</dt>
         <dd data-testid="subscribers">{stats?.subscribers ?? '–'}</dd>
         <dt>Buffer</dt>
@@ -89,20 +97,30 @@ export function LivePanel({
             </>
           )}
         </dd>
+        <dt title="Subscribers the server cut because they could not keep up">Dropped slow</dt>
+        <dd data-testid="dropped-slow">{count(stats?.droppedSlow)}</dd>
         <dt>Last id</dt>
         <dd data-testid="last-id">{snapshot.lastId ?? '–'}</dd>
         <dt>Received</dt>
-        <dd data-testid="received">{counts.received.toLocaleString('en-US')}</dd>
+        <dd data-testid="received">{count(counts.received)}</dd>
+        <dt title="Ids that never arrived although later ones did">Missing ids</dt>
+        <dd data-testid="missing" className={counts.missing > 0 ? 'warn' : undefined}>
+          {count(counts.missing)}
+        </dd>
         <dt>Malformed</dt>
         <dd data-testid="malformed" className={counts.malformed > 0 ? 'warn' : undefined}>
-          {counts.malformed}
+          {count(counts.malformed)}
         </dd>
         <dt title="Samples already held, skipped">Duplicates</dt>
-        <dd data-testid="duplicates">{counts.duplicates}</dd>
+        <dd data-testid="duplicates">{count(counts.duplicates)}</dd>
+        <dt title="Samples older than their series' newest point, skipped">Out of order</dt>
+        <dd data-testid="out-of-order">{count(counts.outOfOrder)}</dd>
+        <dt title="Failed connection attempts in a row">Failures</dt>
+        <dd data-testid="failures">{connection.failures}</dd>
       </dl>
       {statsError !== null && !statsError.missing && !statsError.unreachable && (
-        <p className="muted" role="status">
-          Stats unavailable: {statsError.message}
+        <p className="muted small">
+          Stats unavailable: {statsError.status} {statsError.message}
         </p>
       )}
     </section>

@@ -1,20 +1,33 @@
 import { act, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeEventSource, asEventSource } from '../test/fakeEventSource';
+import { StreamServer } from '../test/fakeStream';
 import { type EventSourceHandlers, useEventSource, withLastEventId } from './useEventSource';
 
-const Impl = asEventSource();
+let server: StreamServer;
 
-function setup(url: string | null, handlers: EventSourceHandlers = {}) {
+function setup(url: string | null, handlers: EventSourceHandlers = {}, random = () => 0.5) {
   return renderHook(
     ({ u, h }: { u: string | null; h: EventSourceHandlers }) =>
-      useEventSource(u, h, { EventSourceImpl: Impl, retryMs: 3000, now: () => Date.now() }),
+      useEventSource(u, h, { fetchImpl: server.fetch, retryMs: 3000, now: () => Date.now(), random }),
     { initialProps: { u: url, h: handlers } },
   );
 }
 
+/** Lets the fetch and the stream reader run (they are promise chains). */
+async function settle(): Promise<void> {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(0);
+  });
+}
+
+async function advance(ms: number): Promise<void> {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
+
 beforeEach(() => {
-  FakeEventSource.reset();
+  server = new StreamServer();
   vi.useFakeTimers();
   vi.setSystemTime(Date.UTC(2026, 1, 3, 10));
 });
@@ -26,104 +39,133 @@ afterEach(() => {
 describe('useEventSource', () => {
   it('does not connect without a URL', () => {
     const { result } = setup(null);
-    expect(FakeEventSource.instances).toHaveLength(0);
+    expect(server.requests).toHaveLength(0);
     expect(result.current.state).toBe('idle');
   });
 
-  it('connects, reports open and delivers messages', () => {
+  it('connects, reports open and delivers messages with their ids', async () => {
     const onMessage = vi.fn();
     const { result } = setup('/api/stream', { onMessage });
     expect(result.current.state).toBe('connecting');
-    const source = FakeEventSource.latest();
-    expect(source.url).toBe('/api/stream');
-    act(() => source.open());
+    await settle();
     expect(result.current.state).toBe('open');
-    act(() => source.message('{"id": 1}', '1'));
+    expect(server.latest().url).toBe('/api/stream');
+    await act(async () => {
+      server.latest().message('{"id": 1}', '1');
+      await vi.advanceTimersByTimeAsync(0);
+    });
     expect(onMessage).toHaveBeenCalledTimes(1);
-    expect(onMessage.mock.calls[0]?.[0].data).toBe('{"id": 1}');
+    expect(onMessage.mock.calls[0]?.[0]).toEqual({ data: '{"id": 1}', id: '1', event: 'message' });
   });
 
-  it('uses the newest handlers without reconnecting', () => {
+  it('uses the newest handlers without reconnecting', async () => {
     const first = vi.fn();
     const second = vi.fn();
     const { rerender } = setup('/api/stream', { onMessage: first });
-    const source = FakeEventSource.latest();
+    await settle();
     rerender({ u: '/api/stream', h: { onMessage: second } });
-    expect(FakeEventSource.instances).toHaveLength(1);
-    expect(source.closed).toBe(false);
-    act(() => source.message('x'));
+    expect(server.requests).toHaveLength(1);
+    await act(async () => {
+      server.latest().message('x');
+      await vi.advanceTimersByTimeAsync(0);
+    });
     expect(first).not.toHaveBeenCalled();
     expect(second).toHaveBeenCalledTimes(1);
   });
 
-  it('passes the reset event on', () => {
+  it('passes the reset event on', async () => {
     const onReset = vi.fn();
     setup('/api/stream', { onReset });
-    act(() => FakeEventSource.latest().named('reset', '{"reason": "expired"}'));
+    await settle();
+    await act(async () => {
+      server.latest().named('reset', '{"reason": "expired"}');
+      await vi.advanceTimersByTimeAsync(0);
+    });
     expect(onReset).toHaveBeenCalledTimes(1);
     expect(onReset.mock.calls[0]?.[0].data).toBe('{"reason": "expired"}');
   });
 
-  it('closes on unmount and ignores late events', () => {
+  it('closes on unmount and ignores late events', async () => {
     const onMessage = vi.fn();
     const { unmount } = setup('/api/stream', { onMessage });
-    const source = FakeEventSource.latest();
+    await settle();
+    const connection = server.latest();
     unmount();
-    expect(source.closed).toBe(true);
-    source.message('late');
-    source.named('reset', '{}');
+    expect(connection.closed).toBe(true);
+    connection.message('late');
+    await settle();
     expect(onMessage).not.toHaveBeenCalled();
   });
 
-  it('closes the old source when the URL changes', () => {
-    const onMessage = vi.fn();
-    const { rerender } = setup('/api/stream?subject=a', { onMessage });
-    const old = FakeEventSource.latest();
-    rerender({ u: '/api/stream?subject=b', h: { onMessage } });
-    expect(old.closed).toBe(true);
-    expect(FakeEventSource.latest().url).toBe('/api/stream?subject=b');
-    old.message('stale');
-    expect(onMessage).not.toHaveBeenCalled();
-  });
-
-  it('shows reconnecting with a countdown while the browser retries by itself', () => {
+  it("shows a refused stream's status and message, and waits as long as Retry-After says", async () => {
+    server.refuse({
+      status: 503,
+      body: { error: { code: 'too_many_subscribers', message: 'the server has 100 subscribers, its limit' } },
+      headers: { 'Retry-After': '5' },
+    });
     const { result } = setup('/api/stream');
-    const source = FakeEventSource.latest();
-    act(() => source.open());
-    act(() => source.drop());
+    await settle();
     expect(result.current.state).toBe('reconnecting');
-    expect(result.current.retryAt).toBe(Date.now() + 3000);
-    expect(result.current.failures).toBe(1);
-    // The browser keeps this source and reconnects it (with Last-Event-ID): no new one.
-    act(() => vi.advanceTimersByTime(5000));
-    expect(FakeEventSource.instances).toHaveLength(1);
-    act(() => source.open());
-    expect(result.current).toMatchObject({ state: 'open', retryAt: null, failures: 0 });
+    expect(result.current.error).toEqual({
+      status: 503,
+      code: 'too_many_subscribers',
+      message: 'the server has 100 subscribers, its limit',
+      retryAfterMs: 5000,
+    });
+    // The backoff alone would retry after 1.5-3 s; the server asked for 5 s.
+    expect(result.current.retryAt).toBe(Date.now() + 5000);
+    await advance(4999);
+    expect(server.requests).toHaveLength(1);
+    await advance(1);
+    expect(server.requests).toHaveLength(2);
+    expect(result.current.state).toBe('open');
+    expect(result.current.error).toBeNull();
   });
 
-  it('opens a new source resuming after the last id when the browser gives up', () => {
-    const { result } = setup('/api/stream?types=heart_rate');
-    const source = FakeEventSource.latest();
-    act(() => source.open());
-    act(() => source.message('{}', '41'));
-    act(() => source.message('{}', '42'));
-    act(() => source.fail());
-    expect(result.current.state).toBe('reconnecting');
-    expect(source.closed).toBe(true);
-    act(() => vi.advanceTimersByTime(2999));
-    expect(FakeEventSource.instances).toHaveLength(1);
-    act(() => vi.advanceTimersByTime(1));
-    expect(FakeEventSource.instances).toHaveLength(2);
-    expect(FakeEventSource.latest().url).toBe('/api/stream?types=heart_rate&last_event_id=42');
-    expect(result.current.lastEventId).toBe('42');
+  it("backs off with jitter from the server's retry: value while attempts fail", async () => {
+    const { result } = setup('/api/stream', {}, () => 0);
+    await settle();
+    await act(async () => {
+      server.latest().retry(1000);
+      server.latest().message('{}', '42');
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    server.refuse('down', 'down', 'down');
+    const delays: number[] = [];
+    await act(async () => {
+      server.latest().end();
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const due = result.current.retryAt ?? 0;
+      delays.push(due - Date.now());
+      await advance(due - Date.now());
+    }
+    // Equal jitter at its low end: half of 1 s, 2 s, 4 s, 8 s, from the server's retry: 1000.
+    expect(delays).toEqual([500, 1000, 2000, 4000]);
+    expect(result.current.state).toBe('open');
+    expect(server.latest().url).toBe('/api/stream?last_event_id=42');
   });
 
-  it('does not retry after unmount', () => {
+  it('spreads the retries of clients that failed together', async () => {
+    server.refuse('down', 'down');
+    const first = setup('/api/stream', {}, () => 0.1);
+    const second = setup('/api/stream', {}, () => 0.9);
+    await settle();
+    await settle();
+    const a = first.result.current.retryAt;
+    const b = second.result.current.retryAt;
+    expect(a).not.toBeNull();
+    expect(a).not.toBe(b);
+  });
+
+  it('does not retry after unmount', async () => {
+    server.refuse('down');
     const { unmount } = setup('/api/stream');
-    act(() => FakeEventSource.latest().fail());
+    await settle();
     unmount();
-    act(() => vi.advanceTimersByTime(10_000));
-    expect(FakeEventSource.instances).toHaveLength(1);
+    await advance(60_000);
+    expect(server.requests).toHaveLength(1);
   });
 });
 

@@ -1,23 +1,48 @@
 /**
- * `useEventSource(url | null)`: the browser's EventSource as a React hook.
+ * `useEventSource(url | null)`: biomock's Server-Sent Events stream as a React hook.
+ *
+ * It reads the stream with `fetch` and `eventsource-parser` rather than the
+ * browser's EventSource, because EventSource hides what a developer needs to
+ * see and a client needs to obey: the HTTP status and JSON message of a refused
+ * stream (a 503 at the subscriber limit), its `Retry-After`, and control over
+ * the reconnection delay. Reconnection follows the server's `retry:` value,
+ * backs off exponentially with jitter while attempts fail, never comes sooner
+ * than `Retry-After`, and resumes with `last_event_id` after the newest id seen.
  *
  * Handlers are kept in a ref, so passing new functions on every render does
- * not reconnect; only a new `url` does. Cleanup closes the source, and events
- * that arrive after it are ignored. After a dropped connection the browser
- * reconnects by itself, sending `Last-Event-ID`, after the stream's `retry:`
- * delay; the hook only steps in when the browser gives up for good (an HTTP
- * error, such as a proxy's 502 while the backend is down), opening a new
- * source that resumes with `last_event_id=` after the newest id it saw.
+ * not reconnect; only a new `url` does. Cleanup aborts the request, and events
+ * that arrive after it are ignored. The stream keeps running in a hidden tab.
  */
+import { type EventSourceMessage, createParser } from 'eventsource-parser';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { backoffDelay, parseRetryAfter } from '../lib/backoff';
+import { parseApiError } from '../lib/parse';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
 
+export interface StreamEvent {
+  data: string;
+  /** The event's `id:` field, if it had one. */
+  id: string | null;
+  /** `message`, or the event's name (`reset`). */
+  event: string;
+}
+
 export interface EventSourceHandlers {
   /** Each default (`message`) event: one sample per event on biomock's stream. */
-  onMessage?: (event: MessageEvent<string>) => void;
+  onMessage?: (event: StreamEvent) => void;
   /** The named `reset` event: the server could not resume exactly where we were. */
-  onReset?: (event: MessageEvent<string>) => void;
+  onReset?: (event: StreamEvent) => void;
+  /** The stream is open; `reconnected` when it had been open or failed before. */
+  onOpen?: (reconnected: boolean) => void;
+}
+
+/** Why the last attempt failed: `status` 0 when the backend could not be reached. */
+export interface StreamError {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterMs: number | null;
 }
 
 export interface EventSourceStatus {
@@ -26,22 +51,33 @@ export interface EventSourceStatus {
   retryAt: number | null;
   /** Failed attempts since the connection was last open. */
   failures: number;
-  /** The id of the newest event received, as the browser will resume from it. */
+  /** The id of the newest event received, as the next attempt resumes from it. */
   lastEventId: string | null;
+  error: StreamError | null;
+  /** The server's `retry:` value, ms, once it sent one. */
+  serverRetryMs: number | null;
 }
 
 export interface UseEventSourceOptions {
-  /** The reconnection delay; the stream's `retry:` field (3000 ms by default). */
+  /** The first reconnection delay until the server sends `retry:`. */
   retryMs?: number;
-  /** For tests: a stand-in for the browser's EventSource. */
-  EventSourceImpl?: typeof EventSource;
+  /** For tests: a stand-in for `fetch`. */
+  fetchImpl?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Wall clock in epoch ms, for the countdown. */
   now?: () => number;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
 }
 
-const CLOSED = 2;
-
-const IDLE: EventSourceStatus = { state: 'idle', retryAt: null, failures: 0, lastEventId: null };
+const IDLE: EventSourceStatus = {
+  state: 'idle',
+  retryAt: null,
+  failures: 0,
+  lastEventId: null,
+  error: null,
+  serverRetryMs: null,
+};
+const CONNECTING: EventSourceStatus = { ...IDLE, state: 'connecting' };
 
 /** `url` with `last_event_id` set to `id` (relative URLs stay relative). */
 export function withLastEventId(url: string, id: string | null): string {
@@ -53,6 +89,22 @@ export function withLastEventId(url: string, id: string | null): string {
     : parsed.href;
 }
 
+async function refusal(response: Response): Promise<StreamError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // A proxy's HTML page or an empty body: the status says enough.
+  }
+  const error = parseApiError(body);
+  return {
+    status: response.status,
+    code: error?.code ?? 'http_error',
+    message: error?.message ?? `the stream answered ${response.status} ${response.statusText}`.trim(),
+    retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')),
+  };
+}
+
 export function useEventSource(
   url: string | null,
   handlers: EventSourceHandlers,
@@ -62,63 +114,114 @@ export function useEventSource(
   useLayoutEffect(() => {
     handlersRef.current = handlers;
   });
-  const nowRef = useRef(options.now ?? Date.now);
-  const retryMs = options.retryMs ?? 3000;
-  const Impl = options.EventSourceImpl ?? globalThis.EventSource;
-  const [status, setStatus] = useState<EventSourceStatus>(IDLE);
+  const optionsRef = useRef(options);
+  useLayoutEffect(() => {
+    optionsRef.current = options;
+  });
+  const baseRetryMs = options.retryMs ?? 3000;
+  // The status belongs to one URL; a new URL starts out connecting.
+  const [status, setStatus] = useState<{ url: string | null; value: EventSourceStatus }>({
+    url: null,
+    value: IDLE,
+  });
 
   useEffect(() => {
-    if (url === null) {
-      setStatus(IDLE);
-      return undefined;
-    }
-    let active = true;
-    let source: EventSource | null = null;
+    if (url === null) return undefined;
+    const controller = new AbortController();
+    const { signal } = controller;
+    const fetchImpl = optionsRef.current.fetchImpl ?? ((input, init) => fetch(input, init));
+    const now = (): number => (optionsRef.current.now ?? Date.now)();
     let timer: ReturnType<typeof setTimeout> | null = null;
-    let lastEventId: string | null = null;
     let failures = 0;
+    let wasOpen = false;
+    let lastEventId: string | null = null;
+    let serverRetryMs: number | null = null;
+    const publish = (value: Partial<EventSourceStatus>): void =>
+      setStatus({ url, value: { ...IDLE, failures, lastEventId, serverRetryMs, ...value } });
 
-    const connect = (target: string): void => {
-      const es = new Impl(target);
-      source = es;
-      const current = (): boolean => active && source === es;
-      es.onopen = () => {
-        if (!current()) return;
-        failures = 0;
-        setStatus({ state: 'open', retryAt: null, failures, lastEventId });
-      };
-      es.onmessage = (event: MessageEvent<string>) => {
-        if (!current()) return;
-        if (event.lastEventId !== '') lastEventId = event.lastEventId;
-        handlersRef.current.onMessage?.(event);
-      };
-      es.addEventListener('reset', (event: Event) => {
-        if (!current()) return;
-        handlersRef.current.onReset?.(event as MessageEvent<string>);
+    const retry = (error: StreamError): void => {
+      failures += 1;
+      const delay = backoffDelay(failures, {
+        baseMs: serverRetryMs ?? baseRetryMs,
+        retryAfterMs: error.retryAfterMs,
+        random: optionsRef.current.random,
       });
-      es.onerror = () => {
-        if (!current()) return;
-        failures += 1;
-        if (es.readyState === CLOSED) {
-          es.close();
-          timer = setTimeout(() => {
-            timer = null;
-            if (active) connect(withLastEventId(url, lastEventId));
-          }, retryMs);
-        }
-        setStatus({ state: 'reconnecting', retryAt: nowRef.current() + retryMs, failures, lastEventId });
+      publish({ state: 'reconnecting', retryAt: now() + delay, failures, error });
+      timer = setTimeout(() => {
+        timer = null;
+        void connect();
+      }, delay);
+    };
+
+    const onEvent = (message: EventSourceMessage): void => {
+      if (signal.aborted) return;
+      if (message.id !== undefined) lastEventId = message.id;
+      const event: StreamEvent = {
+        data: message.data,
+        id: message.id ?? null,
+        event: message.event ?? 'message',
       };
+      if (event.event === 'message') handlersRef.current.onMessage?.(event);
+      else if (event.event === 'reset') handlersRef.current.onReset?.(event);
     };
 
-    setStatus({ state: 'connecting', retryAt: null, failures: 0, lastEventId: null });
-    connect(url);
+    const connect = async (): Promise<void> => {
+      let response: Response;
+      try {
+        response = await fetchImpl(withLastEventId(url, lastEventId), {
+          headers: { Accept: 'text/event-stream' },
+          cache: 'no-store',
+          signal,
+        });
+      } catch {
+        if (!signal.aborted)
+          retry({
+            status: 0,
+            code: 'unreachable',
+            message: 'the backend cannot be reached',
+            retryAfterMs: null,
+          });
+        return;
+      }
+      if (signal.aborted) return;
+      if (!response.ok || response.body === null) {
+        const error = await refusal(response);
+        if (!signal.aborted) retry(error);
+        return;
+      }
+      const reconnected = wasOpen || failures > 0;
+      wasOpen = true;
+      failures = 0;
+      publish({ state: 'open' });
+      handlersRef.current.onOpen?.(reconnected);
+      const parser = createParser({
+        onEvent,
+        onRetry: (ms) => {
+          serverRetryMs = ms;
+        },
+      });
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || signal.aborted) break;
+          parser.feed(value);
+        }
+      } catch {
+        // The connection dropped mid-stream: reconnect below.
+      }
+      if (!signal.aborted) {
+        retry({ status: 0, code: 'disconnected', message: 'the stream was cut', retryAfterMs: null });
+      }
+    };
+
+    void connect();
     return () => {
-      active = false;
+      controller.abort();
       if (timer !== null) clearTimeout(timer);
-      source?.close();
-      source = null;
     };
-  }, [url, retryMs, Impl]);
+  }, [url, baseRetryMs]);
 
-  return status;
+  if (url === null) return IDLE;
+  return status.url === url ? status.value : CONNECTING;
 }

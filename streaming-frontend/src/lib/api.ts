@@ -15,17 +15,21 @@ import {
   parseSubjects,
   parseTypes,
 } from './parse';
+import { parseRetryAfter } from './backoff';
 
 /** A failed call: `status` 0 means the backend could not be reached at all. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The server's `Retry-After`, ms, when it sent one. */
+  readonly retryAfterMs: number | null;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, retryAfterMs: number | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** The route does not exist on this backend (an older or partial one). */
@@ -43,6 +47,12 @@ export interface HistoryQuery {
   limit?: number;
   subject?: string | null;
   types?: readonly string[] | null;
+}
+
+/** The simulated clock and the wall time (epoch ms) the reading describes. */
+export interface ClockReading {
+  clock: ClockState;
+  readAt: number;
 }
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -79,7 +89,8 @@ function query(params: Record<string, string | number | null | undefined>): stri
 
 export class Api {
   readonly base: string;
-  private readonly fetchImpl: Fetch;
+  /** The fetch every request goes through; the stream uses it too. */
+  readonly fetchImpl: Fetch;
 
   constructor(base: string, fetchImpl: Fetch = (input, init) => fetch(input, init)) {
     this.base = base;
@@ -121,6 +132,13 @@ export class Api {
     return this.parsed(await this.request('/api/clock', { signal }), parseClock);
   }
 
+  /** The clock and the wall time it describes (the middle of the request), for latency. */
+  async clockReading(signal?: AbortSignal): Promise<ClockReading> {
+    const sent = Date.now();
+    const clock = await this.clock(signal);
+    return { clock, readAt: (sent + Date.now()) / 2 };
+  }
+
   async setClock(change: { speed?: number; paused?: boolean }): Promise<ClockState> {
     return this.parsed(await this.post('/api/clock', change), parseClock);
   }
@@ -159,7 +177,12 @@ export class Api {
       // A proxy with its backend gone answers 502-504 itself: that is "unreachable".
       const status = response.status >= 502 && response.status <= 504 && error === null ? 0 : response.status;
       if (status === 0) throw new ApiError(0, 'unreachable', 'the backend cannot be reached');
-      throw new ApiError(status, error?.code ?? 'http_error', error?.message ?? `${path} answered ${status}`);
+      throw new ApiError(
+        status,
+        error?.code ?? 'http_error',
+        error?.message ?? `${path} answered ${status}`,
+        parseRetryAfter(response.headers.get('Retry-After')),
+      );
     }
     return body;
   }

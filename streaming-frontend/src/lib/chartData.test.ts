@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameBuffers, hypnogramData } from './chartData';
+import { FrameBuffers, hypnogramData, intervalData, overlayData } from './chartData';
 import { Ring } from './ring';
 
 describe('FrameBuffers', () => {
@@ -35,6 +35,35 @@ describe('hypnogramData', () => {
     expect(hypnogramData(ring)).toEqual([
       [50, 50],
       [2, 2],
+    ]);
+  });
+});
+
+describe('intervalData', () => {
+  it('draws steps as a bar over each interval, not a line through interval ends', () => {
+    const ring = new Ring(10);
+    ring.push(1, 60, 40, 0); // 40 steps over 0-60
+    ring.push(2, 120, 10, 60); // 10 steps over 60-120
+    ring.push(3, 300, 25, 240); // after a quiet minute
+    expect(intervalData(ring)).toEqual([
+      [0, 60, 60, 120, 180, 240, 300],
+      [40, 40, 10, 10, null, 25, 25],
+    ]);
+  });
+});
+
+describe('overlayData', () => {
+  it('puts several subjects on one time axis with gaps where one has no point', () => {
+    const a = new Ring(4);
+    const b = new Ring(4);
+    a.push(1, 10, 60);
+    a.push(3, 20, 61);
+    b.push(2, 15, 80);
+    b.push(4, 20, 81);
+    expect(overlayData([a, b])).toEqual([
+      [10, 15, 20],
+      [60, null, 61],
+      [null, 80, 81],
     ]);
   });
 });

@@ -162,9 +162,9 @@ describe('JSON routes', () => {
       { nonsense: true },
     ]);
     expect(types.ok && types.value).toEqual([
-      { name: 'heart_rate', unit: 'count/min', kind: 'quantity', normalRange: [60, 100] },
-      { name: 'workout', unit: null, kind: 'category', normalRange: null },
-      { name: 'oxygen_saturation', unit: '%', kind: 'quantity', normalRange: [95, 100] },
+      { name: 'heart_rate', unit: 'count/min', kind: 'quantity', normalRange: [60, 100], cadenceS: null },
+      { name: 'workout', unit: null, kind: 'category', normalRange: null, cadenceS: null },
+      { name: 'oxygen_saturation', unit: '%', kind: 'quantity', normalRange: [95, 100], cadenceS: null },
     ]);
     const wrapped = parseTypes({ types: [{ name: 'steps', unit: 'count', kind: 'interval' }] });
     expect(wrapped.ok && wrapped.value[0]?.name).toBe('steps');

@@ -51,6 +51,8 @@ export interface TypeInfo {
   unit: string | null;
   kind: string;
   normalRange: [number, number] | null;
+  /** How often the catalogue says it is reported, seconds of simulated time; null when event-driven. */
+  cadenceS: number | null;
 }
 
 export interface SubjectInfo {
@@ -248,6 +250,7 @@ export function parseTypes(raw: unknown): Parsed<TypeInfo[]> {
       unit: optionalString(item.unit),
       kind: optionalString(item.kind) ?? 'quantity',
       normalRange: lo !== null && hi !== null ? [lo, hi] : null,
+      cadenceS: finite(item.cadence_s),
     });
   }
   return ok(types);

@@ -7,7 +7,65 @@
  * Views returned by `times()`, `values()`, `starts()` and `ids()` are valid
  * until the next `push` or `clear`; keep a copy if it must outlive that.
  */
-export class Ring {
+/** What charts and tiles read: a live ring, or a frozen copy of one while the view is paused. */
+export interface RingView {
+  readonly capacity: number;
+  readonly length: number;
+  readonly version: number;
+  times(): Float64Array;
+  values(): Float64Array;
+  starts(): Float64Array;
+  ids(): Float64Array;
+  lastTime(): number;
+  lastValue(): number;
+}
+
+/** A copy of a ring's points at one moment; it never changes. */
+export class FrozenRing implements RingView {
+  readonly capacity: number;
+  readonly length: number;
+  readonly version: number;
+  private readonly t: Float64Array;
+  private readonly v: Float64Array;
+  private readonly s: Float64Array;
+  private readonly id: Float64Array;
+
+  constructor(ring: RingView) {
+    this.capacity = ring.capacity;
+    this.length = ring.length;
+    this.version = ring.version;
+    this.t = ring.times().slice();
+    this.v = ring.values().slice();
+    this.s = ring.starts().slice();
+    this.id = ring.ids().slice();
+  }
+
+  times(): Float64Array {
+    return this.t;
+  }
+
+  values(): Float64Array {
+    return this.v;
+  }
+
+  starts(): Float64Array {
+    return this.s;
+  }
+
+  ids(): Float64Array {
+    return this.id;
+  }
+
+  lastTime(): number {
+    return this.t[this.length - 1] ?? Number.NaN;
+  }
+
+  lastValue(): number {
+    return this.v[this.length - 1] ?? Number.NaN;
+  }
+}
+
+export class Ring implements RingView {
   readonly capacity: number;
   private readonly t: Float64Array;
   private readonly v: Float64Array;
@@ -121,7 +179,7 @@ export interface WindowSummary {
  * newest point (the whole ring when `windowS` is null): min, max, the latest
  * value and a trend comparing the latest values with the ones before them.
  */
-export function summarize(ring: Ring, windowS: number | null): WindowSummary {
+export function summarize(ring: RingView, windowS: number | null): WindowSummary {
   const times = ring.times();
   const values = ring.values();
   const n = values.length;

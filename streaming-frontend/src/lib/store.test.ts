@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sampleJson } from '../test/fakeEventSource';
+import { sampleJson } from '../test/fakeStream';
 import { SLEEP_LEVELS } from './catalogue';
-import { Store } from './store';
+import { Store, seriesKey } from './store';
 
 /** A store whose animation frames run when the test says so. */
 function manualStore(capacity = 10_000): { store: Store; frames: (() => void)[]; runFrames: () => void } {
@@ -108,54 +108,144 @@ describe('Store', () => {
     expect(workout?.last?.event).toBe('start');
   });
 
-  it('stops telling the view while paused, and catches up on resume', () => {
-    const { store, frames, runFrames } = manualStore();
-    let renders = 0;
-    store.subscribe(() => {
-      renders += 1;
-    });
-    store.setPaused(true);
-    expect(store.getSnapshot().paused).toBe(true);
-    const frozen = store.getSnapshot();
-    store.ingestEvent(JSON.stringify(sampleJson({ id: 1 })));
+  it('freezes what the view shows while paused, counts what is new, and catches up on resume', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, value: 60, timestamp: at(1) })));
     runFrames();
-    expect(store.getSnapshot()).toBe(frozen);
-    expect(frames).toHaveLength(0);
+    store.setPaused(true);
+    const frozen = store.getSnapshot().series.get(seriesKey('heart_rate', 'default'));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, value: 120, timestamp: at(2) })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 3, value: 130, timestamp: at(3) })));
+    runFrames();
+    const paused = store.getSnapshot();
+    expect(paused.paused).toBe(true);
+    expect(paused.newWhilePaused).toBe(2);
+    // Whatever re-renders the view, it reads the values as they were when paused.
+    const view = paused.series.get(seriesKey('heart_rate', 'default'));
+    expect(view).toBe(frozen);
+    expect([...(view?.view.values() ?? [])]).toEqual([60]);
+    expect(view?.view.lastValue()).toBe(60);
     store.setPaused(false);
-    expect(store.getSnapshot().paused).toBe(false);
-    expect(store.getSnapshot().counts.received).toBe(1);
-    expect(renders).toBe(2);
+    const live = store.getSnapshot().series.get(seriesKey('heart_rate', 'default'));
+    expect([...(live?.view.values() ?? [])]).toEqual([60, 120, 130]);
+    expect(store.getSnapshot().newWhilePaused).toBe(0);
   });
 
-  it('shows a reset and accepts the replay that follows it', () => {
+  it('keeps the arrays and untouched series of the last snapshot, so memos hold', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, timestamp: at(1) })));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 2, type: 'steps', unit: 'count', timestamp: at(1) })));
+    runFrames();
+    const first = store.getSnapshot();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 3, timestamp: at(2) })));
+    runFrames();
+    const second = store.getSnapshot();
+    expect(second).not.toBe(first);
+    expect(second.types).toBe(first.types);
+    expect(second.subjects).toBe(first.subjects);
+    expect(second.notices).toBe(first.notices);
+    expect(second.markers).toBe(first.markers);
+    expect(second.series.get(seriesKey('steps', 'default'))).toBe(
+      first.series.get(seriesKey('steps', 'default')),
+    );
+    expect(second.series.get(seriesKey('heart_rate', 'default'))?.version).toBeGreaterThan(
+      first.series.get(seriesKey('heart_rate', 'default'))?.version ?? 0,
+    );
+  });
+
+  it('says a restarted backend lost nothing when it resumes from its first sample', () => {
+    const { store, runFrames } = manualStore();
+    const oldRun = 1_770_000_000_000_000;
+    const newRun = 1_770_000_060_000_000;
+    store.ingestEvent(JSON.stringify(sampleJson({ id: oldRun + 500, timestamp: at(10) })));
+    store.ingestReset(JSON.stringify({ reason: 'expired', oldest_id: newRun + 1, newest_id: newRun + 40 }));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: newRun + 1, timestamp: at(20) })));
+    runFrames();
+    expect(store.getSnapshot().notices).toEqual([
+      expect.objectContaining({ kind: 'restart', firstOfRun: true, oldestId: newRun + 1 }),
+    ]);
+    expect(store.getSnapshot().counts.missing).toBe(0);
+    expect(store.series('heart_rate', 'default')?.ring.length).toBe(2);
+  });
+
+  it('takes an empty buffer after a drop for a backend that has just started', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(10) })));
+    store.ingestReset('{"reason": "expired", "oldest_id": null, "newest_id": null}');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 9_000_001, timestamp: at(20) })));
+    runFrames();
+    expect(store.getSnapshot().notices).toEqual([
+      expect.objectContaining({ kind: 'restart', firstOfRun: true }),
+    ]);
+    expect(store.getSnapshot().counts.missing).toBe(0);
+  });
+
+  it('counts the samples that left the buffer when the same run cannot resume exactly', () => {
     const { store, runFrames } = manualStore();
     store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(10) })));
     store.ingestReset('{"reason": "expired", "oldest_id": 900, "newest_id": 950}');
     store.ingestEvent(JSON.stringify(sampleJson({ id: 900, timestamp: at(20) })));
     runFrames();
-    expect(store.getSnapshot().reset).toMatchObject({ reason: 'expired', oldestId: 900 });
+    expect(store.getSnapshot().notices).toEqual([expect.objectContaining({ kind: 'expired', missed: 399 })]);
     expect(store.series('heart_rate', 'default')?.ring.length).toBe(2);
   });
 
+  it('tells, instead of silently clearing, when time goes back after a reset', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(50) })));
+    store.ingestReset(JSON.stringify({ reason: 'expired', oldest_id: 5_000_001, newest_id: 5_000_009 }));
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 5_000_001, timestamp: at(5) })));
+    runFrames();
+    const kinds = store.getSnapshot().notices.map((n) => n.kind);
+    expect(kinds).toEqual(['restart', 'cleared']);
+    expect(store.getSnapshot().notices[1]).toMatchObject({ types: ['heart_rate'] });
+    expect(store.series('heart_rate', 'default')?.ring.length).toBe(1);
+  });
+
   it('starts afresh after a reset to another timeline (smaller ids, earlier times)', () => {
-    const { store } = manualStore();
+    const { store, runFrames } = manualStore();
     store.ingestEvent(JSON.stringify(sampleJson({ id: 500, timestamp: at(50) })));
     store.ingestReset('{"reason": "unknown", "oldest_id": 1, "newest_id": 3}');
     store.ingestEvent(JSON.stringify(sampleJson({ id: 4, timestamp: at(1), value: 99 })));
+    runFrames();
     const ring = store.series('heart_rate', 'default')?.ring;
     expect(ring?.length).toBe(1);
     expect(ring?.lastValue()).toBe(99);
     expect(store.lastId()).toBe(4);
+    expect(store.getSnapshot().notices).toEqual([expect.objectContaining({ kind: 'unknown', lastId: 500 })]);
+  });
+
+  it('counts ids that never arrived, but not across a reset', () => {
+    const { store } = manualStore();
+    for (const id of [1, 2, 5, 6]) store.ingestEvent(JSON.stringify(sampleJson({ id, timestamp: at(id) })));
+    expect(store.totals().missing).toBe(2);
+    // A malformed event still carries its id: no gap.
+    store.ingestEvent('{"broken', undefined, '7');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 8, timestamp: at(8) })));
+    expect(store.totals().missing).toBe(2);
+  });
+
+  it('logs every stream frame as it arrived, resets included', () => {
+    const { store } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, timestamp: at(1) })), 1000);
+    store.ingestEvent('oops', 1001, '2');
+    store.ingestReset('{"reason": "unknown", "oldest_id": null, "newest_id": null}', 1002);
+    const frames = [0, 1, 2].map((seq) => store.frames.get(seq));
+    expect(frames.map((f) => [f?.id, f?.event, f?.type])).toEqual([
+      [1, 'message', 'heart_rate'],
+      [2, 'message', null],
+      [null, 'reset', null],
+    ]);
   });
 
   it('counts a malformed reset', () => {
     const { store } = manualStore();
     store.ingestReset('not json');
     expect(store.totals().malformed).toBe(1);
-    expect(store.getSnapshot().reset).toBeNull();
+    expect(store.getSnapshot().notices).toEqual([]);
   });
 
-  it('measures samples per second and latency from the stream', () => {
+  it('measures samples per second from the stream', () => {
     const t0 = Date.UTC(2026, 1, 3, 10, 30, 0);
     const store = new Store({ requestFrame: () => 0, now: () => t0 });
     for (let i = 0; i < 50; i += 1) {
@@ -167,7 +257,6 @@ describe('Store', () => {
       );
     }
     expect(store.rate(t0 + 5000)).toBeCloseTo(10, 0);
-    expect(store.latencyMs()).toBe(40);
     expect(store.rate(t0 + 60_000)).toBe(0);
   });
 

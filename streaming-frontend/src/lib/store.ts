@@ -1,16 +1,27 @@
 /**
  * The sample store: lives outside React, fed by history pages and the stream.
  *
- * Samples go into one ring buffer per (type, subject). Listeners are told
- * about changes at most once per animation frame, so a burst of a thousand
- * events costs one render; while the view is paused the store keeps
- * ingesting and tells nobody until it resumes.
+ * Samples go into one ring buffer per (type, subject); every stream frame also
+ * goes into the frame log the inspector shows. Listeners are told about
+ * changes at most once per animation frame, so a burst of a thousand events
+ * costs one render. The snapshot is all the view may read: while the view is
+ * paused its series are frozen copies, so nothing the view re-renders for (a
+ * poll, a resize) can show newer data.
  */
 import { CATEGORY_TYPES, SLEEP_LEVELS, TYPE_LABELS } from './catalogue';
-import { type ResetInfo, type Sample, parseReset, parseSample, toSample } from './parse';
-import { Ring } from './ring';
+import { FrameLog } from './frameLog';
+import { LatencyMeter } from './latency';
+import { type Marker, type Notice, describeReset, sameRunJump } from './notices';
+import { type ClockState, type Sample, parseReset, parseSample, toSample } from './parse';
+import { FrozenRing, Ring, type RingView } from './ring';
+import { Stats } from './storeStats';
+import { Throttle } from './throttle';
+
+export type { Marker, Notice } from './notices';
 
 export const RING_CAPACITY = 10_000;
+export const FRAME_LOG_CAPACITY = 50_000;
+const MAX_MARKERS = 200;
 
 export interface Series {
   key: string;
@@ -23,8 +34,24 @@ export interface Series {
   ring: Ring;
   /** The newest sample as received (workout start/end, scenario, ...). */
   last: Sample | null;
+  /** Wall-clock arrival of the newest sample, epoch ms. */
+  lastArrival: number;
   /** The reset count when this series last took a sample. */
   epoch: number;
+}
+
+/** One series as the view sees it in a snapshot; replaced only when the series changed. */
+export interface SeriesState {
+  key: string;
+  type: string;
+  subject: string;
+  unit: string | null;
+  categorical: boolean;
+  categories: readonly string[];
+  view: RingView;
+  version: number;
+  last: Sample | null;
+  lastArrival: number;
 }
 
 export interface Counts {
@@ -36,27 +63,46 @@ export interface Counts {
   duplicates: number;
   /** Samples older than their series' newest point (skipped: charts need time order). */
   outOfOrder: number;
-}
-
-export interface ResetNotice extends ResetInfo {
-  /** Wall-clock time it arrived, epoch ms. */
-  at: number;
+  /** Ids that never arrived although later ones did (the stream is unfiltered). */
+  missing: number;
 }
 
 /** An immutable view of the store, replaced at most once per animation frame. */
 export interface Snapshot {
   frame: number;
   paused: boolean;
+  /** Samples taken in since the view was paused. */
+  newWhilePaused: number;
   counts: Counts;
   lastId: number | null;
   lastError: string | null;
-  reset: ResetNotice | null;
+  notices: readonly Notice[];
+  markers: readonly Marker[];
   subjects: readonly string[];
   types: readonly string[];
+  series: ReadonlyMap<string, SeriesState>;
+  /**
+   * The frame log's version as the inspector should show it: it moves at most
+   * four times a second, since nobody reads hundreds of rows a second and the list
+   * need not redraw on every animation frame.
+   */
+  framesVersion: number;
+  /**
+   * Moves at most ten times a second: tiles and counters follow it rather than
+   * every animation frame (the charts follow every frame).
+   */
+  slowTick: number;
+  /** Stream samples per second over the last few seconds. */
+  rate: number;
+  /** Median stream latency (ms) from the server's clock; null when it cannot be known. */
+  latencyMs: number | null;
+  /** Increases when a sample showed the last clock reading is out of date. */
+  clockStale: number;
 }
 
 export interface StoreOptions {
   capacity?: number;
+  frameCapacity?: number;
   /** Schedules a flush before the next paint; `requestAnimationFrame` in the browser. */
   requestFrame?: (callback: () => void) => unknown;
   /** Wall clock in epoch ms. */
@@ -65,45 +111,56 @@ export interface StoreOptions {
   idLogSize?: number;
 }
 
-const LATENCY_WINDOW = 256;
-const RATE_BUCKETS = 8;
-const RATE_SPAN_S = 5;
-
 export function seriesKey(type: string, subject: string): string {
   return `${type}\u0000${subject}`;
 }
 
 export class Store {
+  readonly frames: FrameLog;
   private readonly capacity: number;
   private readonly requestFrame: (callback: () => void) => unknown;
   private readonly now: () => number;
   private readonly listeners = new Set<() => void>();
   private readonly seriesByKey = new Map<string, Series>();
-  private readonly subjects = new Set<string>();
-  private readonly types = new Set<string>();
-  private readonly counts: Counts = { received: 0, malformed: 0, duplicates: 0, outOfOrder: 0 };
-  private readonly idLog: Float64Array;
-  private idLogNext = 0;
-  private idLogLength = 0;
-  private readonly latencies = new Float64Array(LATENCY_WINDOW);
-  private latencyCount = 0;
-  private readonly rateSecond = new Float64Array(RATE_BUCKETS).fill(-1);
-  private readonly rateCount = new Float64Array(RATE_BUCKETS);
+  private readonly stats: Stats;
+  private readonly latency = new LatencyMeter();
+  private readonly counts: Counts = { received: 0, malformed: 0, duplicates: 0, outOfOrder: 0, missing: 0 };
+  private countsChanged = false;
+  private subjects: readonly string[] = [];
+  private types: readonly string[] = [];
+  private notices: readonly Notice[] = [];
+  private markers: readonly Marker[] = [];
+  private noticeId = 0;
   /** Ids at or below this were seen; ids strictly increase, so one number suffices. */
   private watermark = 0;
+  /** The newest sample time held, seconds: where markers for "now" go. */
+  private newestTime = Number.NaN;
   private lastError: string | null = null;
-  private reset: ResetNotice | null = null;
+  /** When the last stream frame arrived (wall ms): how long the stream was quiet before a reset. */
+  private lastFrameAt = Number.NEGATIVE_INFINITY;
   private resets = 0;
+  /** Gaps are not counted across a reset (the server said where it resumes). */
+  private afterReset = false;
+  private lastClock: ClockState | null = null;
+  private clockStale = 0;
+  private scenarios = new Map<string, string>();
   private paused = false;
+  private receivedAtPause = 0;
   private frameScheduled = false;
   private frame = 0;
+  private seriesStates = new Map<string, SeriesState>();
+  private readonly framesThrottle: Throttle;
+  private readonly slowThrottle: Throttle;
   private snapshot: Snapshot;
 
   constructor(options: StoreOptions = {}) {
     this.capacity = options.capacity ?? RING_CAPACITY;
+    this.frames = new FrameLog(options.frameCapacity ?? FRAME_LOG_CAPACITY);
     this.requestFrame = options.requestFrame ?? ((cb) => requestAnimationFrame(cb));
     this.now = options.now ?? Date.now;
-    this.idLog = new Float64Array(options.idLogSize ?? 50_000);
+    this.stats = new Stats(options.idLogSize ?? FRAME_LOG_CAPACITY);
+    this.framesThrottle = new Throttle(FRAME_LIST_PERIOD_MS, this.now, () => this.changed());
+    this.slowThrottle = new Throttle(SLOW_PERIOD_MS, this.now, () => this.changed());
     this.snapshot = this.buildSnapshot();
   }
 
@@ -120,66 +177,135 @@ export class Store {
 
   // ---- Feeding ----
 
-  /** Takes the data of one stream `message` event; malformed data is counted, never thrown. */
-  ingestEvent(data: string, arrivedAt: number = this.now()): void {
+  /**
+   * Takes one stream `message` event; malformed data is counted, never thrown.
+   *
+   * @param sseId the event's `id:` field, which a malformed event may still carry
+   */
+  ingestEvent(data: string, arrivedAt: number = this.now(), sseId: string | null = null): void {
     const parsed = parseSample(data);
+    const frameId = parsed.ok ? parsed.value.id : idOf(sseId);
+    const quietMs = arrivedAt - this.lastFrameAt;
+    this.lastFrameAt = arrivedAt;
+    this.frames.push(
+      frameId,
+      'message',
+      arrivedAt,
+      data,
+      parsed.ok ? parsed.value.type : null,
+      parsed.ok ? parsed.value.subject : null,
+    );
     if (!parsed.ok) {
       this.malformed(parsed.error);
-      return;
+      // Its id still arrived: it is no gap.
+      if (frameId !== null && frameId > this.watermark) this.watermark = frameId;
+    } else if (this.accept(parsed.value, arrivedAt, quietMs)) {
+      this.stats.noteArrival(arrivedAt);
+      if (!this.latency.note(parsed.value.timestamp, arrivedAt)) this.clockStale += 1;
     }
-    if (this.accept(parsed.value)) this.noteArrival(parsed.value, arrivedAt);
     this.changed();
   }
 
   /** Takes one history page's items, oldest first; returns how many were new. */
   ingestHistory(items: readonly unknown[]): number {
     let added = 0;
+    const arrivedAt = this.now();
+    this.lastFrameAt = arrivedAt;
     for (const item of items) {
       const parsed = toSample(item);
       if (!parsed.ok) this.malformed(parsed.error);
-      else if (this.accept(parsed.value)) added += 1;
+      else if (this.accept(parsed.value, arrivedAt)) added += 1;
     }
     this.changed();
     return added;
   }
 
   /**
-   * Takes the data of a `reset` event. The server replays from its oldest
-   * sample next (`expired`) or does not know our position (`unknown`: it was
-   * restarted with another timeline), in which case what we hold belongs to
-   * another timeline and is dropped.
+   * Takes the data of a `reset` event and says what happened: a backend
+   * restart (nothing missed from the new run), samples that left the
+   * server's buffer (how many), or another timeline (the charts are cleared).
    */
-  ingestReset(data: string): void {
+  ingestReset(data: string, arrivedAt: number = this.now()): void {
+    const quietMs = arrivedAt - this.lastFrameAt;
+    this.lastFrameAt = arrivedAt;
+    this.frames.push(null, 'reset', arrivedAt, data, null, null);
     const parsed = parseReset(data);
     if (!parsed.ok) {
       this.malformed(`reset: ${parsed.error}`);
       this.changed();
       return;
     }
-    this.reset = { ...parsed.value, at: this.now() };
+    const described = describeReset(parsed.value, this.watermark, quietMs);
+    if (described !== null) this.addNotice({ ...described, id: 0, at: arrivedAt } as Notice);
+    this.addMarker('reset', described?.kind === 'restart' ? 'restart' : `reset (${parsed.value.reason})`);
     this.resets += 1;
-    if (parsed.value.reason !== 'expired') {
+    this.afterReset = true;
+    if (described?.kind === 'unknown') {
       for (const series of this.seriesByKey.values()) series.ring.clear();
+      this.newestTime = Number.NaN;
     }
     this.watermark = 0;
     this.changed();
   }
 
+  /** A clock reading from `GET /api/clock` taken at wall time `readAt`. */
+  noteClock(clock: ClockState, readAt: number): void {
+    const before = this.lastClock;
+    if (before !== null && (before.speed !== clock.speed || before.paused !== clock.paused)) {
+      this.addMarker('clock', clock.paused ? 'clock paused' : `clock ${clock.speed}×`);
+    }
+    this.lastClock = clock;
+    this.latency.setClock(clock, readAt);
+    this.refreshDerived();
+  }
+
+  /** The stream opened again after failing. */
+  noteReconnect(): void {
+    this.addMarker('reconnect', 'reconnected');
+    this.changed();
+  }
+
+  /** Wall-clock upkeep (once a second while the page is visible): rate and latency move. */
+  tick(now: number = this.now()): void {
+    this.refreshDerived(now);
+  }
+
+  dismissNotice(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+    this.flushNow();
+  }
+
+  private refreshDerived(now: number = this.now()): void {
+    const rate = this.stats.rate(now);
+    const latency = this.latency.medianMs();
+    const s = this.snapshot;
+    if (Math.abs(rate - s.rate) > 0.05 || latency !== s.latencyMs || this.clockStale !== s.clockStale) {
+      this.changed();
+    }
+  }
+
   private malformed(error: string): void {
     this.counts.malformed += 1;
+    this.countsChanged = true;
     this.lastError = error;
   }
 
-  private accept(sample: Sample): boolean {
+  private accept(sample: Sample, arrivedAt: number, quietMs = 0): boolean {
+    this.countsChanged = true;
     if (sample.id <= this.watermark) {
       this.counts.duplicates += 1;
       return false;
     }
+    if (this.watermark > 0 && !this.afterReset && sample.id - this.watermark <= sameRunJump(quietMs)) {
+      this.counts.missing += sample.id - this.watermark - 1;
+    }
+    this.afterReset = false;
     const series = this.seriesFor(sample);
     let value: number;
     if (series.categorical) {
       if (typeof sample.value !== 'string') {
         this.malformed(`${sample.type} value is not a category`);
+        this.watermark = sample.id;
         return false;
       }
       value = this.categoryLevel(series, sample.value);
@@ -187,28 +313,69 @@ export class Store {
       value = sample.value;
     } else {
       this.malformed(`${sample.type} value is not a number`);
+      this.watermark = sample.id;
       return false;
     }
     const time = sample.timestamp / 1000;
     if (series.epoch !== this.resets) {
       // After a reset the server may run another timeline (a restarted
-      // simulation): time going backwards then starts the series afresh.
+      // simulation whose clock is behind what was shown): time going
+      // backwards then starts the series afresh, and the user is told.
       series.epoch = this.resets;
-      if (time < series.ring.lastTime()) series.ring.clear();
+      if (time < series.ring.lastTime()) this.clearedByTime(series, time);
     }
+    this.watermark = sample.id;
     if (time < series.ring.lastTime()) {
       this.counts.outOfOrder += 1;
-      this.watermark = sample.id;
       return false;
     }
     series.ring.push(sample.id, time, value, sample.start === null ? Number.NaN : sample.start / 1000);
     series.last = sample;
-    this.watermark = sample.id;
+    series.lastArrival = arrivedAt;
+    if (!(time <= this.newestTime)) this.newestTime = time;
+    this.noteScenario(sample, time);
     this.counts.received += 1;
-    this.idLog[this.idLogNext] = sample.id;
-    this.idLogNext = (this.idLogNext + 1) % this.idLog.length;
-    this.idLogLength = Math.min(this.idLogLength + 1, this.idLog.length);
+    this.stats.noteId(sample.id);
     return true;
+  }
+
+  private clearedByTime(series: Series, time: number): void {
+    const shownUntil = series.ring.lastTime();
+    series.ring.clear();
+    const last = this.notices.at(-1);
+    if (last?.kind === 'cleared' && last.id === this.noticeId) {
+      this.notices = [
+        ...this.notices.slice(0, -1),
+        { ...last, types: [...last.types, series.type], shownUntil: Math.max(last.shownUntil, shownUntil) },
+      ];
+    } else {
+      this.addNotice({
+        id: 0,
+        at: this.now(),
+        kind: 'cleared',
+        types: [series.type],
+        shownUntil,
+        restartedAt: time,
+      });
+    }
+  }
+
+  private noteScenario(sample: Sample, time: number): void {
+    if (sample.scenario === null) return;
+    const before = this.scenarios.get(sample.subject);
+    if (before === sample.scenario) return;
+    this.scenarios.set(sample.subject, sample.scenario);
+    if (before !== undefined) this.addMarker('scenario', `${sample.subject}: ${sample.scenario}`, time);
+  }
+
+  private addNotice(notice: Notice): void {
+    this.noticeId += 1;
+    this.notices = [...this.notices, { ...notice, id: this.noticeId }].slice(-5);
+  }
+
+  private addMarker(kind: Marker['kind'], label: string, time: number = this.newestTime): void {
+    if (Number.isNaN(time)) return;
+    this.markers = [...this.markers, { time, kind, label }].slice(-MAX_MARKERS);
   }
 
   private categoryLevel(series: Series, value: string): number {
@@ -240,28 +407,18 @@ export class Store {
         categories: [],
         ring: new Ring(this.capacity),
         last: null,
+        lastArrival: Number.NaN,
         epoch: this.resets,
       };
       this.seriesByKey.set(key, series);
-      this.subjects.add(sample.subject);
-      this.types.add(sample.type);
+      // New arrays only when a subject or type is new, so memos on them hold.
+      if (!this.subjects.includes(sample.subject)) this.subjects = [...this.subjects, sample.subject];
+      if (!this.types.includes(sample.type)) this.types = [...this.types, sample.type];
     }
     return series;
   }
 
-  private noteArrival(sample: Sample, arrivedAt: number): void {
-    this.latencies[this.latencyCount % LATENCY_WINDOW] = arrivedAt - sample.timestamp;
-    this.latencyCount += 1;
-    const second = Math.floor(arrivedAt / 1000);
-    const slot = second % RATE_BUCKETS;
-    if (this.rateSecond[slot] !== second) {
-      this.rateSecond[slot] = second;
-      this.rateCount[slot] = 0;
-    }
-    this.rateCount[slot] = (this.rateCount[slot] ?? 0) + 1;
-  }
-
-  // ---- Reading ----
+  // ---- Reading outside render (event handlers, the debug hook) ----
 
   series(type: string, subject: string): Series | undefined {
     return this.seriesByKey.get(seriesKey(type, subject));
@@ -269,32 +426,12 @@ export class Store {
 
   /** Stream samples per second over the last few seconds of wall-clock time. */
   rate(now: number = this.now()): number {
-    const current = Math.floor(now / 1000);
-    let total = 0;
-    for (let i = 0; i < RATE_BUCKETS; i += 1) {
-      const second = this.rateSecond[i] ?? -1;
-      if (second > current - RATE_SPAN_S && second <= current) total += this.rateCount[i] ?? 0;
-    }
-    const elapsed = RATE_SPAN_S - 1 + (now / 1000 - current);
-    return total / elapsed;
+    return this.stats.rate(now);
   }
 
-  /** Median of the recent stream samples' delay from their timestamp to arrival, ms. */
-  latencyMs(): number | null {
-    const n = Math.min(this.latencyCount, LATENCY_WINDOW);
-    if (n === 0) return null;
-    const sorted = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
-    return sorted[Math.floor(n / 2)] ?? null;
-  }
-
-  /** The latest ids accepted, oldest first (at most `idLogSize`). */
+  /** The latest ids accepted, oldest first. */
   ids(): number[] {
-    const n = this.idLogLength;
-    const size = this.idLog.length;
-    const first = (this.idLogNext - n + size) % size;
-    const out: number[] = [];
-    for (let i = 0; i < n; i += 1) out.push(this.idLog[(first + i) % size] ?? 0);
-    return out;
+    return this.stats.ids();
   }
 
   /** The counters right now (the snapshot's may be a frame old, or frozen while paused). */
@@ -312,25 +449,37 @@ export class Store {
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
-    // Pausing is itself a change the controls must show, so it flushes once too.
-    this.frameScheduled = false;
-    this.flush();
+    this.receivedAtPause = this.counts.received;
+    if (paused) {
+      // Freeze what the view shows now; later frames only move the "N new" badge.
+      const frozen = new Map<string, SeriesState>();
+      for (const [key, state] of this.currentSeries()) {
+        frozen.set(key, { ...state, view: new FrozenRing(state.view) });
+      }
+      this.seriesStates = frozen;
+    }
+    this.flushNow();
   }
 
   /** Forgets every sample (not the counters): used when switching backend timelines. */
   clear(): void {
     for (const series of this.seriesByKey.values()) series.ring.clear();
     this.watermark = 0;
+    this.newestTime = Number.NaN;
     this.changed();
   }
 
   private changed(): void {
-    if (this.paused || this.frameScheduled) return;
+    if (this.frameScheduled) return;
     this.frameScheduled = true;
     this.requestFrame(() => {
       this.frameScheduled = false;
-      if (!this.paused) this.flush();
+      this.flush();
     });
+  }
+
+  private flushNow(): void {
+    this.flush();
   }
 
   private flush(): void {
@@ -339,18 +488,79 @@ export class Store {
     for (const listener of [...this.listeners]) listener();
   }
 
+  /** Series states, rebuilding only those whose ring moved; the same Map when none did. */
+  private currentSeries(): Map<string, SeriesState> {
+    if (this.paused) return this.seriesStates;
+    let changed = this.seriesStates.size !== this.seriesByKey.size;
+    for (const series of this.seriesByKey.values()) {
+      if (this.seriesStates.get(series.key)?.version !== series.ring.version) changed = true;
+    }
+    if (!changed) return this.seriesStates;
+    const next = new Map<string, SeriesState>();
+    for (const series of this.seriesByKey.values()) {
+      const previous = this.seriesStates.get(series.key);
+      next.set(
+        series.key,
+        previous !== undefined &&
+          previous.version === series.ring.version &&
+          !(previous.view instanceof FrozenRing)
+          ? previous
+          : {
+              key: series.key,
+              type: series.type,
+              subject: series.subject,
+              unit: series.unit,
+              categorical: series.categorical,
+              categories: series.categories,
+              view: series.ring,
+              version: series.ring.version,
+              last: series.last,
+              lastArrival: series.lastArrival,
+            },
+      );
+    }
+    this.seriesStates = next;
+    return next;
+  }
+
   private buildSnapshot(): Snapshot {
+    const previous = this.snapshot as Snapshot | undefined;
+    // The snapshot gets its own copy of the counters (they keep moving), a new one only when they moved.
+    const counts = this.countsChanged || previous === undefined ? { ...this.counts } : previous.counts;
+    this.countsChanged = false;
     return {
       frame: this.frame,
       paused: this.paused,
-      counts: { ...this.counts },
+      newWhilePaused: this.paused ? this.counts.received - this.receivedAtPause : 0,
+      counts,
       lastId: this.lastId(),
       lastError: this.lastError,
-      reset: this.reset,
-      subjects: [...this.subjects],
-      types: [...this.types],
+      notices: this.notices,
+      markers: this.markers,
+      subjects: this.subjects,
+      types: this.types,
+      series: this.currentSeries(),
+      framesVersion:
+        previous === undefined ||
+        (previous.framesVersion !== this.frames.version && this.framesThrottle.pass())
+          ? this.frames.version
+          : previous.framesVersion,
+      slowTick:
+        previous === undefined ? 0 : this.slowThrottle.pass() ? previous.slowTick + 1 : previous.slowTick,
+      rate: this.stats.rate(this.now()),
+      latencyMs: this.latency.medianMs(),
+      clockStale: this.clockStale,
     };
   }
+}
+
+const FRAME_LIST_PERIOD_MS = 250;
+const SLOW_PERIOD_MS = 100;
+
+function idOf(text: string | null): number | null {
+  if (text === null || !/^\d+$/.test(text)) return null;
+  const id = Number(text);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
 }
 
 export function createStore(options: StoreOptions = {}): Store {

@@ -1,7 +1,14 @@
 /** A fetch stand-in answering the backend's JSON routes from a table. */
 import type { Fetch } from '../lib/api';
 
-export type Route = (url: URL, init: RequestInit | undefined) => { status?: number; body: unknown } | 'down';
+export type Route = (
+  url: URL,
+  init: RequestInit | undefined,
+) =>
+  | { status?: number; body: unknown; headers?: Record<string, string> }
+  | 'down'
+  | Response
+  | Promise<Response>;
 
 export interface FakeFetch {
   fetch: Fetch;
@@ -22,11 +29,15 @@ export function fakeFetch(routes: Record<string, Route>): FakeFetch {
     }
     const answer = route(url, init);
     if (answer === 'down') throw new TypeError('Failed to fetch');
-    return json(answer.status ?? 200, answer.body);
+    if (answer instanceof Response || answer instanceof Promise) return answer;
+    return json(answer.status ?? 200, answer.body, answer.headers);
   };
   return { fetch: fetchImpl, calls, routes: table };
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 }

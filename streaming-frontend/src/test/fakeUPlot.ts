@@ -30,6 +30,12 @@ export class FakeUPlot {
     this.height = size.height;
   }
 
+  redraws = 0;
+
+  redraw(): void {
+    this.redraws += 1;
+  }
+
   destroy(): void {
     this.destroyed = true;
   }
