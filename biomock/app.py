@@ -29,7 +29,7 @@ from biomock.auth import AuthCollector, AuthGate, open_gate
 from biomock.auth.whoami import add_whoami_route
 from biomock.clock import SimClock
 from biomock.config import Config
-from biomock.errors import invalid_json, method_not_allowed
+from biomock.errors import ApiError, invalid_json, method_not_allowed
 from biomock.hub import Hub
 from biomock.hygiene import RequestPolicy, default_allowed_hosts
 from biomock.ids import choose_id_base, write_state
@@ -49,6 +49,8 @@ from biomock.sim import (
 from biomock.source import Source
 from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
+from biomock.ws import PATH as WS_PATH
+from biomock.ws import WsContext, serve_ws
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class BiomockApp(QuartTrio):
     request_class = BiomockRequest
     state: AppState
     stream_route: StreamRoute
+    ws_context: WsContext
     cors: CorsPolicy
     policy: RequestPolicy
     gate: AuthGate
@@ -86,15 +89,17 @@ class BiomockApp(QuartTrio):
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
-        if scope["type"] == "websocket" and (refused := self.policy.check_host(scope)):
-            await refuse_websocket(send, refused)
-            log_request("GET", request_target(scope), refused.status, 0.0, client_address(scope))
-            return
         if scope["type"] == "websocket":
-            handshake = await self.gate.admit(scope, send)
-            if handshake is None:
+            if (refused := self.policy.check_host(scope)) is not None:
+                await refuse_websocket(send, refused)
+                log_request(
+                    "GET", request_target(scope), refused.status, 0.0, client_address(scope)
+                )
                 return
-            scope = handshake
+            handshake = await self.gate.admit(scope, send)  # 401/403 before the upgrade
+            if handshake is not None:
+                await serve_ws(self.ws_context, handshake, receive, send)
+            return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
@@ -115,6 +120,8 @@ class BiomockApp(QuartTrio):
         stream = scope["path"] == STREAM_PATH
         if refused is None and stream and scope["method"] not in ("GET", "HEAD"):
             refused = method_not_allowed(scope["method"], STREAM_PATH)
+        if refused is None and scope["path"] == WS_PATH:
+            refused = upgrade_required(scope["method"])
         if refused is not None:
             await send_error(send, refused)
             duration_s = trio.current_time() - started
@@ -229,6 +236,13 @@ def create_app(
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
     )
+    app.ws_context = WsContext(
+        hub,
+        source.subjects,
+        config.heartbeat_s,
+        config.slow_client_timeout_s,
+        source_finished=lambda: source.finished,
+    )
     install_openapi(app)
     add_whoami_route(app)
     for blueprint in BLUEPRINTS:
@@ -236,6 +250,16 @@ def create_app(
     app.before_serving(mark_started)
     app.after_serving(stop_recording)
     return app
+
+
+def upgrade_required(method: str) -> ApiError:
+    """A request for the WebSocket route without the upgrade."""
+    return ApiError(
+        426,
+        "upgrade_required",
+        f"{method} /api/ws without an upgrade: /api/ws is a WebSocket (Upgrade: websocket)",
+        headers={"Upgrade": "websocket"},
+    )
 
 
 def _wall_clock_ms() -> int:

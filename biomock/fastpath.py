@@ -46,6 +46,7 @@ try:
     from hypercorn.events import RawData
     from hypercorn.protocol.h11 import H11Protocol
     from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+    from hypercorn.protocol.ws_stream import WSStream
     from hypercorn.trio.tcp_server import TCPServer
 
     _IMPORTED = True
@@ -124,12 +125,14 @@ class DirectWriter:
 
 
 def _server_of(send: Any) -> Any | None:
-    """Hypercorn's TCPServer behind an HTTP/1.x ASGI ``send``, or ``None``."""
+    """Hypercorn's TCPServer behind an HTTP/1.x (or WebSocket) ASGI ``send``, or ``None``."""
     if not AVAILABLE:
         return None
     http_stream = getattr(send, "__self__", None)
-    if type(http_stream) is not HTTPStream or getattr(send, "__func__", None) is not (
-        HTTPStream.app_send
+    func = getattr(send, "__func__", None)
+    if not (
+        (type(http_stream) is HTTPStream and func is HTTPStream.app_send)
+        or (type(http_stream) is WSStream and func is WSStream.app_send)
     ):
         return None
     protocol_send: Any = http_stream.send
@@ -146,7 +149,7 @@ def _server_of(send: Any) -> Any | None:
 
 
 def connection_socket(send: Any) -> trio.socket.SocketType | None:
-    """The socket of the HTTP/1.x connection behind ``send`` (TLS or not), or ``None``.
+    """The socket of the HTTP/1.x or WebSocket connection behind ``send``, or ``None``.
 
     Only for aborting a connection whose write is stuck (``biomock.watchdog``):
     nothing is ever written to it here.

@@ -39,10 +39,13 @@ __all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "S
 FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
-StopReason = Literal["disconnected", "head", "shutdown", "lagged", "stalled", "error", "expired"]
+StopReason = Literal[
+    "disconnected", "head", "shutdown", "finished", "lagged", "stalled", "error", "expired"
+]
 """Why a stream ended: the client left, a HEAD request, the server shuts down, the
-client's token expired, or the server cut it (``lagged``: fell behind the buffer;
-``stalled``: stopped reading; ``error``: its delivery failed)."""
+source is drained (WebSocket only: SSE streams go on), the client's token expired,
+or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped
+reading; ``error``: its delivery failed)."""
 
 DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
 """The stop reasons that are the server disconnecting a subscriber."""
@@ -174,9 +177,10 @@ class Hub:
     ) -> Iterator[Subscription]:
         """Register a subscriber for the duration of the ``with`` block.
 
-        The subscription's ``initial`` bytes hold the ``retry:`` field, a ``reset``
-        event if the resume point cannot be honoured, and the replay (resume) or
-        the newest ``history`` matching samples.
+        The subscription's ``reset`` says why the resume point cannot be honoured, if
+        so, and its ``replay`` holds what is sent first: the replay (resume) or the
+        newest ``history`` matching samples; its ``initial`` bytes are all that as
+        Server-Sent Events, after the ``retry:`` field.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
@@ -188,24 +192,29 @@ class Hub:
             raise TooManySubscribers
         buffer = self.buffer
         newest = self._next_id - 1
-        parts = [sse.retry(self.retry_ms)]
-        samples = []
+        replay: list[Record] = []
+        reset = None
         if last_event_id is None:
             cursor = newest
             if history > 0:
-                samples = self._newest_matching(filter, history)
+                replay = self._newest_matching(filter, history)
         else:
             self.counters.resumes += 1
             cursor, reset = self._resume_point(last_event_id)
             if reset is not None:
                 self.counters.resets += 1
-                parts.append(sse.event(dumps(reset), name="reset"))
             for record in buffer.after(cursor):
-                if filter.matches(record.sample) and (frame := record.frame(filter.format)):
-                    samples.append(frame)
+                if filter.matches(record.sample) and record.json(filter.format) is not None:
+                    replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
-        initial = b"".join(parts) + b"".join(samples)
-        subscription = Subscription(self._shared, filter, cursor, initial, len(samples))
+        frames = [frame for record in replay if (frame := record.frame(filter.format))]
+        parts = [sse.retry(self.retry_ms)]
+        if reset is not None:
+            parts.append(sse.event(dumps(reset), name="reset"))
+        initial = b"".join(parts) + b"".join(frames)
+        subscription = Subscription(
+            self._shared, filter, cursor, initial, len(frames), reset=reset, replay=replay
+        )
         self._subscribers.add(subscription)
         try:
             yield subscription
@@ -224,17 +233,15 @@ class Hub:
             return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
         return last_event_id, None
 
-    def _newest_matching(self, filter: Filter, n: int) -> list[bytes]:
-        frames: list[bytes] = []
+    def _newest_matching(self, filter: Filter, n: int) -> list[Record]:
+        records: list[Record] = []
         for record in reversed(self.buffer.after(-1)):
-            if filter.matches(record.sample):
-                frame = record.frame(filter.format)
-                if frame:
-                    frames.append(frame)
-                    if len(frames) == n:
-                        break
-        frames.reverse()
-        return frames
+            if filter.matches(record.sample) and record.json(filter.format) is not None:
+                records.append(record)
+                if len(records) == n:
+                    break
+        records.reverse()
+        return records
 
     def count_write(self, nbytes: int, events: int, published_at: float | None = None) -> None:
         """Count one write; ``published_at`` (of its oldest sample) feeds the latency histogram."""

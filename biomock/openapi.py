@@ -27,6 +27,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PATH_PARAMETER = re.compile("<(?:[^:]*:)?([^>]+)>")  # werkzeug's <conv:name>, as quart-schema
 
 MEDIA_TYPE_ATTRIBUTE = "_biomock_media_type"
+UPGRADE_ATTRIBUTE = "_biomock_upgrade"
+"""On a view that upgrades to WebSocket: the description of its messages."""
 
 # --- Decorators for views whose body is not JSON ---------------------------------------------
 
@@ -88,6 +90,14 @@ def finish_document(schema: dict[str, Any], app: Quart) -> dict[str, Any]:
         view = views.get(path)
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            messages = getattr(view, UPGRADE_ATTRIBUTE, None)
+            if messages is not None:
+                operation["description"] = f"{operation.get('description', '')}\n\n{messages}"
+                responses.pop("200", None)
+                responses["101"] = {
+                    "description": "Switching Protocols: the WebSocket stream begins.",
+                    "headers": {"Upgrade": {"schema": {"type": "string", "enum": ["websocket"]}}},
+                }
             declared = getattr(view, MEDIA_TYPE_ATTRIBUTE, None)
             if declared is not None:
                 value, description = declared

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 from contextlib import ExitStack
-from functools import partial
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
@@ -18,11 +17,12 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 from biomock import fastpath, sse
 from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
-from biomock.errors import ApiError, HubClosed, SubscriberLagged, TooManySubscribers
-from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
+from biomock.errors import ApiError, HubClosed, TooManySubscribers
+from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
-from biomock.watchdog import StallWatchdog, abort_socket
+from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
+from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
 
@@ -108,27 +108,13 @@ class StreamRoute:
                 client,
                 extra={"client": client, "path": target},
             )
+            watchdog = open_watchdog(self.hub, server_send or send, self.slow_client_timeout_s)
             reason: StopReason = "error"  # unless serve returns
             try:
-                reason = await self._serve(scope, receive, send, server_send or send, sub)
+                reason = await self._serve(scope, receive, send, server_send or send, sub, watchdog)
             finally:
-                if reason in DROP_REASONS:
-                    self.hub.drop(reason)
-                duration_s = trio.current_time() - started
-                logger.info(
-                    "subscriber disconnected %s: %s after %.1f s",
-                    client,
-                    reason,
-                    duration_s,
-                    extra={
-                        "client": client,
-                        "method": scope["method"],
-                        "path": target,
-                        "status": 200,
-                        "reason": reason,
-                        "duration_ms": round(duration_s * 1000, 1),
-                    },
-                )
+                reason = settle(self.hub, reason, watchdog)
+                log_ended(logger, client, scope["method"], target, 200, reason, started)
 
     async def _serve(
         self,
@@ -137,6 +123,7 @@ class StreamRoute:
         send: ASGISendCallable,
         server_send: ASGISendCallable,
         sub: Subscription,
+        watchdog: StallWatchdog,
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
@@ -144,10 +131,7 @@ class StreamRoute:
         one of two ways: a complete last chunk and the final empty body, or (client
         gone, write aborted) a closed connection, never a half-written chunk.
         """
-        sock = fastpath.connection_socket(server_send)
-        abort = None if sock is None else partial(abort_socket, sock)
-        watchdog = StallWatchdog(self.slow_client_timeout_s, self.hub.closing, abort)
-        reason: StopReason = "disconnected"
+        reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.run)
@@ -163,17 +147,24 @@ class StreamRoute:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
-                    deadline = stream_deadline(scope)
-                    reason = await self._pump(sub, send, direct, watchdog, deadline)
-            if pumping.cancelled_caught:
-                reason = "disconnected"
+                    transport = _Sse(send, direct)
+                    reason = await pump(
+                        self.hub,
+                        sub,
+                        transport,
+                        watchdog,
+                        heartbeat_s=self.heartbeat_s,
+                        deadline=stream_deadline(scope),
+                    )
+            if pumping.cancelled_caught or isinstance(reason, Retarget):
+                reason = "disconnected"  # (an SSE client sends nothing to re-target with)
             # After a failed delivery the connection's state is unknown: returning
             # without the final body makes Hypercorn close it.
             if reason not in ("disconnected", "error"):
                 with trio.CancelScope(shield=True):
                     await self._finish(send, direct, watchdog)
             nursery.cancel_scope.cancel()
-        return "stalled" if watchdog.fired else reason
+        return reason
 
     async def _finish(
         self,
@@ -188,62 +179,42 @@ class StreamRoute:
         with watchdog.writing():
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _pump(
-        self,
-        sub: Subscription,
-        send: ASGISendCallable,
-        direct: fastpath.DirectDelivery | None,
-        watchdog: StallWatchdog,
-        deadline: float = math.inf,
-    ) -> StopReason:
-        """Write until the hub closes, the subscriber lags or ``deadline`` (trio time: when
-        the client's token expires) passes; returns why it stopped.
 
-        With ``direct``, publishes that arrive while this task waits are written by
-        the hub's publish itself; the task wakes only to write what the socket
-        did not take (``direct.pending``, always first), to send a keepalive, or
-        to end. Whatever it returns, ``direct.pending`` may still hold a chunk's
-        rest: the caller completes it before ending the response.
-        """
-        hub = self.hub
-        chunk, events = sub.initial, sub.initial_events
-        published_at: float | None = None  # of the oldest sample in chunk, if it is live
-        last_sent = trio.current_time()
-        while True:
-            if direct is not None and direct.pending is not None:
-                with watchdog.writing():
-                    await direct.flush(send)
-                last_sent = trio.current_time()
-            if chunk:
-                body = {"type": "http.response.body", "body": chunk, "more_body": True}
-                with watchdog.writing():
-                    await send(body)  # type: ignore[arg-type]
-                last_sent = trio.current_time()
-                hub.count_write(len(chunk), events, published_at)
-            chunk, events, published_at = b"", 0, None
-            if trio.current_time() >= deadline:
-                return "expired"  # between events; the caller ends the response
-            with trio.move_on_at(min(last_sent + self.heartbeat_s, deadline)) as silence:
-                sub.direct = direct
-                try:
-                    await sub.wait()
-                except HubClosed:
-                    return "shutdown"
-                finally:
-                    sub.direct = None
-            if sub.failed is not None:
-                return "error"
-            if silence.cancelled_caught:
-                if direct is not None and direct.last_write > last_sent:
-                    last_sent = direct.last_write  # written while idle: not silent
-                elif trio.current_time() < deadline:
-                    chunk, events, published_at = sse.KEEPALIVE, 0, None
-                continue
-            try:
-                chunk, events = sub.take()
-                published_at = sub.taken_published_at
-            except SubscriberLagged:
-                return "lagged"
+class _Sse(Transport):
+    """Server-Sent Events over one HTTP/1.x response: chunks of SSE frames.
+
+    With ``direct`` (the fast path), publishes that arrive while the pump waits are
+    written by the hub's publish itself; the pump wakes only to write what the
+    socket did not take (``direct.pending``, always first), to send a keepalive, or
+    to end. Whatever the pump returns, ``direct.pending`` may still hold a chunk's
+    rest: ``StreamRoute._finish`` completes it before ending the response.
+    """
+
+    def __init__(self, send: ASGISendCallable, direct: fastpath.DirectDelivery | None) -> None:
+        self._send = send
+        self._direct = direct
+        self.direct = direct
+
+    async def write_initial(self, sub: Subscription) -> int:
+        await self.write(sub.initial)
+        return len(sub.initial)
+
+    async def write(self, chunk: bytes) -> None:
+        await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    def heartbeat(self) -> bytes:
+        return sse.KEEPALIVE
+
+    async def flush(self, watchdog: StallWatchdog) -> bool:
+        direct = self._direct
+        if direct is None or direct.pending is None:
+            return False
+        with watchdog.writing():
+            await direct.flush(self._send)
+        return True
+
+    def written_while_idle(self) -> float:
+        return -math.inf if self._direct is None else self._direct.last_write
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:

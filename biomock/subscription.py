@@ -8,8 +8,9 @@ a cursor and a filter, and the first of them to take joins the chunk for all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import trio
 
@@ -19,14 +20,37 @@ from biomock.filter import Filter
 from biomock.records import Faults, Record
 
 
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How one transport turns the records of a take into bytes to write.
+
+    Attributes:
+        name: tells framings apart in the take cache.
+        encode: one record in a format; empty or ``None`` when it has no such sample.
+        join: the encoded records of one take as one write.
+    """
+
+    name: str
+    encode: Callable[[Record, str], bytes | None]
+    join: Callable[[list[bytes]], bytes]
+
+
+SSE_FRAMING = Framing("sse", Record.frame, b"".join)
+"""Server-Sent Events: each record's event, concatenated."""
+
+Taken = tuple[bytes, int, float, int | None]
+"""A take: the joined frames, how many samples, when the oldest record was published,
+and the id of the last sample in it."""
+
+
 @dataclass(slots=True)
 class TakeCache:
-    """Chunks already joined since the last publish, by (cursor, filter)."""
+    """Chunks already joined since the last publish, by (cursor, filter, framing)."""
 
     newest: int | None = None
-    chunks: dict[tuple[int, Filter], tuple[bytes, int, float]] = field(default_factory=dict)
+    chunks: dict[tuple[int, Filter, str], Taken] = field(default_factory=dict)
 
-    def lookup(self, newest: int, key: tuple[int, Filter]) -> tuple[bytes, int, float] | None:
+    def lookup(self, newest: int, key: tuple[int, Filter, str]) -> Taken | None:
         if self.newest != newest:
             self.newest = newest
             self.chunks.clear()
@@ -67,17 +91,32 @@ class Subscription:
     """
 
     def __init__(
-        self, shared: Shared, filter: Filter, cursor: int, initial: bytes, initial_events: int
+        self,
+        shared: Shared,
+        filter: Filter,
+        cursor: int,
+        initial: bytes,
+        initial_events: int,
+        *,
+        reset: dict[str, Any] | None = None,
+        replay: Sequence[Record] = (),
     ) -> None:
         self.filter = filter
         self.initial = initial
+        """The first bytes of an SSE stream: retry, reset and replay."""
         self.initial_events = initial_events
+        self.reset = reset
+        """Why the resume point could not be honoured (API.md's ``reset``), if so."""
+        self.replay = replay
+        """What is sent first: the resume's replay or the ``history`` samples."""
         self.direct: Callable[[], bool] | None = None
         """Set only while the subscriber's task is idle: delivers without waking it
         (``biomock.fastpath``); returns False when the task must be woken after all."""
         self.failed: BaseException | None = None
         """What the direct delivery raised, if it did; the task then ends the stream."""
         self.taken_published_at: float | None = None
+        self.taken_last_id: int | None = None
+        """The id of the last sample the last non-empty ``take`` returned."""
         self._shared = shared
         self._cursor = cursor
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
@@ -122,11 +161,14 @@ class Subscription:
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise HubClosed from None
 
-    def take(self) -> tuple[bytes, int]:
+    def take(self, framing: Framing = SSE_FRAMING) -> tuple[bytes, int]:
         """Everything after the cursor that matches the filter, as one chunk.
 
+        Args:
+            framing: how the transport frames records (SSE by default).
+
         Returns:
-            The joined SSE frames and how many events they hold.
+            The joined frames and how many samples they hold.
 
         Raises:
             SubscriberLagged: samples this subscriber wants and had not yet taken
@@ -144,18 +186,24 @@ class Subscription:
         newest = buffer.newest_id
         if newest is None or newest <= self._cursor:
             return b"", 0
-        key = (self._cursor, self.filter)
+        key = (self._cursor, self.filter, framing.name)
         taken = shared.takes.lookup(newest, key)
         if taken is None:
             records = buffer.after(self._cursor)
-            fmt, filt = self.filter.format, self.filter
-            if filt.selects_all:
-                frames = [record.frame(fmt) for record in records]
-            else:
-                frames = [record.frame(fmt) for record in records if filt.matches(record.sample)]
-            frames = [frame for frame in frames if frame]
-            taken = (b"".join(frames), len(frames), records[0].published_at)
+            fmt, filt, encode = self.filter.format, self.filter, framing.encode
+            if not filt.selects_all:
+                records = [record for record in records if filt.matches(record.sample)]
+            frames: list[bytes] = []
+            last_id = None
+            for record in records:
+                if frame := encode(record, fmt):
+                    frames.append(frame)
+                    last_id = record.id
+            published_at = records[0].published_at if records else 0.0
+            taken = (framing.join(frames) if frames else b"", len(frames), published_at, last_id)
             shared.takes.chunks[key] = taken
         self._cursor = newest
-        chunk, events, self.taken_published_at = taken
+        chunk, events, self.taken_published_at, last_id = taken
+        if last_id is not None:
+            self.taken_last_id = last_id
         return chunk, events

@@ -58,6 +58,7 @@ async def serving(
     source: Source | Literal["configured"] | None = None,
     wall_ms: int = WALL_MS,
     wall_clock: Callable[[], int] | None = None,
+    user_timeout_s: float | None = None,
     **settings: Any,
 ) -> AsyncIterator[Running]:
     """Serve a fresh app until the block ends, then shut it down as SIGTERM would.
@@ -67,6 +68,9 @@ async def serving(
         wall_ms: the boot time: ids start above ``wall_ms * 1000``.
         wall_clock: when given, simulated time follows this wall clock (as in
             production); otherwise it starts at the source's start when the server starts.
+        user_timeout_s: replaces the kernel's cut of a stalled client (by default the
+            slow-client timeout, in real seconds), so that a test on a virtual clock
+            sees the server's own cut first.
         settings: :class:`Config` fields (``seed`` is 1 unless given).
     """
     config = Config(host="127.0.0.1", port=0, **{"seed": 1, **settings})
@@ -78,7 +82,9 @@ async def serving(
         wall_ms=wall_ms,
         wall_clock=wall_clock,
     )
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    if user_timeout_s is None:
+        user_timeout_s = config.slow_client_timeout_s
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=user_timeout_s)
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))

@@ -20,7 +20,7 @@ def test_quick_fanout_comparison_runs_clean(tmp_path: Path) -> None:
         capture_output=True,
     )
     results = json.loads(out.read_text())["results"]
-    assert {r["server"] for r in results} == {"peer", "biomock", "biomock-public"}
+    assert {r["server"] for r in results} == {"peer", "biomock", "biomock-public", "biomock-ws"}
     for r in results:
         assert r["connected"] == r["n"], r
         assert r["events_in_window"] > 0, r

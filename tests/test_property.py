@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.serving import CONFIGURED, serving_in_thread
 
-DOCUMENTED = {200, 204, 400, 404, 405, 413, 415, 421}
+DOCUMENTED = {200, 204, 400, 404, 405, 413, 415, 421, 426}  # 426: /api/ws without the upgrade
 ERROR_CODES = {
     "invalid_parameter",
     "invalid_json",
@@ -29,6 +29,7 @@ ERROR_CODES = {
     "payload_too_large",
     "unsupported_media_type",
     "misdirected_request",
+    "upgrade_required",
 }
 PARAMETER_NAMES = [
     "types",

@@ -61,22 +61,30 @@ SERVER_LABELS = {
     PEER: "peer (FastAPI + uvicorn, queue per subscriber)",
     "biomock": "biomock (direct write)",
     "biomock-public": "biomock (public ASGI path only)",
+    "biomock-ws": "biomock (WebSocket, /api/ws)",
 }
 
-COLORS = {PEER: "tab:blue", "biomock": "tab:orange", "biomock-public": "tab:green"}
+COLORS = {
+    PEER: "tab:blue",
+    "biomock": "tab:orange",
+    "biomock-public": "tab:green",
+    "biomock-ws": "tab:red",
+}
+WS = "biomock-ws"
+"""The same biomock server, read over WebSocket."""
 
 FULL = [
-    Scenario("n1000", 1000, label="1,000 subscribers, 1 tick/s"),
+    Scenario("n1000", 1000, servers=(PEER, "biomock", WS), label="1,000 subscribers, 1 tick/s"),
     Scenario(
         "n2000",
         2000,
-        servers=(PEER, "biomock", "biomock-public"),
+        servers=(PEER, "biomock", "biomock-public", WS),
         label="2,000 subscribers, 1 tick/s",
     ),
     Scenario(
         "n5000",
         5000,
-        servers=(PEER, "biomock", "biomock-public"),
+        servers=(PEER, "biomock", "biomock-public", WS),
         label="5,000 subscribers, 1 tick/s",
     ),
     Scenario("n10000", 10000, light=True, label="10,000 subscribers, 1 tick/s"),
@@ -93,7 +101,7 @@ FULL = [
         "stall",
         2000,
         stall=True,
-        servers=(PEER, "biomock", "biomock-public"),
+        servers=(PEER, "biomock", "biomock-public", WS),
         label="2,000 subscribers; halfway through, one more that stops reading",
     ),
 ]
@@ -101,7 +109,7 @@ QUICK = [
     Scenario(
         "quick",
         50,
-        servers=(PEER, "biomock", "biomock-public"),
+        servers=(PEER, "biomock", "biomock-public", WS),
         warmup=0.5,
         duration=3.0,
         drain=2.0,
@@ -218,8 +226,12 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
             argv += ["--late", str(scenario.late)]
         if scenario.light:
             argv.append("--light")
+        stream = "/api/stream"
+        if name == WS:
+            stream = "/api/ws"
+            argv += ["--ws", "--path", stream]
         if scenario.stall:
-            argv += ["--stall", "--stall-path", "/api/stream?history=10000"]
+            argv += ["--stall", "--stall-path", f"{stream}?history=10000"]
         limit = 120 + scenario.warmup + scenario.duration + scenario.drain
         out = subprocess.run(
             argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
@@ -521,7 +533,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
     steady = [r for r in results if r["scenario"].startswith("n")]
     fig, (ax_lat, ax_cpu) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name in (PEER, "biomock", "biomock-public"):
+    for name in (PEER, "biomock", "biomock-public", WS):
         rows = sorted((r for r in steady if r["server"] == name), key=lambda r: r["n"])
         if not rows:
             continue

@@ -5,7 +5,11 @@ connection whose other end a thread drains, through successively more of the
 stack: ``os.write`` on the non-blocking socket, trio's ``SocketStream.send_all``,
 Hypercorn's ``TCPServer.protocol_send`` (its lock and shielded cancel scope),
 h11's chunk framing, and the round trip of waking a task through a memory
-channel. Differences between rows are what each layer adds.
+channel; then the same for a WebSocket text message: wsproto's framing of the
+``str`` Hypercorn is handed (one tick's JSON message, about the same size), and
+the rest of Hypercorn's WebSocket send (``WSStream.app_send``: the ASGI message,
+wsproto's event, ``H11Protocol.stream_send``). Differences between rows are what
+each layer adds.
 
 Run: ``taskset -c 0 python -m benchmarks.fanout.write_path`` (the drain then runs on
 the other cores, as the load client does); prints CPU microseconds per write.
@@ -24,10 +28,19 @@ from typing import Any
 import h11
 import trio
 from hypercorn.events import RawData
+from hypercorn.protocol.events import Data
 from hypercorn.trio.tcp_server import TCPServer
+from wsproto import ConnectionType
+from wsproto.connection import Connection as WsConnection
+from wsproto.events import TextMessage
 
 CHUNK = b"id: 1795720486146001\ndata: " + b"x" * 140 + b"\n\n"
 CHUNK = CHUNK * 8
+MESSAGE = (
+    '{"type":"samples","items":['
+    + ",".join(['{"id":1795720486146001,"x":"' + "x" * 120 + '"}'] * 8)
+    + "]}"
+)
 ROUNDS = 10000
 
 
@@ -155,6 +168,44 @@ async def main() -> None:
     async with trio.open_nursery() as nursery:
         nursery.start_soon(woken)
         results["+ waking the writer task (channel round trip)"] = await _timed(wake_and_write)
+        nursery.cancel_scope.cancel()
+
+    websockets = [WsConnection(ConnectionType.SERVER) for _ in range(CONNECTIONS)]
+
+    async def ws_framed() -> None:
+        i = next_index()
+        data = websockets[i].send(TextMessage(data=MESSAGE))
+        await servers[i].protocol_send(RawData(data=data))
+
+    results["WebSocket: protocol_send + wsproto framing of a text message"] = await _timed(
+        ws_framed
+    )
+
+    async def stream_send(i: int, event: Data) -> None:  # H11Protocol.stream_send's Data branch
+        await servers[i].protocol_send(RawData(data=event.data))
+
+    async def app_send(i: int, message: dict[str, Any]) -> None:  # WSStream.app_send's path
+        if message["type"] == "websocket.send" and message.get("bytes") is None:
+            event = TextMessage(data=message["text"])
+            data = websockets[i].send(event)
+            await stream_send(i, Data(stream_id=1, data=data))
+
+    async def ws_asgi() -> None:
+        i = next_index()
+        await app_send(i, {"type": "websocket.send", "bytes": None, "text": MESSAGE})
+
+    results[
+        "+ Hypercorn's WebSocket send chain (ASGI message, events, stream_send)"
+    ] = await _timed(ws_asgi)
+
+    async def ws_woken() -> None:
+        async for i in receive_wake:
+            await app_send(i, {"type": "websocket.send", "bytes": None, "text": MESSAGE})
+            done_send.send_nowait(None)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ws_woken)
+        results["+ waking the writer task (WebSocket)"] = await _timed(wake_and_write)
         nursery.cancel_scope.cancel()
     for stream in streams:
         await stream.aclose()

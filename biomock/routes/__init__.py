@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from biomock.routes import catalogue, common, control, dashboard, docs, history, ops, stream
+from biomock.routes import catalogue, common, control, dashboard, docs, history, ops, stream, ws
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     common.blueprint,
     stream.blueprint,
+    ws.blueprint,
     history.blueprint,
     catalogue.blueprint,
     control.blueprint,

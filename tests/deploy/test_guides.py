@@ -1,8 +1,9 @@
 """The snippets of docs/integration.md, run as written against a real server.
 
 The browser snippet runs under Node with the `eventsource` package (a WHATWG
-EventSource) standing in for the browser's; curl runs as a subprocess (or, where
-curl is missing, its requests are made with httpx); the Python snippet is executed.
+EventSource) standing in for the browser's, the browser WebSocket snippet under
+Node's own WHATWG WebSocket; curl runs as a subprocess (or, where curl is
+missing, its requests are made with httpx); the Python snippets are executed.
 """
 
 from __future__ import annotations
@@ -183,3 +184,56 @@ def test_flutter_snippet_resumes_and_streams_on_the_web() -> None:
     assert "'Last-Event-ID': _lastEventId!" in dart
     assert "reconnectHeader: () async => _headers()" in dart
     assert "webConfig: kIsWeb" in dart
+
+
+def test_browser_websocket_snippet_logs_samples(api_url: str, tmp_path: Path) -> None:
+    node = shutil.which("node")
+    assert node, "node is needed to run the browser snippet"
+    code = tmp_path / "browser-ws.js"
+    code.write_text(snippet("browser-ws"))
+    runner = BROWSER / "run-ws-snippet.mjs"
+    result = subprocess.run(
+        [node, "--experimental-websocket", str(runner), str(code), api_url, "3"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    logged = json.loads(result.stdout)
+    lines = [entry["text"] for entry in logged if entry["level"] == "log"]
+    assert len(lines) == 3
+    assert all(SAMPLE_LINE.match(line) for line in lines), lines
+
+
+def test_python_websocket_snippet_follows_and_resumes(api_url: str) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    namespace: dict[str, Any] = {"__name__": "integration_guide"}
+    exec(compile(snippet("python-ws"), str(GUIDE), "exec"), namespace)
+    namespace["WS_URL"] = "ws" + api_url.removeprefix("http") + "/api/ws"
+    follow = namespace["follow"]
+
+    stream = follow()
+    first = list(itertools.islice(stream, 3))
+    stream.close()
+    assert [s["type"] for s in first] == ["heart_rate"] * 3
+    ids = [s["id"] for s in first]
+    assert ids == sorted(ids)
+
+    resumed = follow(last_event_id=ids[0])
+    again = list(itertools.islice(resumed, 2))
+    resumed.close()
+    assert [s["id"] for s in again] == ids[1:3]  # no gap, no duplicate
+
+    with pytest.raises(InvalidStatus) as refused:
+        next(follow(types="hart_rate"))
+    assert refused.value.response.status_code == 400
+
+
+def test_flutter_websocket_snippet_resumes_with_last_event_id() -> None:
+    # Not run (no Flutter SDK here); it must keep what the guide promises.
+    dart = snippet("flutter-ws")
+    assert "WebSocketChannel.connect(uri)" in dart
+    assert "if (_lastEventId != null) 'last_event_id': '$_lastEventId'," in dart
+    assert "_lastEventId = sample['id'] as int;" in dart
+    assert "await Future<void>.delayed(backoff);" in dart  # reconnects after a close

@@ -59,6 +59,7 @@ async def test_every_route_of_the_url_map_is_in_the_document(
     # Every endpoint of API.md is among them.
     api_md = {
         ("/api/stream", "get"),
+        ("/api/ws", "get"),
         ("/api/history", "get"),
         ("/api/types", "get"),
         ("/api/subjects", "get"),
@@ -94,6 +95,30 @@ async def test_the_stream_is_documented_from_its_declared_parameters(
     }
     assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
     assert op["summary"].startswith("Server-Sent Events")
+
+
+async def test_the_websocket_is_documented_as_a_get_that_upgrades(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        doc = await document(make_app())
+    op = doc["paths"]["/api/ws"]["get"]
+    params = {(p["in"], p["name"]) for p in op["parameters"]}
+    assert params >= {
+        ("query", "types"),
+        ("query", "subject"),
+        ("query", "format"),
+        ("query", "last_event_id"),
+        ("query", "history"),
+        ("header", "upgrade"),
+        ("header", "connection"),
+        ("header", "sec-websocket-key"),
+        ("header", "sec-websocket-version"),
+    }
+    assert "101" in op["responses"] and "200" not in op["responses"]
+    assert op["summary"].startswith("WebSocket")
+    for message in ('"samples"', '"reset"', '"heartbeat"', '"error"', '"subscribe"', "1008"):
+        assert message in op["description"], message
 
 
 async def test_every_operation_documents_the_error_shape(autojump_clock: trio.abc.Clock) -> None:
@@ -150,7 +175,7 @@ async def test_every_documented_request_model_also_validates(
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         assert "<locals>" not in view.__qualname__, f"{rule.rule} is defined inside a function"
-        if rule.rule == "/api/stream":
+        if rule.rule in ("/api/stream", "/api/ws"):
             continue  # served below Quart; biomock.params.stream_request applies StreamQuery
         if any(hasattr(view, a) for a in (QUERYSTRING_ATTRIBUTE, REQUEST_ATTRIBUTE)):
             # The registered view is quart-schema's validating wrapper, not the bare handler.

@@ -1,0 +1,188 @@
+"""The subscription core that every stream transport drives.
+
+``/api/stream`` (Server-Sent Events) and ``/api/ws`` (WebSocket) serve the same
+stream: the same parameters (``biomock.params.stream_request``), placement and
+resume (``Hub.subscribe``), takes, lag and stall rules, heartbeats and counters.
+That logic lives here once, in :func:`pump`; a :class:`Transport` owns only its
+framing and its writes. The
+SSE fast path stays an SSE detail, seen here only as a transport's
+:attr:`Transport.direct` delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import trio
+
+from biomock import fastpath
+from biomock.errors import HubClosed, SubscriberLagged
+from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
+from biomock.params import StreamRequest
+from biomock.subscription import SSE_FRAMING, Framing
+from biomock.watchdog import StallWatchdog, abort_socket
+
+
+@dataclass(frozen=True, slots=True)
+class Retarget:
+    """The client asked, on the same connection, for another subscription.
+
+    ``params.last_event_id`` of ``None`` means: after the last id sent to it.
+    """
+
+    params: StreamRequest
+
+
+class Transport:
+    """What :func:`pump` needs of a transport: framing and writes, nothing else.
+
+    Attributes:
+        framing: how a take is framed for this transport.
+        direct: a delivery the hub's publish runs while the transport's task waits
+            (the SSE fast path); ``None`` to be woken for every publish.
+    """
+
+    framing: Framing = SSE_FRAMING
+    direct: Callable[[], bool] | None = None
+
+    async def write_initial(self, sub: Subscription) -> int:
+        """Write what comes first (reset, replay); returns the bytes written."""
+        raise NotImplementedError
+
+    async def write(self, chunk: bytes) -> None:
+        """Write one take (or a heartbeat), as :attr:`framing` joined it."""
+        raise NotImplementedError
+
+    def heartbeat(self) -> bytes:
+        """What to write after a silence."""
+        raise NotImplementedError
+
+    async def flush(self, watchdog: StallWatchdog) -> bool:
+        """Write what must go before the next take; returns whether it wrote."""
+        return False
+
+    async def answer(self, watchdog: StallWatchdog) -> Retarget | None:
+        """Handle what the client sent since the last call."""
+        return None
+
+    def written_while_idle(self) -> float:
+        """When :attr:`direct` last wrote (trio time): that was not a silence."""
+        return -math.inf
+
+    def ends_with_source(self) -> bool:
+        """Whether to end, after a silence, because the source has nothing more."""
+        return False
+
+
+async def pump(
+    hub: Hub,
+    sub: Subscription,
+    transport: Transport,
+    watchdog: StallWatchdog,
+    *,
+    heartbeat_s: float,
+    deadline: float = math.inf,
+) -> StopReason | Retarget:
+    """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
+
+    Every write runs under ``watchdog``; a heartbeat goes out after ``heartbeat_s``
+    of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
+    the subscriber wants left the buffer before it took them, ``error`` when its
+    direct delivery failed, ``finished`` after a silence once the source is drained
+    (if the transport ends with it), ``expired`` once ``deadline`` (trio time: when
+    the client's token expires) has passed, or the client's :class:`Retarget`.
+    """
+    with watchdog.writing():
+        sent = await transport.write_initial(sub)
+    if sent:
+        hub.count_write(sent, len(sub.replay))
+    last_sent = trio.current_time()
+    chunk, events = b"", 0
+    published_at: float | None = None  # of the oldest sample in chunk, if it is live
+    while True:
+        if await transport.flush(watchdog):
+            last_sent = trio.current_time()
+        if chunk:
+            with watchdog.writing():
+                await transport.write(chunk)
+            last_sent = trio.current_time()
+            hub.count_write(len(chunk), events, published_at)
+        chunk, events, published_at = b"", 0, None
+        retarget = await transport.answer(watchdog)
+        if retarget is not None:
+            return retarget
+        if trio.current_time() >= deadline:
+            return "expired"  # between writes; the caller ends the stream
+        with trio.move_on_at(min(last_sent + heartbeat_s, deadline)) as silence:
+            sub.direct = transport.direct
+            try:
+                await sub.wait()
+            except HubClosed:
+                return "shutdown"
+            finally:
+                sub.direct = None
+        if sub.failed is not None:
+            return "error"
+        if silence.cancelled_caught:
+            if transport.ends_with_source():
+                return "finished"  # everything published was taken and written
+            idle_write = transport.written_while_idle()
+            if idle_write > last_sent:
+                last_sent = idle_write  # written while idle: not silent
+            elif trio.current_time() < deadline:
+                chunk = transport.heartbeat()
+            continue
+        try:
+            chunk, events = sub.take(transport.framing)
+            published_at = sub.taken_published_at
+        except SubscriberLagged:
+            return "lagged"
+
+
+def open_watchdog(hub: Hub, server_send: Any, timeout_s: float) -> StallWatchdog:
+    """A stall watchdog for the connection behind ``server_send`` (the send exactly as
+    Hypercorn passed it), able to abort its socket where that can be found."""
+    sock = fastpath.connection_socket(server_send)
+    abort = None if sock is None else partial(abort_socket, sock)
+    return StallWatchdog(timeout_s, hub.closing, abort)
+
+
+def settle(hub: Hub, reason: StopReason, watchdog: StallWatchdog) -> StopReason:
+    """The stream's final stop reason, counted as a drop when the server cut it."""
+    if watchdog.fired:
+        reason = "stalled"
+    if reason in DROP_REASONS:
+        hub.drop(reason)
+    return reason
+
+
+def log_ended(
+    log: logging.Logger,
+    client: str,
+    method: str,
+    target: str,
+    status: int,
+    reason: str,
+    started: float,
+) -> None:
+    """Log the end of a stream on the transport's ``log``, with why and after how long."""
+    duration_s = trio.current_time() - started
+    log.info(
+        "subscriber disconnected %s: %s after %.1f s",
+        client,
+        reason,
+        duration_s,
+        extra={
+            "client": client,
+            "method": method,
+            "path": target,
+            "status": status,
+            "reason": reason,
+            "duration_ms": round(duration_s * 1000, 1),
+        },
+    )
