@@ -9,7 +9,7 @@ import { LivePanel } from './components/LivePanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
 import { type EventSourceHandlers, useEventSource } from './hooks/useEventSource';
-import { type SocketLike, useWebSocketStream, webSocketUrl } from './hooks/useWebSocketStream';
+import { type SocketLike, probeRefusal, useWebSocketStream, webSocketUrl } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
@@ -111,7 +111,7 @@ export function App({
   const ws = useWebSocketStream(
     view.transport === 'ws' && streamUrl !== null ? webSocketUrl(streamUrl, window.location.origin) : null,
     handlers,
-    { now, createSocket },
+    { now, createSocket, probe: (target) => probeRefusal(api.fetchImpl, target) },
   );
   const connection = view.transport === 'ws' ? ws : sse;
   const down =

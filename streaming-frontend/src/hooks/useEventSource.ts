@@ -89,7 +89,8 @@ export function withLastEventId(url: string, id: string | null): string {
     : parsed.href;
 }
 
-async function refusal(response: Response): Promise<StreamError> {
+/** The JSON error (and `Retry-After`) of a refused stream. */
+export async function refusal(response: Response): Promise<StreamError> {
   let body: unknown = null;
   try {
     body = await response.json();

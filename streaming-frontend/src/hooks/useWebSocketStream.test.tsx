@@ -2,11 +2,17 @@ import { act, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SocketServer } from '../test/fakeSocket';
 import type { EventSourceHandlers } from './useEventSource';
-import { useWebSocketStream, webSocketUrl } from './useWebSocketStream';
+import { fakeFetch } from '../test/fakeFetch';
+import type { StreamError } from './useEventSource';
+import { probeRefusal, useWebSocketStream, webSocketUrl } from './useWebSocketStream';
 
 let server: SocketServer;
 
-function setup(url: string | null, handlers: EventSourceHandlers = {}) {
+function setup(
+  url: string | null,
+  handlers: EventSourceHandlers = {},
+  probe?: (url: string) => Promise<StreamError | null>,
+) {
   return renderHook(
     ({ u }: { u: string | null }) =>
       useWebSocketStream(u, handlers, {
@@ -14,6 +20,7 @@ function setup(url: string | null, handlers: EventSourceHandlers = {}) {
         retryMs: 1000,
         now: () => Date.now(),
         random: () => 0.5,
+        probe,
       }),
     { initialProps: { u: url } },
   );
@@ -134,6 +141,71 @@ describe('useWebSocketStream', () => {
     socket.serverClose(1001);
     expect(onMessage).not.toHaveBeenCalled();
     expect(server.sockets).toHaveLength(1);
+  });
+});
+
+describe('a refused upgrade', () => {
+  const busy: StreamError = {
+    status: 503,
+    code: 'too_many_subscribers',
+    message: 'the subscriber limit (1) is reached; retry later',
+    retryAfterMs: 5000,
+  };
+
+  it('is explained by the probe, and the next attempt waits for its Retry-After', async () => {
+    const probe = vi.fn(async () => busy);
+    const { result } = setup('ws://h/api/ws', {}, probe);
+    act(() => server.latest().serverClose(1006));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(probe).toHaveBeenCalledWith('ws://h/api/ws');
+    expect(result.current.error).toEqual(busy);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(4999);
+    });
+    expect(server.sockets).toHaveLength(1);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1);
+    });
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('is not probed once the socket had opened', async () => {
+    const probe = vi.fn(async () => busy);
+    setup('ws://h/api/ws', {}, probe);
+    act(() => {
+      server.latest().open();
+      server.latest().serverClose(1006);
+    });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(probe).not.toHaveBeenCalled();
+  });
+
+  it('is read from the SSE route with the same query', async () => {
+    const fake = fakeFetch({
+      'GET /api/stream': (url) =>
+        url.searchParams.get('types') === 'steps'
+          ? { status: 200, body: {} }
+          : {
+              status: 503,
+              body: { error: { code: 'too_many_subscribers', message: 'full' } },
+              headers: { 'Retry-After': '5' },
+            },
+    });
+    expect(await probeRefusal(fake.fetch, 'ws://127.0.0.1:8000/api/ws?types=steps')).toBeNull();
+    expect(await probeRefusal(fake.fetch, 'ws://127.0.0.1:8000/api/ws?last_event_id=4')).toEqual({
+      status: 503,
+      code: 'too_many_subscribers',
+      message: 'full',
+      retryAfterMs: 5000,
+    });
+    expect(fake.calls.map((c) => c.url.href)).toEqual([
+      'http://127.0.0.1:8000/api/stream?types=steps',
+      'http://127.0.0.1:8000/api/stream?last_event_id=4',
+    ]);
   });
 });
 

@@ -9,9 +9,14 @@
  * is followed by a reconnection with exponential backoff and jitter that
  * resumes with `last_event_id` after the newest id seen, except close 4401
  * (the token expired while connected): that one waits for a new token, since
- * the same URL would only be refused again. A refusal before the upgrade is
- * invisible to a browser WebSocket (it sees close 1006), so the dashboard's
- * fetches are what tell a 401 or 503 apart.
+ * the same URL would only be refused again.
+ *
+ * A refusal before the upgrade (400, 401, 503 at the subscriber limit) is
+ * invisible to a browser WebSocket: it sees close 1006 and no status. So when a
+ * socket closes without having opened, `probe` asks the server why (the
+ * dashboard asks the SSE route the same question: one validation and one
+ * subscriber limit serve both), and its answer, `Retry-After` included, is
+ * what the user sees and what the next attempt waits for.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { backoffDelay } from '../lib/backoff';
@@ -20,6 +25,7 @@ import {
   type EventSourceHandlers,
   type EventSourceStatus,
   type StreamError,
+  refusal,
   withLastEventId,
 } from './useEventSource';
 
@@ -36,6 +42,8 @@ export interface UseWebSocketStreamOptions {
   retryMs?: number;
   /** For tests: makes the socket (`new WebSocket(url)` in the browser). */
   createSocket?: (url: string) => SocketLike;
+  /** Why a connection to this WebSocket URL is refused; null when it is not. */
+  probe?: (url: string) => Promise<StreamError | null>;
   now?: () => number;
   random?: () => number;
 }
@@ -138,11 +146,37 @@ export function useWebSocketStream(
       // `heartbeat` frames only show the connection is alive.
     };
 
+    const retry = (error: StreamError): void => {
+      const delay = backoffDelay(failures, {
+        baseMs: baseRetryMs,
+        retryAfterMs: error.retryAfterMs,
+        random: optionsRef.current.random,
+      });
+      publish({ state: 'reconnecting', retryAt: now() + delay, failures, error });
+      timer = setTimeout(() => {
+        timer = null;
+        connect();
+      }, delay);
+    };
+
+    const explain = async (target: string, fallback: StreamError): Promise<void> => {
+      let error = fallback;
+      try {
+        error = (await optionsRef.current.probe?.(target)) ?? fallback;
+      } catch {
+        // The probe failed too: the close says enough.
+      }
+      if (!closed) retry(error);
+    };
+
     const connect = (): void => {
-      const ws = create(withLastEventId(url, lastEventId));
+      const target = withLastEventId(url, lastEventId);
+      const ws = create(target);
+      let opened = false;
       socket = ws;
       ws.onopen = () => {
         if (closed) return;
+        opened = true;
         const reconnected = wasOpen || failures > 0;
         wasOpen = true;
         failures = 0;
@@ -161,12 +195,8 @@ export function useWebSocketStream(
           publish({ state: 'reconnecting', failures, error });
           return;
         }
-        const delay = backoffDelay(failures, { baseMs: baseRetryMs, random: optionsRef.current.random });
-        publish({ state: 'reconnecting', retryAt: now() + delay, failures, error });
-        timer = setTimeout(() => {
-          timer = null;
-          connect();
-        }, delay);
+        if (!opened && optionsRef.current.probe !== undefined) void explain(target, error);
+        else retry(error);
       };
     };
 
@@ -180,6 +210,36 @@ export function useWebSocketStream(
 
   if (url === null) return IDLE;
   return status.url === url ? status.value : CONNECTING;
+}
+
+/** The SSE stream URL that asks what `wsUrl` asks (the inverse of `webSocketUrl`). */
+export function streamUrlOf(wsUrl: string): string {
+  const parsed = new URL(wsUrl);
+  parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : 'http:';
+  parsed.pathname = parsed.pathname.replace(/\/api\/ws$/, '/api/stream');
+  return parsed.href;
+}
+
+/**
+ * Asks the SSE route whether it would refuse what `wsUrl` asks, reading only
+ * the status and, on a refusal, its JSON error; an accepted stream is dropped
+ * at once.
+ */
+export async function probeRefusal(
+  fetchImpl: (input: string, init?: RequestInit) => Promise<Response>,
+  wsUrl: string,
+): Promise<StreamError | null> {
+  const controller = new AbortController();
+  try {
+    const response = await fetchImpl(streamUrlOf(wsUrl), {
+      headers: { Accept: 'text/event-stream' },
+      cache: 'no-store',
+      signal: controller.signal,
+    });
+    return response.ok ? null : await refusal(response);
+  } finally {
+    controller.abort();
+  }
 }
 
 /** The WebSocket URL for an SSE stream URL: same query, `/api/ws`, `ws:`/`wss:`. */
