@@ -191,34 +191,8 @@ def create_app(
             ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
     gate = open_gate(config)  # first: bad credentials refuse to start before anything else
-    # Simulated time follows the wall clock when it starts now: the simulator, a replay
-    # shifted to now, or any source when a test injects the wall clock.
-    follows_wall = wall_clock is not None or (
-        wall_ms is None and source is None and (config.replay is None or config.replay_shift_to_now)
-    )
-    if wall_clock is None and wall_ms is None:
-        wall_clock = _wall_clock_ms
-    if wall_ms is None:
-        assert wall_clock is not None
-        wall_ms = wall_clock()
-    if source is None:
-        source = open_source(config, wall_ms)
-    hub = Hub(
-        capacity=config.buffer_size,
-        id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
-        max_subscribers=config.max_subscribers,
-        retry_ms=config.retry_ms,
-    )
-    state = AppState(
-        config=config,
-        hub=hub,
-        source=source,
-        clock=SimClock(
-            source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
-        ),
-        static_dir=config.static_dir if config.static_dir is not None else default_static_dir(),
-        recorder=None if config.record is None else start_recording(hub, config),
-    )
+    state = build_state(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
+    hub, source = state.hub, state.source
     app = BiomockApp(__name__, static_folder=None)  # the dashboard has its own routes
     app.state = app.extensions[EXTENSION] = state
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
@@ -259,6 +233,54 @@ def upgrade_required(method: str) -> ApiError:
         "upgrade_required",
         f"{method} /api/ws without an upgrade: /api/ws is a WebSocket (Upgrade: websocket)",
         headers={"Upgrade": "websocket"},
+    )
+
+
+def build_state(
+    config: Config,
+    *,
+    source: Source | None,
+    wall_ms: int | None,
+    wall_clock: Callable[[], int] | None,
+) -> AppState:
+    """The hub, the source and the simulated clock, as :func:`create_app` describes them."""
+    follows_wall = _follows_wall(config, source, wall_ms, wall_clock)
+    if wall_clock is None and wall_ms is None:
+        wall_clock = _wall_clock_ms
+    if wall_ms is None:
+        assert wall_clock is not None
+        wall_ms = wall_clock()
+    source = open_source(config, wall_ms) if source is None else source
+    hub = Hub(
+        capacity=config.buffer_size,
+        id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
+        max_subscribers=config.max_subscribers,
+        retry_ms=config.retry_ms,
+    )
+    return AppState(
+        config=config,
+        hub=hub,
+        source=source,
+        clock=SimClock(
+            source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
+        ),
+        static_dir=config.static_dir if config.static_dir is not None else default_static_dir(),
+        recorder=None if config.record is None else start_recording(hub, config),
+    )
+
+
+def _follows_wall(
+    config: Config,
+    source: Source | None,
+    wall_ms: int | None,
+    wall_clock: Callable[[], int] | None,
+) -> bool:
+    """Whether simulated time follows the wall clock: when it starts now (the simulator, a
+    replay shifted to now), or for any source when a test injects the wall clock."""
+    if wall_clock is not None:
+        return True
+    return (
+        wall_ms is None and source is None and (config.replay is None or config.replay_shift_to_now)
     )
 
 

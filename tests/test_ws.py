@@ -10,6 +10,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from trio_websocket import (
 )
 
 from biomock.sample import Sample
+from tests.auth.helpers import auth_serving, mint
 from tests.serving import ID_BASE, WALL_MS, Running, TickSource, serving
 from tests.test_shutdown import start_server
 
@@ -488,3 +490,23 @@ async def test_compression_is_declined(autojump_clock: trio.abc.Clock) -> None:
     status, *headers = head.split(b"\r\n\r\n")[0].lower().split(b"\r\n")
     assert status.startswith(b"http/1.1 101")
     assert not [h for h in headers if h.startswith(b"sec-websocket-extensions")]
+
+
+async def test_a_websocket_closes_with_4401_when_its_jwt_expires(
+    tmp_path: Path, autojump_clock: trio.abc.Clock
+) -> None:
+    short = mint(scope="read", ttl_s=5)
+    with trio.fail_after(120):
+        async with auth_serving(tmp_path, source=TickSource()) as server:
+            async with open_ws(server, access_token=short) as ws:
+                ids: list[int] = []
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        message = await receive(ws)
+                        ids += [item["id"] for item in message.get("items", [])]
+            fresh = mint(scope="read", ttl_s=3600)
+            async with open_ws(server, access_token=fresh, last_event_id=ids[-1]) as ws:
+                again = await read_samples(ws, 3)
+    assert closed.value.reason is not None and closed.value.reason.code == 4401
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+    assert [s["id"] for s in again][:3] == [ids[-1] + 1, ids[-1] + 2, ids[-1] + 3]
