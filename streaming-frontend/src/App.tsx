@@ -8,8 +8,8 @@ import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
-import { type EventSourceHandlers, useEventSource } from './hooks/useEventSource';
-import { type SocketLike, probeRefusal, useWebSocketStream, webSocketUrl } from './hooks/useWebSocketStream';
+import { useStream } from './hooks/useStream';
+import type { SocketLike } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
@@ -97,23 +97,19 @@ export function App({
   const [resumeFrom, setResumeFrom] = useState<{ id: number | null } | null>(null);
   const streamUrl =
     backfill.streamUrl === null || resumeFrom === null ? backfill.streamUrl : api.streamUrl(resumeFrom.id);
-  const handlers: EventSourceHandlers = {
-    onMessage: (event) => store.ingestEvent(event.data, now(), event.id),
-    onReset: (event) => store.ingestReset(event.data, now()),
-    onOpen: (reconnected) => {
-      if (reconnected) store.noteReconnect();
+  const connection = useStream(
+    api,
+    view.transport,
+    streamUrl,
+    {
+      onMessage: (event) => store.ingestEvent(event.data, now(), event.id),
+      onReset: (event) => store.ingestReset(event.data, now()),
+      onOpen: (reconnected) => {
+        if (reconnected) store.noteReconnect();
+      },
     },
-  };
-  const sse = useEventSource(view.transport === 'sse' ? streamUrl : null, handlers, {
-    fetchImpl: api.fetchImpl,
-    now,
-  });
-  const ws = useWebSocketStream(
-    view.transport === 'ws' && streamUrl !== null ? webSocketUrl(streamUrl, window.location.origin) : null,
-    handlers,
-    { now, createSocket, probe: (target) => probeRefusal(api.fetchImpl, target) },
+    { now, createSocket },
   );
-  const connection = view.transport === 'ws' ? ws : sse;
   const down =
     backfill.error?.unreachable === true ||
     (connection.state === 'reconnecting' && connection.error?.status === 0);
