@@ -15,7 +15,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, HTTPScope, W
 
 from biomock.asgi import header
 from biomock.errors import ApiError
-from biomock.limits import BODY_TIMEOUT_S
+from biomock.limits import BODY_TIMEOUT_S, DRAIN_BYTES, DRAIN_TIMEOUT_S
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 """Hosts a server listening on a loopback address answers to, unless configured otherwise."""
@@ -85,6 +85,7 @@ class RequestPolicy:
             return receive, None  # no body: nothing to read or check
         declared = length.strip() if length is not None else ""
         if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _drain(receive, 0)
             return receive, self._too_large()
         body = bytearray()
         with trio.move_on_after(BODY_TIMEOUT_S) as waited:
@@ -95,6 +96,8 @@ class RequestPolicy:
                 if message["type"] == "http.request":
                     body += message.get("body", b"")
                 if len(body) > self.max_body_bytes:
+                    if message.get("more_body", False):
+                        await _drain(receive, len(body))
                     return receive, self._too_large()
                 if not message.get("more_body", False):
                     break
@@ -115,6 +118,19 @@ class RequestPolicy:
             "payload_too_large",
             f"the request body is larger than {self.max_body_bytes} bytes (BIOMOCK_MAX_BODY_BYTES)",
         )
+
+
+async def _drain(receive: ASGIReceiveCallable, received: int) -> None:
+    """Read and drop what is left of a refused body, up to :data:`DRAIN_BYTES` or
+    :data:`DRAIN_TIMEOUT_S`, so that the answer reaches a client still sending it."""
+    with trio.move_on_after(DRAIN_TIMEOUT_S):
+        while received < DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            received += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
 
 def _is_json(scope: HTTPScope) -> bool:

@@ -30,4 +30,9 @@ MIN_YEAR, MAX_YEAR = 1970, 2999
 """Times a client may send (``now`` of ``POST /api/clock``) fall within these years."""
 
 BODY_TIMEOUT_S = 60.0
+DRAIN_BYTES = 256 * 1024
+"""How much of a refused body is read and dropped before answering: closing a socket
+with unread data makes the kernel reset it, and the client may lose the answer."""
+DRAIN_TIMEOUT_S = 1.0
+"""How long draining a refused body may take at most."""
 """A request body that has not fully arrived after this long is a 408 (as Quart's default)."""

@@ -203,3 +203,33 @@ async def test_quarts_own_refusals_keep_their_status_and_are_not_internal(
         response = await http_error(refusal)
     assert response.status_code == refusal.code
     assert json.loads(await response.get_data())["error"]["code"] == code
+
+
+async def test_after_a_refused_body_the_connection_serves_the_next_request() -> None:
+    """An oversized body is read and dropped, so the same keep-alive connection answers
+    the client's next request (no reset, no request lost on a closing connection)."""
+    body = b"[]," * 3000 + b"[]"
+    first = (
+        "POST /api/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    second = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with trio.fail_after(30):
+        async with serving() as server:
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            async with stream:
+                await stream.send_all(first)
+                answer = b""
+                while b"payload_too_large" not in answer:
+                    chunk = await stream.receive_some()
+                    assert chunk, answer
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 413")
+                assert b"connection: close" not in answer.lower()
+                await stream.send_all(second)
+                answer = b""
+                while b'"ok"' not in answer:
+                    chunk = await stream.receive_some()
+                    assert chunk, "the server closed the connection instead of answering"
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200")
