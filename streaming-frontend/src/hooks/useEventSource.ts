@@ -69,7 +69,8 @@ export interface UseEventSourceOptions {
   random?: () => number;
 }
 
-const IDLE: EventSourceStatus = {
+/** Both transports' status before a URL is given, and as a connection starts. */
+export const IDLE: EventSourceStatus = {
   state: 'idle',
   retryAt: null,
   failures: 0,
@@ -77,7 +78,7 @@ const IDLE: EventSourceStatus = {
   error: null,
   serverRetryMs: null,
 };
-const CONNECTING: EventSourceStatus = { ...IDLE, state: 'connecting' };
+export const CONNECTING: EventSourceStatus = { ...IDLE, state: 'connecting' };
 
 /** `url` with `last_event_id` set to `id` (relative URLs stay relative). */
 export function withLastEventId(url: string, id: string | null): string {

@@ -22,8 +22,10 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { backoffDelay } from '../lib/backoff';
 import { parseApiError } from '../lib/parse';
 import {
+  CONNECTING,
   type EventSourceHandlers,
   type EventSourceStatus,
+  IDLE,
   type StreamError,
   refusal,
   withLastEventId,
@@ -59,16 +61,6 @@ const CLOSE_REASONS: Record<number, string> = {
   1011: 'the server hit an internal error',
   1013: 'the server is at capacity; try again later',
 };
-
-const IDLE: EventSourceStatus = {
-  state: 'idle',
-  retryAt: null,
-  failures: 0,
-  lastEventId: null,
-  error: null,
-  serverRetryMs: null,
-};
-const CONNECTING: EventSourceStatus = { ...IDLE, state: 'connecting' };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
