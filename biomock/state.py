@@ -12,6 +12,7 @@ from quart import current_app
 
 from biomock.clock import SimClock
 from biomock.config import Config
+from biomock.faults import FaultCounts
 from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
 from biomock.metrics import make_registry
@@ -34,10 +35,12 @@ class AppState:
     recorder: Recorder | None = None
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     started_at: float | None = None
+    faults_injected: FaultCounts = field(default_factory=FaultCounts)
+    """Faults that clients asked for on their streams (``biomock.faults``)."""
     registry: CollectorRegistry = field(init=False)
 
     def __post_init__(self) -> None:
-        self.registry = make_registry(self.hub, self.generator, self.uptime_s)
+        self.registry = make_registry(self.hub, self.generator, self.uptime_s, self.faults_injected)
 
     def uptime_s(self) -> float:
         """Seconds since the server started serving."""
