@@ -353,6 +353,11 @@ async def test_delay_holds_each_write(transport: Transport, autojump_clock: trio
                 )
                 nursery.cancel_scope.cancel()
             counted = await injected(client)
+    # The plain reader beside them got every sample at its tick, a second apart.
+    plain_ids = sorted(arrivals)
+    assert plain_ids == list(range(plain_ids[0], plain_ids[0] + len(plain_ids)))
+    ticks = [arrivals[i] for i in plain_ids]
+    assert all(b - a == pytest.approx(1.0, abs=0.01) for a, b in itertools.pairwise(ticks))
     for event in held.events:
         assert event.id is not None
         assert event.at - arrivals[event.id] == pytest.approx(0.4, abs=0.01)
