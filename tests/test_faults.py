@@ -20,6 +20,12 @@ import trio
 from httpx_sse import aconnect_sse
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
+from biomock import wsframes
+from biomock.faults import FaultCounts, Injector, cut
+from biomock.models import parse_faults
+from biomock.records import Record
+from biomock.sample import Sample
+from biomock.subscription import SSE_FRAMING
 from tests.deploy.test_metrics import scrape
 from tests.serving import ID_BASE, Running, serving
 from tests.test_ws import MAX_MESSAGE, ws_url
@@ -460,3 +466,54 @@ async def test_a_websocket_subscribe_keeps_the_connections_faults(
                     code = closed.reason.code
     assert code == 1001
     assert ids == list(range(ids[0], ids[0] + 5))  # five in all, across the subscribe
+
+
+# --- the injector on its own ------------------------------------------------------------------
+
+
+def records(n: int, subject: str = "default") -> list[Record]:
+    return [
+        Record(i, Sample("heart_rate", 60 + i, 1000 * i, "count/min", subject))
+        for i in range(1, n + 1)
+    ]
+
+
+def chosen(spec: str, seed: int, groups: list[list[Record]]) -> list[bytes]:
+    injector = Injector(parse_faults(spec), seed, FaultCounts(), trio.Event())
+    frames = b"".join(
+        piece for group in groups for piece, _ in injector.pieces(group, SSE_FRAMING, "native")
+    )
+    return frames.split(b"\n\n")
+
+
+def test_the_seed_chooses_the_same_samples_however_they_are_grouped() -> None:
+    spec = "drop=0.2,duplicate=0.2,malformed=0.2"
+    all_at_once = chosen(spec, 42, [records(300)])
+    one_by_one = chosen(spec, 42, [[r] for r in records(300)])
+    in_tens = chosen(spec, 42, [records(300)[i : i + 10] for i in range(0, 300, 10)])
+    assert all_at_once == one_by_one == in_tens
+    assert chosen(spec, 43, [records(300)]) != all_at_once
+
+
+def test_a_broken_sample_is_never_json_and_always_text() -> None:
+    for subject in ("default", "zoë", "李雷", "a" * 200):
+        for record in records(5, subject):
+            data = record.json("native")
+            assert data is not None
+            broken = cut(data)
+            broken.decode()  # still UTF-8: a WebSocket text message must be
+            with pytest.raises(ValueError):
+                json.loads(broken)
+            with pytest.raises(ValueError):
+                json.loads(wsframes.broken_samples(broken, record.id))
+
+
+def test_disconnect_after_counts_events_on_the_wire() -> None:
+    counts = FaultCounts()
+    spec = parse_faults("disconnect_after=10,duplicate=0.5,malformed=0.2")
+    injector = Injector(spec, 1, counts, trio.Event())
+    pieces = injector.pieces(records(50), SSE_FRAMING, "native")
+    assert sum(events for _, events in pieces) == 10
+    assert b"".join(piece for piece, _ in pieces).count(b"id: ") == 10
+    assert injector.ending == "disconnect"
+    assert injector.pieces(records(5), SSE_FRAMING, "native") == []  # nothing after the end
