@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 import trio
@@ -187,12 +187,19 @@ class Injector:
         with trio.move_on_after(held_ms / 1000):
             await self._closing.wait()
 
-    async def stall(self, deadline: float = math.inf) -> bool:
+    async def stall(
+        self, discard: Callable[[], Awaitable[None]], deadline: float = math.inf
+    ) -> bool:
         """Write nothing more until the server shuts down (returns ``True``) or
-        ``deadline`` (trio time) passes (``False``). Counted once, as it begins."""
+        ``deadline`` (trio time) passes (``False``), meanwhile running ``discard`` (the
+        transport reading and dropping the client's messages). Counted once, as it begins.
+        """
         self._counts.count("stall")
-        with trio.move_on_at(deadline):
-            await self._closing.wait()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(discard)
+            with trio.move_on_at(deadline):
+                await self._closing.wait()
+            nursery.cancel_scope.cancel()
         return self._closing.is_set()
 
     def disconnected(self) -> None:

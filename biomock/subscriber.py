@@ -72,6 +72,11 @@ class Transport:
         """Handle what the client sent since the last call."""
         return None
 
+    async def discard_messages(self) -> None:
+        """Read and drop what the client sends, until cancelled (while stalled on purpose:
+        a client's messages must not pile up unread, or its close would go unseen)."""
+        await trio.sleep_forever()
+
     def written_while_idle(self) -> float:
         """When :attr:`direct` last wrote (trio time): that was not a silence."""
         return -math.inf
@@ -143,7 +148,8 @@ async def pump(
             if faults.ending == "disconnect":
                 faults.disconnected()
                 return "fault"
-            return "shutdown" if await faults.stall(deadline) else "expired"
+            closed = await faults.stall(transport.discard_messages, deadline)
+            return "shutdown" if closed else "expired"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:

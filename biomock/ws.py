@@ -256,6 +256,10 @@ class _Connection(Transport):
             with watchdog.writing():
                 await self._write(wsframes.error(message.body()))
 
+    async def discard_messages(self) -> None:
+        async for _ in self._inbox:
+            pass
+
     async def _write(self, message: bytes) -> int:
         text = self.context.text(message)
         await self._send({"type": "websocket.send", "bytes": None, "text": text})

@@ -332,6 +332,19 @@ async def test_stall_after_goes_silent_and_shutdown_still_ends_it(
     assert received[0] - stopped < 1
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_stalled_stream_ends_when_its_client_leaves(
+    transport: Transport, autojump_clock: trio.abc.Clock
+) -> None:
+    with trio.fail_after(60):
+        async with serving() as server, server.client() as client:
+            stalled = await read(transport, server, {"faults": "stall_after=2"}, ID_BASE + 2)
+            assert [e.id for e in stalled.events] == [ID_BASE + 1, ID_BASE + 2]
+            await trio.sleep(0.5)  # the client has closed its end; the server notices
+            stats = (await client.get("/api/stats")).json()
+    assert stats["subscribers"] == 0
+
+
 # --- delay_ms, jitter_ms ----------------------------------------------------------------------
 
 
@@ -517,3 +530,22 @@ def test_disconnect_after_counts_events_on_the_wire() -> None:
     assert b"".join(piece for piece, _ in pieces).count(b"id: ") == 10
     assert injector.ending == "disconnect"
     assert injector.pieces(records(5), SSE_FRAMING, "native") == []  # nothing after the end
+
+
+async def test_a_stalled_websocket_still_reads_its_clients_messages(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # Unread, they would fill the connection's inbox and hide the client's close.
+    with trio.fail_after(60):
+        async with serving() as server, server.client() as client:
+            url = ws_url(server, faults="stall_after=1")
+            async with open_websocket_url(url, max_message_size=MAX_MESSAGE) as ws:
+                await ws.get_message()
+                for _ in range(20):
+                    await ws.send_message(json.dumps({"type": "subscribe"}))
+                with trio.move_on_after(30):
+                    await ws.get_message()
+                    raise AssertionError("a stalled connection answered")
+            await trio.sleep(0.5)
+            stats = (await client.get("/api/stats")).json()
+    assert stats["subscribers"] == 0
