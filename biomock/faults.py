@@ -101,22 +101,17 @@ class Injector:
         spec: the faults asked for.
         seed: ``fault_seed``; ``None`` draws from the operating system.
         counts: where every injected fault is counted.
-        closing: the hub's shutdown signal: a hold or a stall ends when it is set, so
-            a faulted stream ends as promptly as any other on shutdown.
 
     Resource handling: owns nothing but its random generators; used by the
     connection's writing task alone.
     """
 
-    def __init__(
-        self, spec: FaultSpec, seed: int | None, counts: FaultCounts, closing: trio.Event
-    ) -> None:
+    def __init__(self, spec: FaultSpec, seed: int | None, counts: FaultCounts) -> None:
         self.spec = spec
         self.ending: Ending | None = None
         """Set once the samples ``disconnect_after``/``stall_after`` allow were written:
         the pump then ends the stream, or stalls it."""
         self._counts = counts
-        self._closing = closing
         self._choose = random.Random(seed)
         self._hold = random.Random(None if seed is None else f"{seed}/hold")
         asked: tuple[tuple[int | None, Ending], ...] = (
@@ -176,31 +171,35 @@ class Injector:
             if self._left <= 0:
                 self.ending = self._limit_kind
 
-    async def hold(self) -> None:
+    async def hold(self, closing: trio.Event) -> None:
         """Hold the next write ``delay_ms`` +- ``jitter_ms`` (never less than 0), or until
-        the server shuts down."""
+        ``closing`` (the hub's shutdown signal) is set."""
         spec = self.spec
         if not (spec.delay_ms or spec.jitter_ms):
             return
         self._counts.count("delay")
         held_ms = max(0.0, spec.delay_ms + self._hold.uniform(-spec.jitter_ms, spec.jitter_ms))
         with trio.move_on_after(held_ms / 1000):
-            await self._closing.wait()
+            await closing.wait()
 
     async def stall(
-        self, discard: Callable[[], Awaitable[None]], deadline: float = math.inf
+        self,
+        closing: trio.Event,
+        discard: Callable[[], Awaitable[None]],
+        deadline: float = math.inf,
     ) -> bool:
-        """Write nothing more until the server shuts down (returns ``True``) or
-        ``deadline`` (trio time) passes (``False``), meanwhile running ``discard`` (the
-        transport reading and dropping the client's messages). Counted once, as it begins.
+        """Write nothing more until ``closing`` (the hub's shutdown signal) is set
+        (returns ``True``) or ``deadline`` (trio time) passes (``False``), meanwhile
+        running ``discard`` (the transport reading and dropping the client's messages).
+        Counted once, as it begins. A stalled stream so ends as promptly as any other.
         """
         self._counts.count("stall")
         async with trio.open_nursery() as nursery:
             nursery.start_soon(discard)
             with trio.move_on_at(deadline):
-                await self._closing.wait()
+                await closing.wait()
             nursery.cancel_scope.cancel()
-        return self._closing.is_set()
+        return closing.is_set()
 
     def disconnected(self) -> None:
         """Count the disconnect the pump is about to make."""

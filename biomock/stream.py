@@ -117,9 +117,7 @@ class StreamRoute:
             watchdog = open_watchdog(self.hub, server_send or send, self.slow_client_timeout_s)
             injector = None
             if asked.faults is not None and faults.needs_injector(asked.faults):
-                injector = faults.Injector(
-                    asked.faults, asked.fault_seed, self.fault_counts, self.hub.closing.event
-                )
+                injector = faults.Injector(asked.faults, asked.fault_seed, self.fault_counts)
             reason: StopReason = "error"  # unless serve returns
             try:
                 reason = await self._serve(

@@ -116,7 +116,7 @@ async def pump(
         if sent:
             hub.count_write(sent, len(sub.replay))
     else:
-        await faults.hold()
+        await faults.hold(hub.closing.event)
         with watchdog.writing():
             sent = await transport.write_initial(sub, replay=False)
         if sent:
@@ -130,7 +130,7 @@ async def pump(
             last_sent = trio.current_time()
         if chunk:
             if faults is not None:
-                await faults.hold()
+                await faults.hold(hub.closing.event)
             with watchdog.writing():
                 await transport.write(chunk)
             last_sent = trio.current_time()
@@ -138,7 +138,7 @@ async def pump(
         if pieces:
             assert faults is not None
             for piece, piece_events in pieces:
-                await faults.hold()
+                await faults.hold(hub.closing.event)
                 with watchdog.writing():
                     await transport.write(piece)
                 last_sent = trio.current_time()
@@ -148,7 +148,7 @@ async def pump(
             if faults.ending == "disconnect":
                 faults.disconnected()
                 return "fault"
-            closed = await faults.stall(transport.discard_messages, deadline)
+            closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
             return "shutdown" if closed else "expired"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)

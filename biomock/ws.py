@@ -136,9 +136,7 @@ async def serve_ws(
     connection = _Connection(context, send, watchdog)
     connection.deadline = stream_deadline(scope)
     if params.faults is not None and faults.needs_injector(params.faults):
-        connection.faults = faults.Injector(
-            params.faults, params.fault_seed, context.fault_counts, context.hub.closing.event
-        )
+        connection.faults = faults.Injector(params.faults, params.fault_seed, context.fault_counts)
     reason: StopReason | None = "disconnected"  # unless run returns, the client went away
     try:
         async with trio.open_nursery() as nursery:

@@ -492,7 +492,7 @@ def records(n: int, subject: str = "default") -> list[Record]:
 
 
 def chosen(spec: str, seed: int, groups: list[list[Record]]) -> list[bytes]:
-    injector = Injector(parse_faults(spec), seed, FaultCounts(), trio.Event())
+    injector = Injector(parse_faults(spec), seed, FaultCounts())
     frames = b"".join(
         piece for group in groups for piece, _ in injector.pieces(group, SSE_FRAMING, "native")
     )
@@ -524,7 +524,7 @@ def test_a_broken_sample_is_never_json_and_always_text() -> None:
 def test_disconnect_after_counts_events_on_the_wire() -> None:
     counts = FaultCounts()
     spec = parse_faults("disconnect_after=10,duplicate=0.5,malformed=0.2")
-    injector = Injector(spec, 1, counts, trio.Event())
+    injector = Injector(spec, 1, counts)
     pieces = injector.pieces(records(50), SSE_FRAMING, "native")
     assert sum(events for _, events in pieces) == 10
     assert b"".join(piece for piece, _ in pieces).count(b"id: ") == 10
