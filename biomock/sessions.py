@@ -102,8 +102,31 @@ class Session:
     cancel_scope: trio.CancelScope
 
 
+@dataclass(frozen=True, slots=True)
+class SessionStatistics:
+    """Counts of a registry (``/metrics``)."""
+
+    active: int
+    limit: int
+    created: int
+    expired: int
+    deleted: int
+
+
 class SessionRegistry(Protocol):
-    """What the routes need of a session registry."""
+    """What the server and its routes need of a session registry."""
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = ...) -> NoReturn:
+        """Own every session's generator and expire sessions; runs in ``serve``'s nursery."""
+        ...
+
+    def close(self, deadline: float) -> None:
+        """The server shuts down: end every session's streams by ``deadline``."""
+        ...
+
+    def statistics(self) -> SessionStatistics:
+        """Counts for ``/metrics``."""
+        ...
 
     async def create(self, body: SessionCreate, principal: Principal | None) -> Session:
         """A new session, its generator started.
@@ -157,16 +180,22 @@ class LocalSessions:
         self._nursery: trio.Nursery | None = None
         self._changed = trio.Event()
         self._closed = False
-        self.created = 0
-        self.expired = 0
-        self.deleted = 0
+        self._created = 0
+        self._expired = 0
+        self._deleted = 0
 
     @property
     def limit(self) -> int:
         return self._config.max_sessions
 
-    def __len__(self) -> int:
-        return len(self._sessions)
+    def statistics(self) -> SessionStatistics:
+        return SessionStatistics(
+            active=len(self._sessions),
+            limit=self.limit,
+            created=self._created,
+            expired=self._expired,
+            deleted=self._deleted,
+        )
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -228,7 +257,7 @@ class LocalSessions:
         simulation = session.simulation
         simulation.hub.on_subscribers_changed = lambda: self._stream_changed(session)
         self._sessions[session.id] = session
-        self.created += 1
+        self._created += 1
         self._changed.set()
         await nursery.start(self._run_session, session)
         logger.info("session created (%d open)", len(self._sessions), extra={"session": session.id})
@@ -322,9 +351,9 @@ class LocalSessions:
         if self._sessions.pop(session.id, None) is None:
             return
         if why == "expired":
-            self.expired += 1
+            self._expired += 1
         elif why == "deleted":
-            self.deleted += 1
+            self._deleted += 1
         session.cancel_scope.cancel()
         session.simulation.generator.state = "stopped"
         deadline = trio.current_time() + CLOSE_SHARE_S
@@ -340,26 +369,26 @@ def _may_see(principal: Principal | None, session: Session) -> bool:
 
 
 class SessionCollector(Collector):
-    """``biomock_sessions`` (open now), ``biomock_sessions_created_total``,
-    ``biomock_sessions_expired_total`` and ``biomock_sessions_deleted_total``."""
+    """``biomock_sessions_active``, ``biomock_sessions_limit``, and the counters
+    ``biomock_sessions_created_total``, ``_expired_total`` and ``_deleted_total``."""
 
-    def __init__(self, sessions: LocalSessions) -> None:
+    def __init__(self, sessions: SessionRegistry) -> None:
         self._sessions = sessions
 
     def collect(self) -> Iterator[Metric]:
-        sessions = self._sessions
-        yield GaugeMetricFamily("biomock_sessions", "Sessions open now.", value=len(sessions))
+        stats = self._sessions.statistics()
+        yield GaugeMetricFamily("biomock_sessions_active", "Sessions open now.", value=stats.active)
         yield GaugeMetricFamily(
-            "biomock_sessions_limit", "BIOMOCK_MAX_SESSIONS.", value=sessions.limit
+            "biomock_sessions_limit", "BIOMOCK_MAX_SESSIONS.", value=stats.limit
         )
         yield CounterMetricFamily(
-            "biomock_sessions_created", "Sessions created.", value=sessions.created
+            "biomock_sessions_created", "Sessions created.", value=stats.created
         )
         yield CounterMetricFamily(
             "biomock_sessions_expired",
             "Sessions ended by their TTL of inactivity.",
-            value=sessions.expired,
+            value=stats.expired,
         )
         yield CounterMetricFamily(
-            "biomock_sessions_deleted", "Sessions deleted by a client.", value=sessions.deleted
+            "biomock_sessions_deleted", "Sessions deleted by a client.", value=stats.deleted
         )

@@ -18,7 +18,7 @@ from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
 from biomock.metrics import make_registry
 from biomock.replay.record import Recorder
-from biomock.sessions import LocalSessions, SessionCollector, session_id_of
+from biomock.sessions import SessionCollector, SessionRegistry, session_id_of
 from biomock.simulation import Simulation
 from biomock.source import Source
 
@@ -34,7 +34,7 @@ class AppState:
     hub: Hub
     source: Source
     clock: SimClock
-    sessions: LocalSessions
+    sessions: SessionRegistry
     static_dir: Path | None = None
     recorder: Recorder | None = None
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)

@@ -91,7 +91,7 @@ async def test_create_read_list_and_delete(autojump_clock: trio.abc.Clock) -> No
                 await client.get("/api/history", params={"session": created["id"]})
             )
             metrics = (await client.get("/metrics")).text
-            assert "biomock_sessions 1.0" in metrics
+            assert "biomock_sessions_active 1.0" in metrics
             assert "biomock_sessions_created_total 2.0" in metrics
             assert "biomock_sessions_deleted_total 1.0" in metrics
 

@@ -39,4 +39,4 @@ def test_with_biomock_url_it_uses_that_server_and_cleans_up(tmp_path: Path) -> N
         assert done.returncode == 0, done.stdout + done.stderr
         metrics = httpx.get(f"{url}/metrics").text
         assert "biomock_sessions_created_total 2.0" in metrics
-        assert "biomock_sessions 0.0" in metrics  # each test's session deleted after it
+        assert "biomock_sessions_active 0.0" in metrics  # each test's session deleted after it

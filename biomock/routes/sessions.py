@@ -43,17 +43,17 @@ async def list_sessions() -> Response:
     return json_response({"items": [sessions.describe(s) for s in visible]})
 
 
-@blueprint.get("/api/sessions/<session_id>")
+@blueprint.get("/api/sessions/<id>")
 @document_response(SessionInfo)
-async def get_session(session_id: str) -> Response:
+async def get_session(id: str) -> Response:
     """One session; 404 (parameter session) when it does not exist or is not the caller's."""
     sessions = current_state().sessions
-    return json_response(sessions.describe(sessions.get(session_id, principal_of(request.scope))))
+    return json_response(sessions.describe(sessions.get(id, principal_of(request.scope))))
 
 
-@blueprint.delete("/api/sessions/<session_id>")
+@blueprint.delete("/api/sessions/<id>")
 @media_type(None, "Deleted: its streams end cleanly.")
-async def delete_session(session_id: str) -> Response:
+async def delete_session(id: str) -> Response:
     """End a session now: its streams end cleanly (SSE: the response ends; WS: close 1000)."""
-    current_state().sessions.delete(session_id, principal_of(request.scope))
+    current_state().sessions.delete(id, principal_of(request.scope))
     return Response(b"", status=204)
