@@ -109,6 +109,12 @@ class SessionQuery(BaseModel):
     )
 
 
+class SessionHeaders(BaseModel):
+    x_biomock_session: str | None = Field(
+        None, description="A session's id, as ?session= (the query parameter wins)."
+    )
+
+
 class SampleQuery(SessionQuery):
     """What every route that returns samples accepts: which ones, and in which format."""
 
@@ -150,7 +156,7 @@ class StreamQuery(SampleQuery):
     )
 
 
-class StreamHeaders(BaseModel):
+class StreamHeaders(SessionHeaders):
     last_event_id: EventId | None = Field(
         None, description="Resume after this id: replay what is buffered, then go live."
     )

@@ -400,3 +400,53 @@ async def test_with_auth_a_session_belongs_to_its_token(
             assert (
                 await client.delete(f"/api/sessions/{session}", headers=admin)
             ).status_code == 204
+
+
+async def test_a_browser_may_send_the_session_header_and_delete_a_session(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(30):
+        async with serving(source=simulator()) as server, server.client() as client:
+            response = await client.options(
+                "/api/sessions/s_x",
+                headers={
+                    "Origin": "http://localhost:5193",
+                    "Access-Control-Request-Method": "DELETE",
+                    "Access-Control-Request-Headers": "x-biomock-session",
+                },
+            )
+    assert response.status_code == 204
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "x-biomock-session" in allowed
+    assert "DELETE" in response.headers["access-control-allow-methods"]
+
+
+async def test_shutdown_ends_a_sessions_streams_cleanly(autojump_clock: trio.abc.Clock) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator(), graceful_timeout_s=3) as server:
+            async with server.client() as client:
+                session = (await create(client, subjects=["alice"], speed=10))["id"]
+                ended: list[str] = []
+
+                async def read_sse() -> None:
+                    async with aconnect_sse(
+                        client, "GET", "/api/stream", params={"session": session}
+                    ) as source:
+                        async for _ in samples(source):
+                            pass
+                    ended.append("sse")
+
+                async def read_ws() -> None:
+                    async with open_websocket_url(ws_url(server, session=session)) as ws:
+                        try:
+                            while True:
+                                await ws.get_message()
+                        except ConnectionClosed as closed:
+                            ended.append(f"ws {closed.reason.code}")
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(read_sse)
+                    nursery.start_soon(read_ws)
+                    await trio.sleep(3)
+                    server.stop.set()
+        assert sorted(ended) == ["sse", "ws 1001"]

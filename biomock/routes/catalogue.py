@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_querystring, document_response
+from quart_schema import document_headers, document_response, validate_querystring
 
 from biomock.catalogue import TYPES
-from biomock.models import ScenarioList, SessionQuery, SubjectList, TypeList
+from biomock.models import ScenarioList, SessionHeaders, SessionQuery, SubjectList, TypeList
 from biomock.routes.common import json_response
 from biomock.sim import SCENARIOS, Simulator
 from biomock.state import current_simulation
@@ -39,9 +39,10 @@ async def types() -> Response:
 
 
 @blueprint.get("/api/subjects")
-@document_querystring(SessionQuery)
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(SubjectList)
-async def subjects() -> Response:
+async def subjects(query_args: SessionQuery) -> Response:
     """The simulated people, with their profiles and scenarios."""
     source = (await current_simulation()).source
     if isinstance(source, Simulator):

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import document_querystring, document_response, validate_request
+from quart_schema import (
+    document_headers,
+    document_response,
+    validate_querystring,
+    validate_request,
+)
 
 from biomock.clock import SimClock
 from biomock.errors import invalid_parameter, not_found
@@ -19,6 +24,7 @@ from biomock.models import (
     ClockUpdate,
     ScenarioSwitch,
     ScenarioSwitched,
+    SessionHeaders,
     SessionQuery,
 )
 from biomock.routes.common import json_response
@@ -30,10 +36,11 @@ blueprint = Blueprint("control", __name__)
 
 
 @blueprint.post("/api/scenario")
-@document_querystring(SessionQuery)
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @validate_request(ScenarioSwitch)
 @document_response(ScenarioSwitched)
-async def switch_scenario(data: ScenarioSwitch) -> Response:
+async def switch_scenario(data: ScenarioSwitch, query_args: SessionQuery) -> Response:
     """Switch a subject's scenario now; 404 for an unknown subject."""
     source = (await current_simulation()).source
     if data.subject not in source.subjects:
@@ -60,18 +67,20 @@ async def switch_scenario(data: ScenarioSwitch) -> Response:
 
 
 @blueprint.get("/api/clock")
-@document_querystring(SessionQuery)
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(ClockState)
-async def get_clock() -> Response:
+async def get_clock(query_args: SessionQuery) -> Response:
     """The simulated clock."""
     return json_response(clock_body((await current_simulation()).clock))
 
 
 @blueprint.post("/api/clock")
-@document_querystring(SessionQuery)
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @validate_request(ClockUpdate)
 @document_response(ClockState)
-async def post_clock(data: ClockUpdate) -> Response:
+async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
     """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay.
 
     A session that stays paused runs through the time it jumps over, publishing its

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring
+from quart_schema import document_headers, document_response, validate_querystring
 
-from biomock.models import HistoryPage, HistoryQuery
+from biomock.models import HistoryPage, HistoryQuery, SessionHeaders
 from biomock.params import sample_filter
 from biomock.state import current_simulation
 
@@ -14,6 +14,7 @@ blueprint = Blueprint("history", __name__)
 
 @blueprint.get("/api/history")
 @validate_querystring(HistoryQuery)
+@document_headers(SessionHeaders)
 @document_response(HistoryPage)
 async def history(query_args: HistoryQuery) -> Response:
     """Buffered samples as JSON pages, oldest first."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from quart import Blueprint, Response
-from quart_schema import document_querystring, document_response
+from quart_schema import document_headers, document_response, validate_querystring
 
 from biomock.errors import ApiError
-from biomock.models import SessionQuery, Stats, Status
+from biomock.models import SessionHeaders, SessionQuery, Stats, Status
 from biomock.openapi import media_type
 from biomock.routes.common import json_response
 from biomock.state import current_simulation, current_state
@@ -35,9 +35,10 @@ async def readyz() -> Response:
 
 
 @blueprint.get("/api/stats")
-@document_querystring(SessionQuery)
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(Stats)
-async def stats() -> Response:
+async def stats(query_args: SessionQuery) -> Response:
     """The hub's counters: subscribers, samples, drops and the buffer."""
     state = current_state()
     snapshot = (await current_simulation()).hub.statistics()
