@@ -302,7 +302,7 @@ def build_state(
         config=config,
         hub=hub,
         source=source,
-        sessions=LocalSessions(config, wall_clock=wall_clock or _wall_clock_ms),
+        sessions=LocalSessions(config, wall_clock=wall_clock or _wall_clock_ms, default_hub=hub),
         clock=SimClock(
             source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
         ),

@@ -125,6 +125,9 @@ class Hub:
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
+        self.peers: Callable[[], int] | None = None
+        """Subscribers of other hubs that count against the same ``max_subscribers``
+        (the default simulation's and the sessions' together: one limit per process)."""
         self.on_subscribers_changed: Callable[[], None] | None = None
         """Called (synchronously, in the subscriber's task) when a subscription opens or
         closes; a session uses it to start ticking and to count stream activity."""
@@ -200,7 +203,8 @@ class Hub:
         """
         if self.closed:
             raise HubClosed
-        if len(self._subscribers) >= self.max_subscribers:
+        elsewhere = 0 if self.peers is None else self.peers()
+        if len(self._subscribers) + elsewhere >= self.max_subscribers:
             raise TooManySubscribers
         buffer = self.buffer
         newest = self._next_id - 1

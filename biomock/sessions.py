@@ -169,12 +169,19 @@ class LocalSessions:
         config: the server's settings (the limit, the buffer, the simulator's cadence).
         wall_clock: the wall clock in epoch ms (injected by tests), for ``start`` and
             ``expires_at``; expiry itself runs on trio's clock.
+        default_hub: the default simulation's hub: its streams and the sessions' share
+            ``BIOMOCK_MAX_SUBSCRIBERS``.
 
     Cancellation: :meth:`run` owns every session's task; cancelling it ends them all.
     """
 
-    def __init__(self, config: Config, *, wall_clock: Callable[[], int]) -> None:
+    def __init__(
+        self, config: Config, *, wall_clock: Callable[[], int], default_hub: Hub | None = None
+    ) -> None:
         self._config = config
+        self._default_hub = default_hub
+        if default_hub is not None:
+            default_hub.peers = self.subscriber_count
         self._wall_clock = wall_clock
         self._sessions: dict[str, Session] = {}
         self._nursery: trio.Nursery | None = None
@@ -187,6 +194,10 @@ class LocalSessions:
     @property
     def limit(self) -> int:
         return self._config.max_sessions
+
+    def subscriber_count(self) -> int:
+        """Streams open on every session."""
+        return sum(s.simulation.hub.subscriber_count for s in self._sessions.values())
 
     def statistics(self) -> SessionStatistics:
         return SessionStatistics(
@@ -254,8 +265,9 @@ class LocalSessions:
             last_active=trio.current_time(),
             cancel_scope=trio.CancelScope(),
         )
-        simulation = session.simulation
-        simulation.hub.on_subscribers_changed = lambda: self._stream_changed(session)
+        hub = session.simulation.hub
+        hub.on_subscribers_changed = lambda: self._stream_changed(session)
+        hub.peers = lambda: self._streams_elsewhere(hub)
         self._sessions[session.id] = session
         self._created += 1
         self._changed.set()
@@ -340,6 +352,10 @@ class LocalSessions:
                 # (logged), never the others or the server.
                 logger.error("session generator crashed", exc_info=True)
                 self._end(session, "crashed")
+
+    def _streams_elsewhere(self, hub: Hub) -> int:
+        default = 0 if self._default_hub is None else self._default_hub.subscriber_count
+        return default + self.subscriber_count() - hub.subscriber_count
 
     def _stream_changed(self, session: Session) -> None:
         # Called in the subscriber's own task as a stream opens or closes: stream

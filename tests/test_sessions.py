@@ -219,9 +219,14 @@ async def test_same_body_and_clock_steps_give_the_same_bytes_in_every_format(
             async with aconnect_sse(
                 client, "GET", "/api/stream", params={"session": running[0]}
             ) as watched:
-                first = await anext(samples(watched))
+                items = samples(watched)  # kept: a dropped generator would close the stream
+                first = await anext(items)
                 assert first["id"] == 1
                 await trio.sleep(30)  # 30 simulated minutes, watched by one and not the other
+                stats = (await client.get("/api/stats", params={"session": running[0]})).json()
+                assert stats["subscribers"] == 1
+                generator = server.app.state.sessions.get(running[0], None).simulation.generator
+                assert generator.ticks >= 30  # it ticked while watched
                 for session in running:
                     await step(client, session, "2026-01-01T01:00:00.000Z", paused=True)
 
@@ -450,3 +455,30 @@ async def test_shutdown_ends_a_sessions_streams_cleanly(autojump_clock: trio.abc
                     await trio.sleep(3)
                     server.stop.set()
         assert sorted(ended) == ["sse", "ws 1001"]
+
+
+async def test_sessions_streams_and_the_default_ones_share_the_subscriber_limit(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator(), max_subscribers=2) as server:
+            async with server.client() as client:
+                session = (await create(client, speed=10))["id"]
+                async with aconnect_sse(client, "GET", "/api/stream") as default:
+                    default_items = samples(default)  # kept: dropped, it would end the stream
+                    await anext(default_items)
+                    async with aconnect_sse(
+                        client, "GET", "/api/stream", params={"session": session}
+                    ) as mine:
+                        mine_items = samples(mine)
+                        await anext(mine_items)
+                        for params in ({}, {"session": session}):
+                            refused = await client.get("/api/stream", params=params)
+                            assert refused.status_code == 503, params
+                            error = refused.json()["error"]
+                            assert error["code"] == "too_many_subscribers"
+                    # One closed: there is room again, in either simulation.
+                    async with aconnect_sse(
+                        client, "GET", "/api/stream", params={"session": session}
+                    ) as again:
+                        await anext(samples(again))
