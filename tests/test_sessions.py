@@ -302,14 +302,19 @@ async def test_deleting_a_session_ends_its_streams_cleanly(autojump_clock: trio.
                 async with open_websocket_url(ws_url(server, session=session)) as ws:
                     try:
                         while True:
-                            await ws.get_message()
+                            message = json.loads(await ws.get_message())
+                            if message["type"] == "samples":
+                                ws_items.extend(message["items"])
                     except ConnectionClosed as closed:
                         ws_closed.append(closed.reason.code)
 
+            ws_items: list[dict[str, Any]] = []
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(read_sse)
                 nursery.start_soon(read_ws)
                 await trio.sleep(5)
+                assert ws_items and {item["subject"] for item in ws_items} == {"alice"}
+                assert ws_items[-1]["id"] < 1000  # the session's own ids, from 1
                 stats = (await client.get("/api/stats", params={"session": session})).json()
                 assert stats["subscribers"] == 2 and stats["published"] > 0
                 assert (await client.delete(f"/api/sessions/{session}")).status_code == 204
