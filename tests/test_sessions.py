@@ -487,3 +487,23 @@ async def test_sessions_streams_and_the_default_ones_share_the_subscriber_limit(
                         client, "GET", "/api/stream", params={"session": session}
                     ) as again:
                         await anext(samples(again))
+
+
+async def test_a_websocket_resubscribes_within_its_session(autojump_clock: trio.abc.Clock) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, subjects=["alice", "bob"], speed=10))["id"]
+            async with open_websocket_url(ws_url(server, session=session)) as ws:
+                await ws.send_message(json.dumps({"type": "subscribe", "subject": "default"}))
+                refused = {}
+                while refused.get("type") != "error":
+                    refused = json.loads(await ws.get_message())
+                assert refused["error"]["parameter"] == "subject"  # not the default's subjects
+                await ws.send_message(json.dumps({"type": "subscribe", "subject": "bob"}))
+                bob: list[dict[str, Any]] = []
+                while len(bob) < 20:
+                    message = json.loads(await ws.get_message())
+                    if message["type"] == "samples":
+                        bob.extend(message["items"])
+                # What was sent before the resubscription may hold alice; the rest is bob's.
+                assert {item["subject"] for item in bob[-10:]} == {"bob"}
