@@ -40,7 +40,7 @@ class Simulation:
     clock: SimClock
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     pacer: Pacer | None = None
-    _nudged: trio.Event = field(default_factory=trio.Event)
+    _nudged: trio.Event = field(default_factory=trio.Event, init=False, repr=False)
 
     @property
     def lazy(self) -> bool:
