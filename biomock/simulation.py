@@ -26,6 +26,13 @@ from biomock.source import Source
 class Simulation:
     """What a request for samples or control resolves to.
 
+    Who owns what: a lazy simulation's pacer (and through it the source) is advanced
+    both by its generator's ticks and by requests catching it up. Each advance and its
+    publish are one synchronous step (no checkpoint between them), so these callers
+    interleave only between batches, and samples still go out in time order with
+    consecutive ids; ``tests/test_sessions.py`` compares a watched session (ticks and
+    catch-ups interleaved) with an unwatched one, byte for byte.
+
     Args:
         hub: numbers, buffers and fans out this simulation's samples.
         source: what produces them (the simulator or a replay).
