@@ -99,11 +99,12 @@ async def pump(
     """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
 
     Every write runs under ``watchdog``; a heartbeat goes out after ``heartbeat_s``
-    of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
-    the subscriber wants left the buffer before it took them, ``error`` when its
-    direct delivery failed, ``finished`` after a silence once the source is drained
-    (if the transport ends with it), ``expired`` once ``deadline`` (trio time: when
-    the client's token expires) has passed, or the client's :class:`Retarget`.
+    of silence. Stops with ``shutdown`` when the hub closes (``ended``: a session's
+    hub), ``lagged`` when samples the subscriber wants left the buffer before it took
+    them, ``error`` when its direct delivery failed, ``finished`` after a silence once
+    the source is drained (if the transport ends with it), ``expired`` once
+    ``deadline`` (trio time: when the client's token expires) has passed, or the
+    client's :class:`Retarget`.
 
     With ``faults`` (the connection's ``?faults=``), samples are taken as records and
     written as the injector decides, each write held as it asks; ``fault`` when it
@@ -149,7 +150,7 @@ async def pump(
                 faults.disconnected()
                 return "fault"
             closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
-            return "shutdown" if closed else "expired"
+            return hub.closing.reason if closed else "expired"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:
@@ -161,7 +162,7 @@ async def pump(
             try:
                 await sub.wait()
             except HubClosed:
-                return "shutdown"
+                return hub.closing.reason
             finally:
                 sub.direct = None
         if sub.failed is not None:

@@ -429,6 +429,7 @@ BAD = [
     ({"faults": "disconnect_after=1e3"}, "faults", "disconnect_after must be a whole number"),
     ({"faults": "drop=0.1", "fault_seed": "-1"}, "fault_seed", "fault_seed"),
     ({"faults": "drop=0.1", "fault_seed": "seven"}, "fault_seed", "fault_seed"),
+    ({"faults": "drop=0.1", "fault_seed": str(2**53)}, "fault_seed", "fault_seed"),
 ]
 
 
@@ -549,3 +550,40 @@ async def test_a_stalled_websocket_still_reads_its_clients_messages(
             await trio.sleep(0.5)
             stats = (await client.get("/api/stats")).json()
     assert stats["subscribers"] == 0
+
+
+# --- with sessions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_sessions_stalled_stream_ends_with_its_session(
+    transport: Transport, autojump_clock: trio.abc.Clock
+) -> None:
+    stalled = Outcome([])
+    with trio.fail_after(120):
+        async with serving() as server, server.client() as client:
+            created = await client.post("/api/sessions", json={"subjects": ["alice"], "seed": 3})
+            session = created.json()["id"]
+            params = {"session": session, "faults": "stall_after=2,duplicate=1", "fault_seed": 1}
+            async with plain_reader(server), trio.open_nursery() as nursery:
+
+                async def faulted() -> None:
+                    if transport == "sse":
+                        async with server.client() as faulted_client:
+                            await read_sse(faulted_client, params, math.inf, stalled)
+                    else:
+                        await read_ws(server, params, math.inf, stalled)
+                    ended_at.append(trio.current_time())
+
+                ended_at: list[float] = []
+                nursery.start_soon(faulted)
+                await trio.sleep(40)
+                assert not stalled.ended
+                deleted_at = trio.current_time()
+                assert (await client.delete(f"/api/sessions/{session}")).status_code == 204
+            ended_after = ended_at[0] - deleted_at
+    # One sample, sent twice (duplicate=1), is the two events stall_after allows.
+    assert [e.sample["subject"] for e in stalled.events if e.sample] == ["alice", "alice"]
+    assert len({e.id for e in stalled.events}) == 1
+    assert stalled.ended and ended_after < 1
+    assert stalled.close_code == (1000 if transport == "ws" else None)

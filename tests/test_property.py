@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from tests.serving import CONFIGURED, serving_in_thread
 
-# 426: /api/ws without the upgrade; 429, 500, 502, 503, 504: /api/stream?faults=status=CODE
-DOCUMENTED = {200, 204, 400, 404, 405, 413, 415, 421, 426, 429, 500, 502, 503, 504}
+# 426: /api/ws without the upgrade; 201 a session created, 503 once BIOMOCK_MAX_SESSIONS are;
+# 429, 500, 502, 503, 504: /api/stream?faults=status=CODE
+DOCUMENTED = {200, 201, 204, 400, 404, 405, 413, 415, 421, 426, 429, 500, 502, 503, 504}
 ERROR_CODES = {
     "invalid_parameter",
     "invalid_json",
@@ -31,6 +32,7 @@ ERROR_CODES = {
     "unsupported_media_type",
     "misdirected_request",
     "upgrade_required",
+    "too_many_sessions",
     # ?faults=status=CODE (biomock.faults.STATUS_ERRORS)
     "too_many_requests",
     "internal",
@@ -48,6 +50,7 @@ PARAMETER_NAMES = [
     "since",
     "until",
     "limit",
+    "session",
     "faults",
     "fault_seed",
 ]

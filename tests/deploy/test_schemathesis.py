@@ -140,6 +140,7 @@ def test_stream_accepts_every_documented_parameter(api_url: str) -> None:
     params = {
         p["name"]: p for p in doc["paths"]["/api/stream"]["get"]["parameters"] if p["in"] == "query"
     }
+    session = httpx.post(f"{api_url}/api/sessions", json={}, timeout=10).json()["id"]
     example = {
         "types": "heart_rate",
         "format": "native",
@@ -147,6 +148,7 @@ def test_stream_accepts_every_documented_parameter(api_url: str) -> None:
         "subject": "default",
         "faults": "duplicate=0.5",
         "fault_seed": "7",
+        "session": session,
     }
     assert set(example) | {"last_event_id"} == set(params)
     with (
