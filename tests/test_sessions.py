@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import trio
 from httpx_sse import aconnect_sse
 from trio_websocket import ConnectionClosed, open_websocket_url
 
+from biomock.sample import parse_time
 from biomock.sim import Simulator
 from tests.auth.helpers import auth_serving, bearer, mint
 from tests.serving import WALL_MS, serving
@@ -507,3 +509,69 @@ async def test_a_websocket_resubscribes_within_its_session(autojump_clock: trio.
                         bob.extend(message["items"])
                 # What was sent before the resubscription may hold alice; the rest is bob's.
                 assert {item["subject"] for item in bob[-10:]} == {"bob"}
+
+
+async def newest_sample_ms(client: httpx.AsyncClient, session: str) -> int:
+    """The timestamp of the newest sample a session has published."""
+    after = None
+    newest = 0
+    while True:
+        params: dict[str, Any] = {"session": session, "limit": 10000}
+        if after is not None:
+            params["after_id"] = after
+        page = (await client.get("/api/history", params=params)).json()
+        if page["items"]:
+            newest = max(newest, *(parse_time(i["timestamp"]) for i in page["items"]))
+        after = page["next_after_id"]
+        if after is None:
+            return newest
+
+
+async def test_concurrent_catch_ups_keep_the_clock_at_the_newest_sample(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(300):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=100000, start=START))["id"]
+            await trio.sleep(1)  # unwatched: a day of simulated time is due
+            async with trio.open_nursery() as nursery:
+                for _ in range(4):
+                    nursery.start_soon(
+                        partial(client.get, "/api/history", params={"session": session})
+                    )
+            # Every reader caught up: pause, then compare what was published with the clock.
+            paused = await client.post(
+                "/api/clock", params={"session": session}, json={"paused": True}
+            )
+            assert paused.status_code == 200, paused.text
+            now_ms = parse_time(paused.json()["now"])
+            newest = await newest_sample_ms(client, session)
+            assert newest <= now_ms, "a sample was published past the clock"
+            assert now_ms - newest < 60_000, "the clock fell behind further than was published"
+
+
+async def test_concurrent_clock_jumps_never_move_the_clock_back(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(300):
+        async with serving(source=simulator(), max_batch=50) as server, server.client() as client:
+            session = (await create(client, paused=True, start=START))["id"]
+            answers: list[httpx.Response] = []
+
+            async def jump(body: dict[str, Any]) -> None:
+                answers.append(
+                    await client.post("/api/clock", params={"session": session}, json=body)
+                )
+
+            async with trio.open_nursery() as nursery:
+                # Staying paused, it runs through six hours of samples: hundreds of batches.
+                nursery.start_soon(jump, {"now": "2026-01-01T06:00:00.000Z"})
+                nursery.start_soon(jump, {"now": "2026-01-01T07:00:00.000Z", "paused": False})
+            # Whichever came first, the clock ends at the later time; the earlier time is
+            # applied or refused as a jump backwards, never an internal error.
+            for answer in answers:
+                if answer.status_code != 200:
+                    assert answer.status_code == 400, answer.text
+                    assert answer.json()["error"]["parameter"] == "now", answer.text
+            clock = (await client.get("/api/clock", params={"session": session})).json()
+            assert parse_time(clock["now"]) >= parse_time("2026-01-01T07:00:00.000Z"), clock

@@ -18,7 +18,6 @@ from quart_schema import (
 
 from biomock.clock import SimClock
 from biomock.errors import invalid_parameter, not_found
-from biomock.limits import RUN_THROUGH_SUBJECT_MS
 from biomock.models import (
     ClockState,
     ClockUpdate,
@@ -30,6 +29,7 @@ from biomock.models import (
 from biomock.routes.common import json_response
 from biomock.sample import format_time
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
+from biomock.simulation import ClockBackwards
 from biomock.state import current_simulation
 
 blueprint = Blueprint("control", __name__)
@@ -87,22 +87,13 @@ async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
     samples (at most RUN_THROUGH_SUBJECT_MS / subjects of it: the time before is skipped).
     """
     simulation = await current_simulation()
-    clock = simulation.clock
-    now_ms = data.now_ms()
-    if now_ms is not None:
-        if now_ms < clock.now_ms():
-            raise invalid_parameter(
-                "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
-            )
-        stays_paused = clock.paused if data.paused is None else data.paused
-        if simulation.lazy and stays_paused:
-            span_ms = RUN_THROUGH_SUBJECT_MS // len(simulation.source.subjects)
-            await simulation.run_through(now_ms, span_ms=span_ms)
-        else:
-            simulation.jump(now_ms)
-    clock.set(speed=data.speed, paused=data.paused, now_ms=now_ms)
-    simulation.nudge()
-    return json_response(clock_body(clock))
+    try:
+        await simulation.set_clock(speed=data.speed, paused=data.paused, now_ms=data.now_ms())
+    except ClockBackwards as error:
+        raise invalid_parameter(
+            "now", f"the clock only jumps forward; it is {format_time(error.now_ms)}"
+        ) from None
+    return json_response(clock_body(simulation.clock))
 
 
 def clock_body(clock: SimClock) -> dict[str, Any]:
