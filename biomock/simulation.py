@@ -119,6 +119,10 @@ class Simulation:
                 else:
                     self.jump(now_ms)
             self.clock.set(speed=speed, paused=paused, now_ms=now_ms)
+            if self.pacer is not None:
+                # The pacer has been moved here already; a pending jump taken by the
+                # generator later would drop what it produced since.
+                self.clock.take_jump()
         self.nudge()
 
     async def _run_to(self, until_ms: int, *, max_batches: int | None = None) -> None:

@@ -15,8 +15,12 @@ import trio
 from httpx_sse import aconnect_sse
 from trio_websocket import ConnectionClosed, open_websocket_url
 
+from biomock.clock import SimClock
+from biomock.hub import Hub
+from biomock.pacer import Pacer
 from biomock.sample import parse_time
 from biomock.sim import Simulator
+from biomock.simulation import Simulation
 from tests.auth.helpers import auth_serving, bearer, mint
 from tests.serving import WALL_MS, serving
 from tests.test_ws import ws_url
@@ -575,3 +579,21 @@ async def test_concurrent_clock_jumps_never_move_the_clock_back(
                     assert answer.json()["error"]["parameter"] == "now", answer.text
             clock = (await client.get("/api/clock", params={"session": session})).json()
             assert parse_time(clock["now"]) >= parse_time("2026-01-01T07:00:00.000Z"), clock
+
+
+async def test_a_jump_a_session_made_is_not_made_again_by_its_generator(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # A jump taken again later would drop what was produced since (the pacer's backlog).
+    start = parse_time(START)
+    source = Simulator(start, seed=1, subjects=["alice"])
+    simulation = Simulation(
+        hub=Hub(capacity=1000, id_base=0, max_subscribers=10, retry_ms=1000),
+        source=source,
+        clock=SimClock(start),
+        pacer=Pacer(source, 10, start),
+    )
+    simulation.clock.start()
+    with trio.fail_after(10):
+        await simulation.set_clock(now_ms=start + 3_600_000)
+    assert simulation.clock.take_jump() is None
