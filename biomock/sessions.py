@@ -89,6 +89,9 @@ class SessionSpec:
 class Session:
     """One session: who owns it, what it was created with, and its simulation.
 
+    ``owner`` is the creating principal's :attr:`~biomock.auth.Principal.identity`
+    (``token:<name>`` or ``jwt:<sub>``), ``None`` with authentication off.
+
     ``last_active`` (trio time) belongs to the registry: it is moved by requests and by
     streams opening and closing.
     """
@@ -133,7 +136,8 @@ class SessionRegistry(Protocol):
 
         Raises:
             ApiError: 503 ``too_many_sessions`` at the limit; 503 ``unavailable`` while
-                the server starts or stops.
+                the server starts or stops; 403 ``forbidden`` for a JWT without ``sub``
+                (it names nobody, so nobody could own the session).
         """
         ...
 
@@ -251,6 +255,13 @@ class LocalSessions:
                 f"the session limit ({self.limit}) is reached; delete one or retry later",
                 headers={"Retry-After": "5"},
             )
+        if principal is not None and principal.identity is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                "this JWT has no 'sub' claim: a session belongs to the token that created "
+                "it, so creating one needs a JWT with 'sub' or a static token",
+            )
         now_ms = self._wall_clock()
         start_ms = now_ms if body.start is None else parse_time(body.start)
         start_ms -= start_ms % 1000  # whole seconds, so timestamps read as their cadences
@@ -258,7 +269,7 @@ class LocalSessions:
         spec = SessionSpec(seed, tuple(body.subjects), body.scenario, start_ms, body.ttl_s)
         session = Session(
             id=ID_PREFIX + secrets.token_urlsafe(ID_BYTES),
-            owner=None if principal is None else principal.name,
+            owner=None if principal is None else principal.identity,
             spec=spec,
             simulation=self._simulation(spec, speed=body.speed, paused=body.paused),
             created_ms=now_ms,
@@ -381,7 +392,8 @@ class LocalSessions:
 def _may_see(principal: Principal | None, session: Session) -> bool:
     if principal is None:
         return True  # authentication is off: sessions are as open as everything else
-    return principal.allows("admin") or principal.name == session.owner
+    identity = principal.identity
+    return principal.allows("admin") or (identity is not None and identity == session.owner)
 
 
 class SessionCollector(Collector):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import trio
 from httpx_sse import aconnect_sse
@@ -21,7 +22,7 @@ from biomock.pacer import Pacer
 from biomock.sample import parse_time
 from biomock.sim import Simulator
 from biomock.simulation import Simulation
-from tests.auth.helpers import auth_serving, bearer, mint
+from tests.auth.helpers import SECRET, STATIC, auth_serving, bearer, issue, mint
 from tests.serving import WALL_MS, serving
 from tests.test_ws import ws_url
 
@@ -597,3 +598,35 @@ async def test_a_jump_a_session_made_is_not_made_again_by_its_generator(
     with trio.fail_after(10):
         await simulation.set_clock(now_ms=start + 3_600_000)
     assert simulation.clock.take_jump() is None
+
+
+async def test_a_jwt_named_like_a_static_token_does_not_own_its_sessions(
+    autojump_clock: trio.abc.Clock, tmp_path: Path
+) -> None:
+    static = bearer(STATIC["control"])  # a static token named "control"
+    impostor = bearer(mint(scope="read control", sub="control"))
+    no_sub = mint(scope="read control admin")
+    with trio.fail_after(300):
+        async with auth_serving(tmp_path) as server, server.client() as client:
+            mine = await client.post("/api/sessions", json={"paused": True}, headers=static)
+            assert mine.status_code == 201, mine.text
+            session = mine.json()["id"]
+            assert_unknown_session(await client.get(f"/api/sessions/{session}", headers=impostor))
+            assert_unknown_session(
+                await client.delete(f"/api/sessions/{session}", headers=impostor)
+            )
+            assert (await client.get("/api/sessions", headers=impostor)).json() == {"items": []}
+            # Its own session is its own, though.
+            theirs = await client.post("/api/sessions", json={}, headers=impostor)
+            assert theirs.status_code == 201, theirs.text
+            listed = (await client.get("/api/sessions", headers=impostor)).json()["items"]
+            assert [s["id"] for s in listed] == [theirs.json()["id"]]
+
+            # A JWT without sub names nobody: it may not create a session.
+            payload = jwt.decode(no_sub, options={"verify_signature": False})
+            del payload["sub"]
+            anonymous = bearer(issue(jwt.encode(payload, SECRET, algorithm="HS256")))
+            refused = await client.post("/api/sessions", json={}, headers=anonymous)
+            assert refused.status_code == 403, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "forbidden" and "sub" in error["message"], error
