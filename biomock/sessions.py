@@ -50,14 +50,18 @@ _HEADER = SESSION_HEADER.lower().encode("latin-1")
 
 def session_id_of(scope: Mapping[str, Any]) -> str | None:
     """The session a request addresses: ``?session=`` or the ``X-Biomock-Session`` header
-    (the query wins); ``None`` (the default simulation) when neither is given or empty."""
+    (the query wins); ``None`` (the default simulation) when neither is given.
+
+    Present but empty, it is ``""``: a session that does not exist (404), so that a
+    client whose session id went missing is told rather than served the default.
+    """
     query = scope.get("query_string", b"").decode("latin-1")
     if "session" in query:
         for key, value in parse_qsl(query, keep_blank_values=True):
-            if key == "session" and value.strip():
+            if key == "session":
                 return str(value.strip())
     for key, value in scope.get("headers", ()):
-        if key.lower() == _HEADER and value.strip():
+        if key.lower() == _HEADER:
             return str(value.decode("latin-1").strip())
     return None
 

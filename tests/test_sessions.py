@@ -630,3 +630,14 @@ async def test_a_jwt_named_like_a_static_token_does_not_own_its_sessions(
             assert refused.status_code == 403, refused.text
             error = refused.json()["error"]
             assert error["code"] == "forbidden" and "sub" in error["message"], error
+
+
+async def test_an_empty_session_is_a_404_not_the_default_simulation(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            for path in ("/api/history", "/api/clock", "/api/stream"):
+                assert_unknown_session(await client.get(f"{path}?session="))
+                assert_unknown_session(await client.get(path, headers={"X-Biomock-Session": ""}))
+            assert (await client.get("/api/clock")).status_code == 200  # neither: the default
