@@ -24,6 +24,7 @@ from biomock import fastpath
 from biomock.errors import HubClosed, SubscriberLagged
 from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
+from biomock.limits import STALL_MAX_S
 from biomock.params import StreamRequest
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
@@ -108,7 +109,7 @@ async def pump(
 
     With ``faults`` (the connection's ``?faults=``), samples are taken as records and
     written as the injector decides, each write held as it asks; ``fault`` when it
-    disconnects. Without, nothing of that runs.
+    disconnects, or when a stall has lasted ``STALL_MAX_S``. Without, nothing of that runs.
     """
     pieces: list[Piece] = []  # the writes of a faulted take, in order
     if faults is None:
@@ -149,8 +150,11 @@ async def pump(
             if faults.ending == "disconnect":
                 faults.disconnected()
                 return "fault"
-            closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
-            return hub.closing.reason if closed else "expired"
+            stall_until = min(deadline, trio.current_time() + STALL_MAX_S)
+            closed = await faults.stall(hub.closing.event, transport.discard_messages, stall_until)
+            if closed:
+                return hub.closing.reason
+            return "expired" if trio.current_time() >= deadline else "fault"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:

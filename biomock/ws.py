@@ -62,7 +62,10 @@ CLOSES: dict[str, tuple[int, str]] = {
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
     "finished": (CLOSE_NORMAL, "the replay is finished"),
     "expired": (CLOSE_TOKEN_EXPIRED, "the token expired: reconnect with a fresh one"),
-    "fault": (CLOSE_GOING_AWAY, "faults=disconnect_after: ended on purpose; reconnect"),
+    "fault": (
+        CLOSE_GOING_AWAY,
+        "faults=: ended on purpose; reconnect",
+    ),
 }
 """The close code and reason for each way the server ends a stream."""
 
