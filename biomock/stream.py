@@ -21,8 +21,17 @@ from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
+from biomock.sessions import session_id_of
 from biomock.simulation import Simulation
-from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
+from biomock.subscriber import (
+    Retarget,
+    Transport,
+    closed_refusal,
+    log_ended,
+    open_watchdog,
+    pump,
+    settle,
+)
 from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
@@ -106,7 +115,7 @@ class StreamRoute:
                 if isinstance(refused, TooManySubscribers):
                     error = _too_many(hub.max_subscribers)
                 elif isinstance(refused, HubClosed):
-                    error = _shutting_down()
+                    error = closed_refusal(hub, session_id_of(scope))
                 else:
                     error = refused
                 await send_error(send, error)
@@ -263,7 +272,3 @@ def _too_many(limit: int) -> ApiError:
         f"the subscriber limit ({limit}) is reached; retry later",
         headers={"Retry-After": "5"},
     )
-
-
-def _shutting_down() -> ApiError:
-    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

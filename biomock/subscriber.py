@@ -21,11 +21,12 @@ from typing import Any
 import trio
 
 from biomock import fastpath
-from biomock.errors import HubClosed, SubscriberLagged
+from biomock.errors import ApiError, HubClosed, SubscriberLagged
 from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.limits import STALL_MAX_S
 from biomock.params import StreamRequest
+from biomock.sessions import unknown_session
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
 
@@ -232,3 +233,11 @@ def log_ended(
             "duration_ms": round(duration_s * 1000, 1),
         },
     )
+
+
+def closed_refusal(hub: Hub, session_id: str | None) -> ApiError:
+    """The answer to a stream opening on a closed hub: its session has just ended (404,
+    as for any session that does not exist), or the server is shutting down (503)."""
+    if session_id is not None and hub.closing.reason == "ended":
+        return unknown_session(session_id)
+    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

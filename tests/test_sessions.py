@@ -14,7 +14,7 @@ import jwt
 import pytest
 import trio
 from httpx_sse import aconnect_sse
-from trio_websocket import ConnectionClosed, open_websocket_url
+from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
 from biomock.clock import SimClock
 from biomock.hub import Hub
@@ -641,3 +641,44 @@ async def test_an_empty_session_is_a_404_not_the_default_simulation(
                 assert_unknown_session(await client.get(f"{path}?session="))
                 assert_unknown_session(await client.get(path, headers={"X-Biomock-Session": ""}))
             assert (await client.get("/api/clock")).status_code == 200  # neither: the default
+
+
+async def test_a_stream_opening_as_its_session_is_deleted_is_told_the_session_is_gone(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    statuses: dict[str, tuple[int, str]] = {}
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=10, start=START))["id"]
+            simulation = server.app.state.sessions.get(session, None).simulation
+
+            async def open_sse() -> None:
+                async with client.stream(
+                    "GET", "/api/stream", params={"session": session}
+                ) as response:
+                    body = b"".join([chunk async for chunk in response.aiter_bytes()])
+                statuses["sse"] = (response.status_code, body.decode())
+
+            async def open_ws() -> None:
+                try:
+                    async with open_websocket_url(ws_url(server, session=session)) as ws:
+                        while True:
+                            await ws.get_message()
+                except ConnectionClosed as closed:
+                    statuses["ws"] = (closed.reason.code, closed.reason.reason or "")
+                except ConnectionRejected as rejected:
+                    statuses["ws"] = (rejected.status_code, (rejected.body or b"").decode())
+
+            async with trio.open_nursery() as nursery:
+                # Both streams have found the session and wait to catch it up (a catch-up
+                # of another request is under way) when it is deleted.
+                async with simulation.advancing:
+                    nursery.start_soon(open_sse)
+                    nursery.start_soon(open_ws)
+                    await trio.sleep(1)
+                    assert (await client.delete(f"/api/sessions/{session}")).status_code == 204
+    for kind in ("sse", "ws"):
+        status, body = statuses[kind]
+        assert status == 404, (kind, status, body)
+        error = json.loads(body)["error"]
+        assert error["code"] == "not_found" and error["parameter"] == "session", error
