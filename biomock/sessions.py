@@ -283,10 +283,16 @@ class LocalSessions:
         hub = session.simulation.hub
         hub.on_subscribers_changed = lambda: self._stream_changed(session)
         hub.peers = lambda: self._streams_elsewhere(hub)
+        # Registered before it starts (the limit counts it while this awaits); taken
+        # out again if starting fails or the request is cancelled meanwhile.
         self._sessions[session.id] = session
+        try:
+            await nursery.start(self._run_session, session)
+        except BaseException:
+            self._end(session, "abandoned")
+            raise
         self._created += 1
         self._changed.set()
-        await nursery.start(self._run_session, session)
         logger.info("session created (%d open)", len(self._sessions), extra={"session": session.id})
         return session
 

@@ -16,8 +16,10 @@ import trio
 from httpx_sse import aconnect_sse
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
+from biomock import sessions as sessions_module
 from biomock.clock import SimClock
 from biomock.hub import Hub
+from biomock.models import SessionCreate
 from biomock.pacer import Pacer
 from biomock.sample import parse_time
 from biomock.sim import Simulator
@@ -682,3 +684,24 @@ async def test_a_stream_opening_as_its_session_is_deleted_is_told_the_session_is
         assert status == 404, (kind, status, body)
         error = json.loads(body)["error"]
         assert error["code"] == "not_found" and error["parameter"] == "session", error
+
+
+async def test_a_session_whose_creation_is_cancelled_is_not_left_behind(
+    autojump_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def slow_to_start(simulation: Simulation, *, task_status: Any) -> None:
+        await trio.sleep(10)
+        task_status.started()
+
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            registry = server.app.state.sessions
+            monkeypatch.setattr(sessions_module, "run_lazy", slow_to_start)
+            with trio.move_on_after(1):  # as when the request is cancelled
+                await registry.create(SessionCreate(), None)
+            monkeypatch.undo()
+            assert (await client.get("/api/sessions")).json() == {"items": []}
+            metrics = (await client.get("/metrics")).text
+            assert "biomock_sessions_active 0.0" in metrics
+            assert "biomock_sessions_created_total 0.0" in metrics
+            assert (await client.post("/api/sessions", json={})).status_code == 201
