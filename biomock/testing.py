@@ -15,9 +15,11 @@ when a fixture is first used, so that loading the plugin costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -136,28 +138,58 @@ def read_samples(
 ) -> list[dict[str, Any]]:
     """The first ``n`` samples of ``/api/stream`` with ``params``, read with ``client``.
 
+    ``timeout_s`` bounds the whole read: keepalive comments arrive, but a timer cuts
+    the connection when the time is up.
+
     Raises:
-        TimeoutError: fewer than ``n`` arrived within ``timeout_s``.
+        TimeoutError: fewer than ``n`` arrived within ``timeout_s`` (or the stream
+            ended before).
     """
     import httpx
     from httpx_sse import connect_sse
 
     deadline = time.monotonic() + timeout_s
     samples: list[dict[str, Any]] = []
-    timeout = httpx.Timeout(timeout_s)
+    expired = threading.Event()
     try:
-        with connect_sse(client, "GET", "/api/stream", params=params, timeout=timeout) as source:
+        with connect_sse(
+            client, "GET", "/api/stream", params=params, timeout=httpx.Timeout(timeout_s)
+        ) as source:
             source.response.raise_for_status()
-            for event in source.iter_sse():
-                if event.data and event.event == "message":
-                    samples.append(json.loads(event.data))
-                    if len(samples) == n:
-                        return samples
-                if time.monotonic() > deadline:
-                    break
-    except httpx.ReadTimeout:
-        pass
+
+            def expire(response: httpx.Response = source.response) -> None:
+                expired.set()
+                _cut(response)
+
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+            timer.daemon = True
+            timer.start()
+            try:
+                for event in source.iter_sse():
+                    if event.data and event.event == "message":
+                        samples.append(json.loads(event.data))
+                        if len(samples) == n:
+                            return samples
+            finally:
+                timer.cancel()
+    except httpx.TransportError:
+        if not expired.is_set() and time.monotonic() < deadline:
+            raise
     raise TimeoutError(f"{len(samples)} of {n} samples arrived within {timeout_s} s")
+
+
+def _cut(response: httpx.Response) -> None:
+    """End ``response``'s connection from another thread: a read blocked on it returns.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = None if stream is None else stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    else:  # pragma: no cover - a transport without a socket (not httpx's default)
+        response.close()
 
 
 @contextmanager
