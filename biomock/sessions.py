@@ -115,6 +115,8 @@ class SessionStatistics:
 
     active: int
     limit: int
+    subscribers: int
+    """Streams open on every session."""
     created: int
     expired: int
     deleted: int
@@ -211,6 +213,7 @@ class LocalSessions:
         return SessionStatistics(
             active=len(self._sessions),
             limit=self.limit,
+            subscribers=self.subscriber_count(),
             created=self._created,
             expired=self._expired,
             deleted=self._deleted,
@@ -407,7 +410,8 @@ def _may_see(principal: Principal | None, session: Session) -> bool:
 
 
 class SessionCollector(Collector):
-    """``biomock_sessions_active``, ``biomock_sessions_limit``, and the counters
+    """``biomock_sessions_active``, ``biomock_sessions_limit``,
+    ``biomock_session_subscribers``, and the counters
     ``biomock_sessions_created_total``, ``_expired_total`` and ``_deleted_total``."""
 
     def __init__(self, sessions: SessionRegistry) -> None:
@@ -418,6 +422,12 @@ class SessionCollector(Collector):
         yield GaugeMetricFamily("biomock_sessions_active", "Sessions open now.", value=stats.active)
         yield GaugeMetricFamily(
             "biomock_sessions_limit", "BIOMOCK_MAX_SESSIONS.", value=stats.limit
+        )
+        yield GaugeMetricFamily(
+            "biomock_session_subscribers",
+            "Streams open on sessions now (biomock_subscribers counts the default "
+            "simulation's; BIOMOCK_MAX_SUBSCRIBERS limits the two together).",
+            value=stats.subscribers,
         )
         yield CounterMetricFamily(
             "biomock_sessions_created", "Sessions created.", value=stats.created

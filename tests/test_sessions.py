@@ -705,3 +705,17 @@ async def test_a_session_whose_creation_is_cancelled_is_not_left_behind(
             assert "biomock_sessions_active 0.0" in metrics
             assert "biomock_sessions_created_total 0.0" in metrics
             assert (await client.post("/api/sessions", json={})).status_code == 201
+
+
+async def test_metrics_count_the_streams_of_sessions(autojump_clock: trio.abc.Clock) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=10))["id"]
+            async with aconnect_sse(
+                client, "GET", "/api/stream", params={"session": session}
+            ) as source:
+                items = samples(source)
+                await anext(items)
+                metrics = (await client.get("/metrics")).text
+    assert "biomock_session_subscribers 1.0" in metrics
+    assert "biomock_subscribers 0.0" in metrics  # the default simulation's
