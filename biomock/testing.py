@@ -22,9 +22,10 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -199,28 +200,32 @@ def serve_in_thread(**settings: Any) -> Iterator[str]:
     ``settings`` are ``biomock.config.Config`` fields. Leaving the block shuts it down
     as SIGTERM would.
     """
+    with run_in_thread(partial(_serving, settings)) as url:
+        yield url
+
+
+@contextmanager
+def run_in_thread(open_server: Callable[[], AbstractAsyncContextManager[str]]) -> Iterator[str]:
+    """Enter ``open_server()`` (an async context manager that serves and yields the base
+    URL) in a thread running its own trio loop, for synchronous clients; yields the URL.
+
+    Leaving the block leaves ``open_server()``'s block (the server shuts down as on
+    SIGTERM) and joins the thread.
+
+    Raises:
+        RuntimeError: the server's thread did not stop within ``START_TIMEOUT_S``.
+    """
     import trio
 
-    from biomock.app import create_app
-    from biomock.config import Config
-    from biomock.server import open_listen_socket, serve
-
-    config = Config(host="127.0.0.1", port=0, **settings)
-    app = create_app(config)
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
     started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event] | BaseException]
     started = queue.Queue()
 
     async def main() -> None:
-        stop = trio.Event()
         try:
-            async with trio.open_nursery() as nursery:
-                binds = await nursery.start(
-                    lambda task_status: serve(
-                        app, config, sock, shutdown_trigger=stop.wait, task_status=task_status
-                    )
-                )
-                started.put((binds[0], trio.lowlevel.current_trio_token(), stop))
+            async with open_server() as url:
+                stop = trio.Event()
+                started.put((url, trio.lowlevel.current_trio_token(), stop))
+                await stop.wait()
         except BaseException as error:
             started.put(error)
             raise
@@ -236,6 +241,29 @@ def serve_in_thread(**settings: Any) -> Iterator[str]:
     finally:
         trio.from_thread.run_sync(stop.set, trio_token=token)
         thread.join(timeout=START_TIMEOUT_S)
+        if thread.is_alive():
+            raise RuntimeError("the biomock server thread did not stop")
+
+
+@asynccontextmanager
+async def _serving(settings: dict[str, Any]) -> AsyncIterator[str]:
+    """``biomock serve`` with ``settings`` on 127.0.0.1 and a free port; yields its URL."""
+    import trio
+
+    from biomock.app import create_app
+    from biomock.config import Config
+    from biomock.server import open_listen_socket, serve
+
+    config = Config(host="127.0.0.1", port=0, **settings)
+    app = create_app(config)
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
+        try:
+            yield binds[0]
+        finally:
+            stop.set()
 
 
 @pytest.fixture(scope="session")
