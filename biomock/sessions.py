@@ -179,19 +179,22 @@ class LocalSessions:
         config: the server's settings (the limit, the buffer, the simulator's cadence).
         wall_clock: the wall clock in epoch ms (injected by tests), for ``start`` and
             ``expires_at``; expiry itself runs on trio's clock.
-        default_hub: the default simulation's hub: its streams and the sessions' share
-            ``BIOMOCK_MAX_SUBSCRIBERS``.
+        default_streams: how many streams the default simulation has open: they and
+            the sessions' share ``BIOMOCK_MAX_SUBSCRIBERS`` (the default hub counts the
+            sessions' through :meth:`subscriber_count`).
 
     Cancellation: :meth:`run` owns every session's task; cancelling it ends them all.
     """
 
     def __init__(
-        self, config: Config, *, wall_clock: Callable[[], int], default_hub: Hub | None = None
+        self,
+        config: Config,
+        *,
+        wall_clock: Callable[[], int],
+        default_streams: Callable[[], int] = lambda: 0,
     ) -> None:
         self._config = config
-        self._default_hub = default_hub
-        if default_hub is not None:
-            default_hub.peers = self.subscriber_count
+        self._default_streams = default_streams
         self._wall_clock = wall_clock
         self._sessions: dict[str, Session] = {}
         self._nursery: trio.Nursery | None = None
@@ -274,18 +277,16 @@ class LocalSessions:
         start_ms -= start_ms % 1000  # whole seconds, so timestamps read as their cadences
         seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
         spec = SessionSpec(seed, tuple(body.subjects), body.scenario, start_ms, body.ttl_s)
+        session_id = ID_PREFIX + secrets.token_urlsafe(ID_BYTES)
         session = Session(
-            id=ID_PREFIX + secrets.token_urlsafe(ID_BYTES),
+            id=session_id,
             owner=None if principal is None else principal.identity,
             spec=spec,
-            simulation=self._simulation(spec, speed=body.speed, paused=body.paused),
+            simulation=self._simulation(session_id, spec, speed=body.speed, paused=body.paused),
             created_ms=now_ms,
             last_active=trio.current_time(),
             cancel_scope=trio.CancelScope(),
         )
-        hub = session.simulation.hub
-        hub.on_subscribers_changed = lambda: self._stream_changed(session)
-        hub.peers = lambda: self._streams_elsewhere(hub)
         # Registered before it starts (the limit counts it while this awaits); taken
         # out again if starting fails or the request is cancelled meanwhile.
         self._sessions[session.id] = session
@@ -341,7 +342,9 @@ class LocalSessions:
             "ttl_s": spec.ttl_s,
         }
 
-    def _simulation(self, spec: SessionSpec, *, speed: float, paused: bool) -> Simulation:
+    def _simulation(
+        self, session_id: str, spec: SessionSpec, *, speed: float, paused: bool
+    ) -> Simulation:
         config = self._config
         source = Simulator(
             spec.start_ms,
@@ -359,6 +362,8 @@ class LocalSessions:
             id_base=0,  # a session's ids start at 1
             max_subscribers=config.max_subscribers,
             retry_ms=config.retry_ms,
+            peers=lambda: self._streams_elsewhere(session_id),
+            on_subscribers_changed=lambda: self._stream_changed(session_id),
         )
         return Simulation(
             hub=hub,
@@ -377,15 +382,18 @@ class LocalSessions:
                 logger.error("session generator crashed", exc_info=True)
                 self._end(session, "crashed")
 
-    def _streams_elsewhere(self, hub: Hub) -> int:
-        default = 0 if self._default_hub is None else self._default_hub.subscriber_count
-        return default + self.subscriber_count() - hub.subscriber_count
+    def _streams_elsewhere(self, session_id: str) -> int:
+        session = self._sessions.get(session_id)
+        own = 0 if session is None else session.simulation.hub.subscriber_count
+        return self._default_streams() + self.subscriber_count() - own
 
-    def _stream_changed(self, session: Session) -> None:
+    def _stream_changed(self, session_id: str) -> None:
         # Called in the subscriber's own task as a stream opens or closes: stream
         # activity counts as use, and a first subscriber wakes the generator.
-        session.last_active = trio.current_time()
-        session.simulation.nudge()
+        session = self._sessions.get(session_id)
+        if session is not None:  # else it has ended: its streams are closing
+            session.last_active = trio.current_time()
+            session.simulation.nudge()
 
     def _end(self, session: Session, why: str) -> None:
         if self._sessions.pop(session.id, None) is None:
@@ -395,7 +403,7 @@ class LocalSessions:
         elif why == "deleted":
             self._deleted += 1
         session.cancel_scope.cancel()
-        session.simulation.generator.state = "stopped"
+        session.simulation.stop()
         deadline = trio.current_time() + CLOSE_SHARE_S
         session.simulation.hub.close(deadline=deadline, reason="ended")
         self._changed.set()

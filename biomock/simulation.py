@@ -143,6 +143,10 @@ class Simulation:
             done += 1
             await trio.lowlevel.checkpoint()
 
+    def stop(self) -> None:
+        """Its generator was cancelled for good (a session ended): say so."""
+        self.generator.state = "stopped"
+
     def jump(self, to_ms: int) -> None:
         """Skip to ``to_ms`` without publishing the samples of the skipped time."""
         self.source.jump(to_ms)
