@@ -29,7 +29,7 @@ describe('LivePanel', () => {
       <LivePanel
         snapshot={{
           ...store.getSnapshot(),
-          counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 3, missing: 7 },
+          counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 3, missing: 7, reconnects: 6 },
           lastId: 99,
         }}
         connection={{ ...base, retryAt: Date.now() + 3000, failures: 4 }}

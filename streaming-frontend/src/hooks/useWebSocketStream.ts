@@ -5,7 +5,10 @@
  *
  * Each `samples` frame is handed on one sample at a time, as the SSE stream
  * delivers them; `reset` goes to `onReset`; `heartbeat` only shows the
- * connection is alive; an `error` frame is kept as the status's error. A close
+ * connection is alive; an `error` frame is kept as the status's error. A
+ * frame that is not JSON (a `malformed` fault) is handed on as it came, so it
+ * is counted and shown like a malformed SSE event. A socket silent for
+ * `silenceMs` (no frame, not even a heartbeat) is closed and replaced. A close
  * is followed by a reconnection with exponential backoff and jitter that
  * resumes with `last_event_id` after the newest id seen, except close 4401
  * (the token expired while connected): that one waits for a new token, since
@@ -26,8 +29,10 @@ import {
   type EventSourceHandlers,
   type EventSourceStatus,
   IDLE,
+  SILENCE_MS,
   type StreamError,
   refusal,
+  stalledError,
   withLastEventId,
 } from './useEventSource';
 
@@ -48,7 +53,12 @@ export interface UseWebSocketStreamOptions {
   probe?: (url: string) => Promise<StreamError | null>;
   now?: () => number;
   random?: () => number;
+  /** The watchdog: replace the socket after this long without a frame (SILENCE_MS). */
+  silenceMs?: number;
 }
+
+/** The close code the dashboard uses for a socket its watchdog gave up on. */
+export const CLOSE_STALLED = 4000;
 
 /** The close code biomock sends when the connection's token expired. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
@@ -114,14 +124,18 @@ export function useWebSocketStream(
       try {
         frame = JSON.parse(text);
       } catch {
-        return; // Not JSON: nothing biomock sends; ignore rather than drop the stream.
+        // Garbage (a `malformed` fault, or a broken server): counted and shown, never thrown.
+        handlersRef.current.onMessage?.({ data: text, id: null, event: 'message' });
+        return;
       }
       if (!isObject(frame)) return;
       if (frame.type === 'samples' && Array.isArray(frame.items)) {
         for (const item of frame.items) {
           const id = isObject(item) && typeof item.id === 'number' ? String(item.id) : null;
           if (id !== null) lastEventId = id;
-          handlersRef.current.onMessage?.({ data: JSON.stringify(item), id, event: 'message' });
+          // An item that is a string is data as sent (a malformed sample): hand it on unquoted.
+          const data = typeof item === 'string' ? item : JSON.stringify(item);
+          handlersRef.current.onMessage?.({ data, id, event: 'message' });
         }
       } else if (frame.type === 'reset') {
         handlersRef.current.onReset?.({ data: text, id: null, event: 'reset' });
@@ -161,13 +175,36 @@ export function useWebSocketStream(
       if (!closed) retry(error);
     };
 
+    const silenceMs = optionsRef.current.silenceMs ?? SILENCE_MS;
+    let watchdog: ReturnType<typeof setTimeout> | null = null;
+    const disarm = (): void => {
+      if (watchdog !== null) clearTimeout(watchdog);
+      watchdog = null;
+    };
+
     const connect = (): void => {
       const target = withLastEventId(url, lastEventId);
       const ws = create(target);
       let opened = false;
       socket = ws;
+      const arm = (): void => {
+        disarm();
+        watchdog = setTimeout(() => {
+          watchdog = null;
+          if (closed || socket !== ws) return;
+          // Given up on: its late events must not count, so it is forgotten before it closes.
+          ws.onopen = null;
+          ws.onmessage = null;
+          ws.onclose = null;
+          socket = null;
+          ws.close(CLOSE_STALLED, 'silent too long');
+          failures += 1;
+          retry(stalledError(silenceMs));
+        }, silenceMs);
+      };
       ws.onopen = () => {
         if (closed) return;
+        arm();
         opened = true;
         const reconnected = wasOpen || failures > 0;
         wasOpen = true;
@@ -176,10 +213,13 @@ export function useWebSocketStream(
         handlersRef.current.onOpen?.(reconnected);
       };
       ws.onmessage = (event) => {
-        if (!closed && typeof event.data === 'string') onFrame(event.data);
+        if (closed) return;
+        arm();
+        if (typeof event.data === 'string') onFrame(event.data);
       };
       ws.onclose = (event) => {
         if (closed) return;
+        disarm();
         socket = null;
         const error = closeError(event.code, event.reason);
         failures += 1;
@@ -195,6 +235,7 @@ export function useWebSocketStream(
     connect();
     return () => {
       closed = true;
+      disarm();
       if (timer !== null) clearTimeout(timer);
       socket?.close(1000, 'closed by the dashboard');
     };
