@@ -3,20 +3,25 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Banners } from './components/Banners';
 import { type ChartKind, type TimeRange, Chart } from './components/Chart';
 import { SimulationControls, ViewControls, WINDOWS } from './components/Controls';
+import { FaultMenu } from './components/FaultMenu';
 import { type HealthRow, HealthPanel } from './components/HealthPanel';
 import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
+import { type SessionGone, SessionNotices } from './components/SessionNotices';
+import { SessionPanel, shortId } from './components/SessionPanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
+import type { EventSourceStatus } from './hooks/useEventSource';
 import { useStream } from './hooks/useStream';
 import type { SocketLike } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
 import { useVisible } from './hooks/useVisible';
-import type { Api } from './lib/api';
+import type { Api, ApiError } from './lib/api';
 import { allows } from './lib/auth';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
+import { type FaultSpec, NO_FAULTS, withFaults } from './lib/faults';
 import type { Frame } from './lib/frameLog';
 import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
@@ -42,6 +47,10 @@ export interface AppProps {
   onChangeToken?: () => void;
   /** For tests: makes the WebSocket when the transport is `ws`. */
   createSocket?: (url: string) => SocketLike;
+  /** The session watched (`?session=`), which `api` already addresses; null for the default simulation. */
+  session?: string | null;
+  /** Watch another session (null: the default simulation): the dashboard starts over. */
+  onSessionChange?: (session: string | null) => void;
 }
 
 const CATALOGUE_ORDER = Object.keys(TYPE_LABELS);
@@ -56,6 +65,11 @@ function catalogueOrder(a: string, b: string): number {
 
 function replaceUrl(search: string): void {
   window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+}
+
+/** Whether any of these failures says the session watched does not exist. */
+function sessionGoneIn(errors: readonly (ApiError | null)[], stream: EventSourceStatus): boolean {
+  return errors.some((e) => e?.sessionGone === true) || stream.error?.parameter === 'session';
 }
 
 /** Wall-clock time, ticking once a second while the page is visible. */
@@ -82,6 +96,8 @@ export function App({
   onAuthFailure,
   onChangeToken,
   createSocket,
+  session = null,
+  onSessionChange,
 }: AppProps): React.JSX.Element {
   const snapshot = useSnapshot(store);
   // Tiles and counters follow the store ten times a second; the charts every frame.
@@ -95,8 +111,12 @@ export function App({
   const backfill = useBackfill(api, store);
   // After a switch of transport the new one resumes after the newest sample held.
   const [resumeFrom, setResumeFrom] = useState<{ id: number | null } | null>(null);
-  const streamUrl =
+  // Latched: a session once gone stays gone (ids are never reused), though its errors stop coming.
+  const [gone, setGone] = useState<SessionGone | null>(null);
+  const baseUrl =
     backfill.streamUrl === null || resumeFrom === null ? backfill.streamUrl : api.streamUrl(resumeFrom.id);
+  const streamUrl =
+    baseUrl === null || gone !== null ? null : withFaults(baseUrl, view.faults, view.faultSeed);
   const connection = useStream(
     api,
     view.transport,
@@ -121,6 +141,13 @@ export function App({
   const scenarios = useResource((signal) => api.scenarios(signal), { enabled: reachable });
   const clock = useResource((signal) => api.clockReading(signal), { pollMs: 5000, enabled: reachable });
   const whoami = useResource((signal) => api.whoami(signal), { pollMs: 60_000, enabled: reachable });
+  if (
+    session !== null &&
+    gone === null &&
+    sessionGoneIn([backfill.error, stats.error, subjectInfo.error, clock.error], connection)
+  ) {
+    setGone('unknown');
+  }
   const identity = whoami.data;
   const refused = [backfill.error, stats.error, whoami.error, connection.error].find(
     (e) => e?.status === 401,
@@ -232,7 +259,8 @@ export function App({
     const parsed = toSample(JSON.parse(selectedFrame.data) as unknown);
     return parsed.ok ? parsed.value.timestamp / 1000 : null;
   };
-  const streamBase = api.base === '' ? window.location.origin : api.base;
+  // The inspector's curl resumes this stream (its session included, never the token) from anywhere.
+  const curlStream = `${api.base === '' ? window.location.origin : ''}${api.withToken(null).streamUrl()}`;
   const update = (change: Partial<ViewState>): void => setView((v) => ({ ...v, ...change }));
   // Stable handlers and props, so the controls (memoised) skip the per-frame renders.
   const closeInspector = useCallback(() => setView((v) => ({ ...v, inspector: false })), []);
@@ -247,6 +275,21 @@ export function App({
       setView((v) => ({ ...v, transport }));
     },
     [store],
+  );
+  // New faults: a new connection that resumes after the newest sample held.
+  const setFaults = useCallback(
+    (faults: FaultSpec, faultSeed: number | null) => {
+      setResumeFrom({ id: store.lastId() });
+      setView((v) => ({ ...v, faults, faultSeed }));
+    },
+    [store],
+  );
+  const clearFaults = useCallback(() => setFaults(NO_FAULTS, null), [setFaults]);
+  const sessionDeleted = useCallback(
+    (id: string) => {
+      if (id === session) setGone('deleted');
+    },
+    [session],
   );
   const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
   const compareKey = compare.join(',');
@@ -294,7 +337,14 @@ export function App({
           )}
         </div>
         <p className="muted small">
-          {api.base === '' ? 'this server' : api.base} · subject <strong>{subject}</strong>
+          {api.base === '' ? 'this server' : api.base}
+          {session !== null && (
+            <>
+              {' '}
+              · session <strong title={session}>{shortId(session)}</strong>
+            </>
+          )}{' '}
+          · subject <strong>{subject}</strong>
           {snapshot.paused && <strong className="paused-flag"> · view paused</strong>}
           {identity?.authentication === true && (
             <span data-testid="identity">
@@ -322,8 +372,28 @@ export function App({
         zone={view.zone}
         onDismiss={(id) => store.dismissNotice(id)}
       />
+      <SessionNotices
+        session={session}
+        gone={gone}
+        onLeave={() => onSessionChange?.(null)}
+        faults={view.faults}
+        faultSeed={view.faultSeed}
+        onClearFaults={clearFaults}
+      />
       <div className="layout">
         <aside className="sidebar">
+          {onSessionChange !== undefined && (
+            <SessionPanel
+              api={api}
+              session={session}
+              onSwitch={onSessionChange}
+              onDeleted={sessionDeleted}
+              scenarios={scenarios.data}
+              canControl={allows(identity, 'control')}
+              visible={visible}
+              zone={view.zone}
+            />
+          )}
           <LivePanel
             snapshot={slow}
             connection={connection}
@@ -359,6 +429,7 @@ export function App({
             clock={clock}
             canControl={allows(identity, 'control')}
           />
+          <FaultMenu faults={view.faults} seed={view.faultSeed} onApply={setFaults} />
           <HealthPanel rows={healthRows} subject={subject} />
         </aside>
         <main className="content">
@@ -410,7 +481,7 @@ export function App({
             types={types}
             subjects={subjects}
             zone={view.zone}
-            streamUrl={`${streamBase}/api/stream`}
+            streamUrl={curlStream}
             selected={selectedFrame?.seq ?? null}
             onSelect={setSelectedFrame}
             onClose={closeInspector}

@@ -123,7 +123,10 @@ describe('Api', () => {
         body: { error: { code: 'not_found', message: 'no session s_x', parameter: 'session' } },
       }),
     });
-    const gone = await new Api('', fake.fetch).withSession('s_x').stats().catch((e: unknown) => e);
+    const gone = await new Api('', fake.fetch)
+      .withSession('s_x')
+      .stats()
+      .catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(ApiError);
     expect((gone as ApiError).sessionGone).toBe(true);
     expect((gone as ApiError).missing).toBe(false);

@@ -55,7 +55,9 @@ export function faultError(name: FaultName, value: number): string | null {
   if (!Number.isFinite(value)) return `${name} needs a number`;
   switch (info.kind) {
     case 'count':
-      return Number.isInteger(value) && value >= 1 ? null : `${name} is a whole number of samples, at least 1`;
+      return Number.isInteger(value) && value >= 1
+        ? null
+        : `${name} is a whole number of samples, at least 1`;
     case 'probability':
       return value > 0 && value <= 1 ? null : `${name} is a probability above 0, at most 1`;
     case 'ms':
