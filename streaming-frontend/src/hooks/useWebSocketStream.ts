@@ -57,6 +57,12 @@ export interface UseWebSocketStreamOptions {
   silenceMs?: number;
 }
 
+/**
+ * The id of a sample inside a frame cut short: `"id":N` followed by a comma or a
+ * brace, so a number the cut broke off is never taken for an id.
+ */
+const BROKEN_ID = /"id":\s*(\d{1,16})\s*[,}]/;
+
 /** The close code the dashboard uses for a socket its watchdog gave up on. */
 export const CLOSE_STALLED = 4000;
 
@@ -125,7 +131,10 @@ export function useWebSocketStream(
         frame = JSON.parse(text);
       } catch {
         // Garbage (a `malformed` fault, or a broken server): counted and shown, never thrown.
-        handlersRef.current.onMessage?.({ data: text, id: null, event: 'message' });
+        // Its sample's id, when the cut left it whole, still counts as arrived (as SSE's `id:` does).
+        const id = BROKEN_ID.exec(text)?.[1] ?? null;
+        if (id !== null) lastEventId = id;
+        handlersRef.current.onMessage?.({ data: text, id, event: 'message' });
         return;
       }
       if (!isObject(frame)) return;
