@@ -50,6 +50,7 @@ describe('LivePanel', () => {
     );
     expect(screen.getByTestId('connection-state')).toHaveTextContent(/reconnecting in [23]\.\d s/);
     expect(screen.getByTestId('connection-state')).toHaveAttribute('data-state', 'reconnecting');
+    expect(screen.getByTestId('reconnects')).toHaveTextContent('6');
     expect(screen.getByTestId('received')).toHaveTextContent('1,234');
     expect(screen.getByTestId('malformed')).toHaveTextContent('2');
     expect(screen.getByTestId('out-of-order')).toHaveTextContent('3');

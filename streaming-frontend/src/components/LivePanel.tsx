@@ -117,7 +117,14 @@ export function LivePanel({
         <dd data-testid="out-of-order">{count(counts.outOfOrder)}</dd>
         <dt title="Failed connection attempts in a row">Failures</dt>
         <dd data-testid="failures">{connection.failures}</dd>
+        <dt title="Times the stream opened again after it was cut or refused">Reconnects</dt>
+        <dd data-testid="reconnects">{count(counts.reconnects)}</dd>
       </dl>
+      {connection.state === 'reconnecting' && connection.error !== null && connection.error.status < 400 && (
+        <p className="muted small" data-testid="cut-reason">
+          Reconnecting because {connection.error.message}.
+        </p>
+      )}
       {statsError !== null && !statsError.missing && !statsError.unreachable && (
         <p className="muted small">
           Stats unavailable: {statsError.status} {statsError.message}
