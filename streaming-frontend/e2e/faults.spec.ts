@@ -5,9 +5,22 @@
  * in the inspector, and a refused stream backs off, never sooner than Retry-After.
  */
 import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
 let pageErrors: string[] = [];
+
+/** The URL of every stream the page opens, SSE or WebSocket (Playwright reports those apart). */
+function streamsOpened(page: Page): string[] {
+  const urls: string[] = [];
+  const note = (address: string): void => {
+    const { pathname } = new URL(address);
+    if (pathname === '/api/stream' || pathname === '/api/ws') urls.push(address);
+  };
+  page.on('request', (request) => note(request.url()));
+  page.on('websocket', (socket) => note(socket.url()));
+  return urls;
+}
 
 test.beforeEach(({ page }) => {
   pageErrors = [];
@@ -27,11 +40,7 @@ test('disconnect_after cuts the stream again and again; each time it resumes wit
   await menu.getByText('Inject faults').click();
   await menu.getByTestId('fault-disconnect_after').check();
   await menu.getByTestId('fault-disconnect_after-value').fill('5');
-  const streams: string[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.pathname === '/api/stream' || url.pathname === '/api/ws') streams.push(request.url());
-  });
+  const streams = streamsOpened(page);
   await menu.getByTestId('apply-faults').click();
   await expect(page.getByTestId('faults-active')).toContainText('cut after 5 samples');
   await expect(page).toHaveURL(/faults=disconnect_after/);
@@ -86,10 +95,12 @@ test('a stream refused with 503 backs off, never sooner than Retry-After, and re
   // Over the WebSocket each refused upgrade is followed by its probe of the SSE route: count the upgrades.
   const route = transport === 'ws' ? '/api/ws' : '/api/stream';
   const attempts: number[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
+  const note = (address: string): void => {
+    const url = new URL(address);
     if (url.pathname === route && url.searchParams.has('faults')) attempts.push(Date.now());
-  });
+  };
+  page.on('request', (request) => note(request.url()));
+  page.on('websocket', (socket) => note(socket.url()));
   await page.goto('/?faults=status%3D503');
   const banner = page.getByTestId('stream-error');
   await expect(banner).toContainText('503 unavailable');

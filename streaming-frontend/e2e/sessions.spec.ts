@@ -38,6 +38,17 @@ async function subjectsOffered(page: Page): Promise<string[]> {
   return page.getByTestId('subject').locator('option').allTextContents();
 }
 
+/** Every request to `paths`, WebSocket upgrades included (Playwright reports those apart). */
+function requestsTo(page: Page, paths: ReadonlySet<string>): string[] {
+  const urls: string[] = [];
+  const note = (address: string): void => {
+    if (paths.has(new URL(address).pathname)) urls.push(address);
+  };
+  page.on('request', (request) => note(request.url()));
+  page.on('websocket', (socket) => note(socket.url()));
+  return urls;
+}
+
 function sessionIn(url: string): string | null {
   return new URL(url).searchParams.get('session');
 }
@@ -53,10 +64,7 @@ test('a session made in the page is in the address, streams its own subjects, an
   await panel.getByTestId('new-subjects').fill('erin, frank');
   await panel.getByTestId('new-ttl').fill('600');
 
-  const scoped: string[] = [];
-  page.on('request', (request) => {
-    if (SCOPED.has(new URL(request.url()).pathname)) scoped.push(request.url());
-  });
+  const scoped = requestsTo(page, SCOPED);
   await panel.getByTestId('create-session').click();
   await expect(page).toHaveURL(/[?&]session=s_/);
   const id = sessionIn(page.url()) ?? '';
@@ -107,10 +115,7 @@ test("a link with ?session= made through the API opens that session's subjects",
 test('a session the server does not know says so once, and offers the default simulation', async ({
   page,
 }) => {
-  const streams: string[] = [];
-  page.on('request', (request) => {
-    if (SCOPED.has(new URL(request.url()).pathname)) streams.push(request.url());
-  });
+  const streams = requestsTo(page, SCOPED);
   await page.goto('/?session=s_expired0000000000000000');
   await expect(page.getByTestId('session-gone')).toContainText('does not exist');
   const asked = streams.length;

@@ -36,11 +36,11 @@ export const FAULT_STATUSES: readonly number[] = [429, 500, 502, 503, 504];
 export const FAULTS: readonly FaultInfo[] = [
   { name: 'disconnect_after', label: 'Disconnect after N samples', kind: 'count', initial: 5 },
   { name: 'stall_after', label: 'Stall after N samples', kind: 'count', initial: 20 },
-  { name: 'drop', label: 'Drop samples (probability)', kind: 'probability', initial: 0.1 },
-  { name: 'duplicate', label: 'Duplicate samples (probability)', kind: 'probability', initial: 0.1 },
-  { name: 'malformed', label: 'Malformed samples (probability)', kind: 'probability', initial: 0.1 },
-  { name: 'delay_ms', label: 'Delay each write (ms)', kind: 'ms', initial: 200 },
-  { name: 'jitter_ms', label: 'Jitter on the delay (ms)', kind: 'ms', initial: 100 },
+  { name: 'drop', label: 'Drop (probability)', kind: 'probability', initial: 0.1 },
+  { name: 'duplicate', label: 'Duplicate (probability)', kind: 'probability', initial: 0.1 },
+  { name: 'malformed', label: 'Malformed (probability)', kind: 'probability', initial: 0.1 },
+  { name: 'delay_ms', label: 'Delay writes (ms)', kind: 'ms', initial: 200 },
+  { name: 'jitter_ms', label: 'Jitter (± ms)', kind: 'ms', initial: 100 },
   { name: 'status', label: 'Refuse with status', kind: 'status', initial: 503 },
 ];
 
