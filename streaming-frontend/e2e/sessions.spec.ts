@@ -5,6 +5,7 @@
  * says so and offers the way back to the default simulation.
  */
 import type { APIRequestContext, Page } from '@playwright/test';
+import { hasSessions } from './features';
 import { expect, test } from './fixtures';
 
 /** Routes that belong to a simulation: every request to them must carry the session. */
@@ -18,6 +19,10 @@ const SCOPED = new Set([
 ]);
 
 let pageErrors: string[] = [];
+
+test.beforeAll(async () => {
+  test.skip(!(await hasSessions()), 'this backend has no sessions (GET /api/sessions is 404)');
+});
 
 test.beforeEach(({ page }) => {
   pageErrors = [];
