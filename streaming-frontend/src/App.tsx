@@ -1,29 +1,31 @@
 /** The dashboard: controls and live panel on the side, tiles and charts in a grid, the inspector beside. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Banners } from './components/Banners';
-import { type ChartKind, type TimeRange, Chart } from './components/Chart';
+import type { ChartKind, TimeRange } from './components/Chart';
+import { ChartCard } from './components/ChartCard';
 import { SimulationControls, ViewControls, WINDOWS } from './components/Controls';
 import { FaultMenu } from './components/FaultMenu';
 import { type HealthRow, HealthPanel } from './components/HealthPanel';
 import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
-import { type SessionGone, SessionNotices } from './components/SessionNotices';
+import { SessionNotices } from './components/SessionNotices';
 import { SessionPanel, shortId } from './components/SessionPanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
-import type { EventSourceStatus } from './hooks/useEventSource';
 import { useStream } from './hooks/useStream';
 import type { SocketLike } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
+import { useSessionGone } from './hooks/useSessionGone';
+import { useNow } from './hooks/useNow';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
 import { useVisible } from './hooks/useVisible';
-import type { Api, ApiError } from './lib/api';
+import type { Api } from './lib/api';
 import { allows } from './lib/auth';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
 import { type FaultSpec, NO_FAULTS, withFaults } from './lib/faults';
 import type { Frame } from './lib/frameLog';
-import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
+import { type TimeZoneChoice, formatCount } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
 import { toSample } from './lib/parse';
 import { type SeriesState, type Store, seriesKey } from './lib/store';
@@ -55,7 +57,6 @@ export interface AppProps {
 
 const CATALOGUE_ORDER = Object.keys(TYPE_LABELS);
 const INTERVAL_TYPES = new Set(['steps', 'distance_walking_running', 'active_energy_burned']);
-const NO_SERIES: readonly SeriesState[] = [];
 
 function catalogueOrder(a: string, b: string): number {
   const ia = CATALOGUE_ORDER.indexOf(a);
@@ -65,26 +66,6 @@ function catalogueOrder(a: string, b: string): number {
 
 function replaceUrl(search: string): void {
   window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
-}
-
-/** Whether any of these failures says the session watched does not exist. */
-function sessionGoneIn(errors: readonly (ApiError | null)[], stream: EventSourceStatus): boolean {
-  return errors.some((e) => e?.sessionGone === true) || stream.error?.parameter === 'session';
-}
-
-/** Wall-clock time, ticking once a second while the page is visible. */
-function useNow(visible: boolean, now: () => number, onTick: (t: number) => void): number {
-  const [time, setTime] = useState(now);
-  useEffect(() => {
-    if (!visible) return undefined;
-    const id = setInterval(() => {
-      const t = now();
-      setTime(t);
-      onTick(t);
-    }, 1000);
-    return () => clearInterval(id);
-  }, [visible, now, onTick]);
-  return time;
 }
 
 export function App({
@@ -111,8 +92,7 @@ export function App({
   const backfill = useBackfill(api, store);
   // After a switch of transport the new one resumes after the newest sample held.
   const [resumeFrom, setResumeFrom] = useState<{ id: number | null } | null>(null);
-  // Latched: a session once gone stays gone (ids are never reused), though its errors stop coming.
-  const [gone, setGone] = useState<SessionGone | null>(null);
+  const { gone, note: noteFailures, deleted: sessionDeleted } = useSessionGone(session);
   const baseUrl =
     backfill.streamUrl === null || resumeFrom === null ? backfill.streamUrl : api.streamUrl(resumeFrom.id);
   const streamUrl =
@@ -141,13 +121,7 @@ export function App({
   const scenarios = useResource((signal) => api.scenarios(signal), { enabled: reachable });
   const clock = useResource((signal) => api.clockReading(signal), { pollMs: 5000, enabled: reachable });
   const whoami = useResource((signal) => api.whoami(signal), { pollMs: 60_000, enabled: reachable });
-  if (
-    session !== null &&
-    gone === null &&
-    sessionGoneIn([backfill.error, stats.error, subjectInfo.error, clock.error], connection)
-  ) {
-    setGone('unknown');
-  }
+  noteFailures([backfill.error, stats.error, subjectInfo.error, clock.error], connection);
   const identity = whoami.data;
   const refused = [backfill.error, stats.error, whoami.error, connection.error].find(
     (e) => e?.status === 401,
@@ -285,12 +259,6 @@ export function App({
     [store],
   );
   const clearFaults = useCallback(() => setFaults(NO_FAULTS, null), [setFaults]);
-  const sessionDeleted = useCallback(
-    (id: string) => {
-      if (id === session) setGone('deleted');
-    },
-    [session],
-  );
   const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
   const compareKey = compare.join(',');
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the list's content, not its identity
@@ -490,40 +458,4 @@ export function App({
       </div>
     </div>
   );
-}
-
-interface ChartCardProps extends Omit<
-  React.ComponentProps<typeof Chart>,
-  'label' | 'unit' | 'testId' | 'series'
-> {
-  type: string;
-  series: SeriesState[];
-}
-
-/** A chart's card; the series list keeps its identity while its states do, so the chart's memo holds. */
-function ChartCard({ type, series, ...rest }: ChartCardProps): React.JSX.Element {
-  const stable = useStableList(series);
-  const unit = stable[0]?.unit ?? null;
-  return (
-    <article className="card" data-testid={`card-${type}`}>
-      <h3>
-        {typeLabel(type)}
-        {unit !== null && <span className="muted small"> · {formatUnit(unit)}</span>}
-      </h3>
-      <Chart
-        {...rest}
-        series={stable.length > 0 ? stable : NO_SERIES}
-        label={typeLabel(type)}
-        unit={unit}
-        testId={`chart-${type}`}
-      />
-    </article>
-  );
-}
-
-function useStableList<T>(items: T[]): readonly T[] {
-  const [held, setHeld] = useState<readonly T[]>(items);
-  const same = held.length === items.length && held.every((item, i) => item === items[i]);
-  if (!same) setHeld(items);
-  return same ? held : items;
 }
