@@ -4,6 +4,7 @@
  * it; one made through the API opens from a link; a deleted or unknown one
  * says so and offers the way back to the default simulation.
  */
+import AxeBuilder from '@axe-core/playwright';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { hasSessions } from './features';
 import { expect, test } from './fixtures';
@@ -54,6 +55,16 @@ function requestsTo(page: Page, paths: ReadonlySet<string>): string[] {
   return urls;
 }
 
+/** WCAG 2.1 A/AA violations axe rates serious or critical. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 function sessionIn(url: string): string | null {
   return new URL(url).searchParams.get('session');
 }
@@ -68,6 +79,7 @@ test('a session made in the page is in the address, streams its own subjects, an
   await panel.getByTestId('new-seed').fill('5');
   await panel.getByTestId('new-subjects').fill('erin, frank');
   await panel.getByTestId('new-ttl').fill('600');
+  expect(await seriousViolations(page), 'axe, with the new-session form open').toEqual([]);
 
   const scoped = requestsTo(page, SCOPED);
   await panel.getByTestId('create-session').click();
@@ -88,6 +100,7 @@ test('a session made in the page is in the address, streams its own subjects, an
 
   await panel.getByTestId('delete-session').click();
   await expect(page.getByTestId('session-gone')).toContainText('was deleted');
+  expect(await seriousViolations(page), 'axe, with the gone-session alert').toEqual([]);
   await expect(page.getByTestId('stream-error')).toBeHidden();
   await page.getByTestId('leave-session').click();
   await expect(page).not.toHaveURL(/session=/);
