@@ -71,7 +71,7 @@ export const CLOSE_TOKEN_EXPIRED = 4401;
 
 const CLOSE_REASONS: Record<number, string> = {
   1000: 'the server ended the stream',
-  1001: 'the server is shutting down',
+  1001: 'the server went away (shutting down, or a disconnect_after fault)',
   1006: 'the connection was lost or refused',
   1008: 'the server cut the stream (too slow or lagged)',
   1011: 'the server hit an internal error',
