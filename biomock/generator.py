@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +47,7 @@ async def run_generator(
     clock: SimClock,
     status: GeneratorStatus,
     *,
+    active: Callable[[], bool] | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Tick without drift, advance the source to the simulated now and publish the batch.
@@ -54,6 +56,9 @@ async def run_generator(
     pacer's ``max_batch``), so subscribers are woken once per tick. A change of
     the clock (speed, pause, jump) restarts the tick grid at once. When the pacer
     cannot keep up, the clock falls behind rather than memory piling up.
+
+    With ``active`` (a session's generator), it returns once ``active()`` is false
+    after a tick: a session nobody watches does not tick (``biomock.simulation``).
 
     Cancellation: runs until cancelled (or until a finished source is drained);
     the hub is left as it is, so history stays queryable.
@@ -67,6 +72,8 @@ async def run_generator(
     # one to come, rather than running through every tick missed while it was down.
     tick = clock.next_tick() - 1
     while not (source_done() and pacer.backlog == 0):
+        if active is not None and not active():
+            return
         deadline = clock.next_tick_at(tick)
         with trio.move_on_at(deadline) as scope:
             await clock.wait_changed()
