@@ -356,6 +356,7 @@ export function App({
               session={session}
               onSwitch={onSessionChange}
               onDeleted={sessionDeleted}
+              gone={gone !== null}
               scenarios={scenarios.data}
               canControl={allows(identity, 'control')}
               visible={visible}
@@ -369,6 +370,7 @@ export function App({
             statsError={stats.error}
             visible={visible}
             now={now}
+            ended={gone !== null}
           />
           <ViewControls
             windowS={view.windowS}

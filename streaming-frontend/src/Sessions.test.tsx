@@ -201,6 +201,8 @@ describe('sessions', () => {
     await settle();
     await settle(200);
     expect(screen.getByTestId('session-gone')).toHaveTextContent('was deleted');
+    expect(screen.getByTestId('connection-state')).toHaveTextContent('ended');
+    expect(screen.queryByTestId('delete-session')).toBeNull();
     expect(screen.queryByTestId('stream-error')).toBeNull();
     expect(screen.queryByTestId('history-error')).toBeNull();
     const before = server.requests.length;

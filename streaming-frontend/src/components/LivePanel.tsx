@@ -14,6 +14,8 @@ export interface LivePanelProps {
   /** False in a hidden tab: the countdown stops ticking. */
   visible: boolean;
   now?: () => number;
+  /** The simulation watched is gone (a deleted or expired session): no stream will open. */
+  ended?: boolean;
 }
 
 const STATE_TEXT = {
@@ -42,6 +44,7 @@ export function LivePanel({
   statsError,
   visible,
   now = Date.now,
+  ended = false,
 }: LivePanelProps): React.JSX.Element {
   // The countdown moves with the wall clock, but only while there is one to show.
   const [time, setTime] = useState(now);
@@ -61,11 +64,11 @@ export function LivePanel({
         <dt>Stream</dt>
         <dd>
           <span
-            className={`state state-${connection.state}`}
+            className={`state state-${ended ? 'ended' : connection.state}`}
             data-testid="connection-state"
-            data-state={connection.state}
+            data-state={ended ? 'ended' : connection.state}
           >
-            {connectionText(connection, counting ? time : now())}
+            {ended ? 'ended' : connectionText(connection, counting ? time : now())}
           </span>
         </dd>
         <dt>Samples/s</dt>

@@ -18,6 +18,8 @@ export interface SessionPanelProps {
   onSwitch: (session: string | null) => void;
   /** This dashboard deleted `session` (the one it watches, or another). */
   onDeleted: (session: string) => void;
+  /** The session watched is known to be gone: nothing to delete. */
+  gone?: boolean;
   scenarios: readonly ScenarioInfo[] | null;
   /** False when the token lacks the `control` scope: creating and deleting are not offered. */
   canControl: boolean;
@@ -83,6 +85,7 @@ function SessionPanelImpl({
   session,
   onSwitch,
   onDeleted,
+  gone = false,
   scenarios,
   canControl,
   visible,
@@ -166,7 +169,7 @@ function SessionPanelImpl({
               </span>
             )}
           </p>
-          {canControl && (
+          {canControl && !gone && (
             <div className="row">
               <button
                 type="button"
