@@ -250,6 +250,7 @@ def create_app(
         heartbeat_s=config.heartbeat_s,
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
+        fault_counts=state.faults_injected,
     )
     app.ws_context = WsContext(
         hub,
@@ -257,6 +258,7 @@ def create_app(
         config.heartbeat_s,
         config.slow_client_timeout_s,
         source_finished=lambda: source.finished,
+        fault_counts=state.faults_injected,
     )
     install_openapi(app)
     add_whoami_route(app)

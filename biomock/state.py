@@ -14,6 +14,7 @@ from quart import current_app, request
 from biomock.auth import principal_of
 from biomock.clock import SimClock
 from biomock.config import Config
+from biomock.faults import FaultCounts
 from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
 from biomock.metrics import make_registry
@@ -39,12 +40,14 @@ class AppState:
     recorder: Recorder | None = None
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     started_at: float | None = None
+    faults_injected: FaultCounts = field(default_factory=FaultCounts)
+    """Faults that clients asked for on their streams (``biomock.faults``)."""
     registry: CollectorRegistry = field(init=False)
     default: Simulation = field(init=False)
     """The server's own simulation: what a request without a session addresses."""
 
     def __post_init__(self) -> None:
-        self.registry = make_registry(self.hub, self.generator, self.uptime_s)
+        self.registry = make_registry(self.hub, self.generator, self.uptime_s, self.faults_injected)
         self.registry.register(SessionCollector(self.sessions))
         self.default = Simulation(self.hub, self.source, self.clock, self.generator)
 

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
-from biomock import fastpath, sse
+from biomock import fastpath, faults, sse
 from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
@@ -45,6 +45,8 @@ class StreamRoute:
             is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
+        fault_counts: where the faults that clients ask for are counted
+            (``biomock.faults``).
     """
 
     def __init__(
@@ -55,8 +57,10 @@ class StreamRoute:
         heartbeat_s: float,
         slow_client_timeout_s: float,
         fast_path: bool = True,
+        fault_counts: faults.FaultCounts | None = None,
     ) -> None:
         self.hub = hub
+        self.fault_counts = faults.FaultCounts() if fault_counts is None else fault_counts
         self.subjects = subjects
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
@@ -91,6 +95,8 @@ class StreamRoute:
                     subjects,
                     capacity=hub.buffer.capacity,
                 )
+                if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
+                    raise injected
                 sub = stack.enter_context(
                     hub.subscribe(
                         asked.filter, last_event_id=asked.last_event_id, history=asked.history
@@ -114,10 +120,13 @@ class StreamRoute:
                 extra={"client": client, "path": target},
             )
             watchdog = open_watchdog(hub, server_send or send, self.slow_client_timeout_s)
+            injector = None
+            if asked.faults is not None and faults.needs_injector(asked.faults):
+                injector = faults.Injector(asked.faults, asked.fault_seed, self.fault_counts)
             reason: StopReason = "error"  # unless serve returns
             try:
                 reason = await self._serve(
-                    scope, receive, send, server_send or send, hub, sub, watchdog
+                    scope, receive, send, server_send or send, hub, sub, watchdog, injector
                 )
             finally:
                 reason = settle(hub, reason, watchdog)
@@ -132,12 +141,14 @@ class StreamRoute:
         hub: Hub,
         sub: Subscription,
         watchdog: StallWatchdog,
+        injector: faults.Injector | None,
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
         Every write runs under a :class:`StallWatchdog`. The response always ends in
         one of two ways: a complete last chunk and the final empty body, or (client
-        gone, write aborted) a closed connection, never a half-written chunk.
+        gone, write aborted) a closed connection, never a half-written chunk. A
+        connection with faults (``injector``) never takes the fast path.
         """
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
@@ -151,7 +162,7 @@ class StreamRoute:
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:
-                    if self.fast_path:
+                    if self.fast_path and injector is None:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(hub, sub, writer, self._memo)
@@ -163,6 +174,7 @@ class StreamRoute:
                         watchdog,
                         heartbeat_s=self.heartbeat_s,
                         deadline=stream_deadline(scope),
+                        faults=injector,
                     )
             if pumping.cancelled_caught or isinstance(reason, Retarget):
                 reason = "disconnected"  # (an SSE client sends nothing to re-target with)
@@ -203,9 +215,10 @@ class _Sse(Transport):
         self._direct = direct
         self.direct = direct
 
-    async def write_initial(self, sub: Subscription) -> int:
-        await self.write(sub.initial)
-        return len(sub.initial)
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
+        initial = sub.initial if replay else sub.head
+        await self.write(initial)
+        return len(initial)
 
     async def write(self, chunk: bytes) -> None:
         await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
