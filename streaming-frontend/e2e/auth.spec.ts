@@ -69,10 +69,6 @@ test('asks for a token; a read-only token shows data but no scenario controls', 
 test("sessions keep the token flow: each token lists only its own, and another's is gone for it", async ({
   page,
 }) => {
-  const listed = await fetch(`${backend.url}/api/sessions`, {
-    headers: { Authorization: `Bearer ${CONTROL_TOKEN}` },
-  });
-  test.skip(listed.status === 404, 'this backend has no sessions');
   const made = await fetch(`${backend.url}/api/sessions`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${CONTROL_TOKEN}`, 'Content-Type': 'application/json' },

@@ -6,7 +6,6 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { hasFaults } from './features';
 import { expect, test } from './fixtures';
 
 let pageErrors: string[] = [];
@@ -22,10 +21,6 @@ function streamsOpened(page: Page): string[] {
   page.on('websocket', (socket) => note(socket.url()));
   return urls;
 }
-
-test.beforeAll(async () => {
-  test.skip(!(await hasFaults()), 'this backend ignores faults= on the stream');
-});
 
 test.beforeEach(({ page }) => {
   pageErrors = [];

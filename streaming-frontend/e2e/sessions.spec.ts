@@ -6,7 +6,6 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { hasSessions } from './features';
 import { expect, test } from './fixtures';
 
 /** Routes that belong to a simulation: every request to them must carry the session. */
@@ -20,10 +19,6 @@ const SCOPED = new Set([
 ]);
 
 let pageErrors: string[] = [];
-
-test.beforeAll(async () => {
-  test.skip(!(await hasSessions()), 'this backend has no sessions (GET /api/sessions is 404)');
-});
 
 test.beforeEach(({ page }) => {
   pageErrors = [];
