@@ -2,7 +2,8 @@
  * Faults injected into the dashboard's own stream, against the real backend:
  * the page says they are on, shows their effect, and recovers — a cut stream
  * resumes with last_event_id and loses nothing, garbage is counted and shown
- * in the inspector, and a refused stream backs off, never sooner than Retry-After.
+ * in the inspector, a stalled one is caught by the watchdog and reopened where
+ * it stopped, and a refused stream backs off, never sooner than Retry-After.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -86,6 +87,40 @@ test('malformed and duplicated samples are counted, flagged in the inspector, an
   expect(
     results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
   ).toEqual([]);
+});
+
+test('a stalled stream (open, but silent) is noticed by the watchdog and reopened where it stopped', async ({
+  page,
+}) => {
+  // The watchdog waits 45 s of silence; the page's clock is jumped over that wait instead.
+  await page.clock.install();
+  await page.goto('/?faults=stall_after%3D8');
+  await expect(page.getByTestId('faults-active')).toContainText('silent after 8 samples');
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  const lastId = async (): Promise<number> => page.evaluate(() => window.__biomock?.lastId() ?? 0);
+  // The stall: the connection stays open and nothing more arrives.
+  let stalledAt = 0;
+  await expect
+    .poll(
+      async () => {
+        const before = await lastId();
+        await page.waitForTimeout(2500);
+        stalledAt = await lastId();
+        return stalledAt > 0 && stalledAt === before;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(true);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  const streams = streamsOpened(page);
+  await page.clock.fastForward('00:46');
+  await expect(page.getByTestId('cut-reason')).toContainText('nothing arrived for 45 s');
+  await expect.poll(() => streams.length, { timeout: 15_000 }).toBeGreaterThan(0);
+  expect(new URL(streams[0] ?? 'http://x').searchParams.get('last_event_id')).toBe(String(stalledAt));
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  await expect.poll(lastId, { timeout: 15_000 }).toBeGreaterThan(stalledAt);
+  const counts = await page.evaluate(() => window.__biomock?.counts());
+  expect(counts).toMatchObject({ missing: 0, duplicates: 0 });
 });
 
 test('a stream refused with 503 backs off, never sooner than Retry-After, and recovers when faults stop', async ({
