@@ -171,6 +171,21 @@ class Hub:
             subscription.notify()
         return records
 
+    def publish_numbered(self, first_id: int, samples: Sequence[Sample]) -> list[Record]:
+        """Publish ``samples`` numbered ``first_id, first_id + 1, ...`` by someone else.
+
+        The shared bus (``biomock.bus``) numbers samples once, for every process; each
+        process's reader hands them over here. Ids at or below the newest buffered one
+        are already here and are skipped; a jump forward (a new generator) is kept, and
+        an empty hub starts at the bus's ids whatever its own ``id_base``.
+        """
+        newest = self.buffer.newest_id
+        skip = 0 if newest is None else max(0, newest + 1 - first_id)
+        if skip >= len(samples):
+            return []
+        self._next_id = first_id + skip
+        return self.publish(samples[skip:])
+
     @contextmanager
     def subscribe(
         self, filter: Filter, *, last_event_id: int | None = None, history: int = 0

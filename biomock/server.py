@@ -130,16 +130,21 @@ async def serve(
         state.hub.close(deadline=trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s)
 
     async with trio.open_nursery() as nursery:
-        await nursery.start(
-            partial(
-                supervise_generator,
-                state.hub,
-                state.source,
-                state.clock,
-                state.generator,
-                max_batch=config.max_batch,
+        if state.bus is not None:
+            # One generator for every process sharing the bus: this one's runs only
+            # while it holds the lease (biomock.bus).
+            await nursery.start(state.bus.run)
+        else:
+            await nursery.start(
+                partial(
+                    supervise_generator,
+                    state.hub,
+                    state.source,
+                    state.clock,
+                    state.generator,
+                    max_batch=config.max_batch,
+                )
             )
-        )
         await hypercorn_serve(
             app,
             hypercorn_config(config, sock),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import trio
 from prometheus_client import CollectorRegistry
@@ -17,6 +17,9 @@ from biomock.hub import Hub
 from biomock.metrics import make_registry
 from biomock.replay.record import Recorder
 from biomock.source import Source
+
+if TYPE_CHECKING:
+    from biomock.bus import BusNode
 
 EXTENSION = "biomock"
 """The key of the app's ``extensions`` under which its :class:`AppState` is kept."""
@@ -34,6 +37,8 @@ class AppState:
     recorder: Recorder | None = None
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     started_at: float | None = None
+    bus: BusNode | None = None
+    """This process's part in the shared stream, when ``BIOMOCK_BUS`` is set."""
     registry: CollectorRegistry = field(init=False)
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from contextlib import ExitStack
 
 import trio
@@ -44,6 +45,8 @@ class StreamRoute:
             is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
+        admit: raises an :class:`ApiError` when no new stream may start (the shared
+            bus is unreachable).
     """
 
     def __init__(
@@ -54,12 +57,14 @@ class StreamRoute:
         heartbeat_s: float,
         slow_client_timeout_s: float,
         fast_path: bool = True,
+        admit: Callable[[], None] = lambda: None,
     ) -> None:
         self.hub = hub
         self.subjects = subjects
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
+        self.admit = admit
         self._memo = fastpath.FrameMemo()
 
     async def __call__(
@@ -80,6 +85,7 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
+                self.admit()
                 asked = stream_request(
                     query_args(scope["query_string"]),
                     header(scope, b"last-event-id"),

@@ -75,6 +75,8 @@ class WsContext:
     slow_client_timeout_s: float
     source_finished: Callable[[], bool] = lambda: False
     """Whether the source is drained (a replay without loop): streams then end with 1000."""
+    admit: Callable[[], None] = lambda: None
+    """Raises an ``ApiError`` when no new stream may start (the shared bus is unreachable)."""
     _text: tuple[bytes, str] = field(default=(b"", ""))
 
     def text(self, message: bytes) -> str:
@@ -117,6 +119,7 @@ async def serve_ws(
     try:
         if scope["path"] != PATH:
             raise not_found(f"no WebSocket route {scope['path']}")
+        context.admit()
         params = stream_request(
             query_args(scope["query_string"]),
             header(scope, b"last-event-id"),

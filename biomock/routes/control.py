@@ -35,12 +35,16 @@ async def switch_scenario(data: ScenarioSwitch) -> Response:
             "scenario", "this server replays a recording; scenarios apply to simulated subjects"
         )
     previous = source.scenario_of(data.subject)
-    try:
-        source.set_scenario(data.subject, data.scenario)
-    except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
-        raise invalid_parameter("scenario", str(error)) from None
-    except UnknownSubject as error:  # pragma: no cover - checked above
-        raise not_found(str(error)) from None
+    bus = current_state().bus
+    if bus is not None:  # applied by every process, this one included, from Redis
+        await bus.switch_scenario(data.subject, data.scenario)
+    else:
+        try:
+            source.set_scenario(data.subject, data.scenario)
+        except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
+            raise invalid_parameter("scenario", str(error)) from None
+        except UnknownSubject as error:  # pragma: no cover - checked above
+            raise not_found(str(error)) from None
     return json_response(
         {
             "subject": data.subject,
@@ -66,11 +70,14 @@ async def post_clock(data: ClockUpdate) -> Response:
     state = current_state()
     clock = state.clock
     now_ms = data.now_ms()
+    if now_ms is not None and now_ms < clock.now_ms():
+        raise invalid_parameter(
+            "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
+        )
+    if state.bus is not None:  # applied by every process, this one included, from Redis
+        await state.bus.change_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
+        return json_response(clock_body(clock))
     if now_ms is not None:
-        if now_ms < clock.now_ms():
-            raise invalid_parameter(
-                "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
-            )
         state.source.jump(now_ms)
     clock.set(speed=data.speed, paused=data.paused, now_ms=now_ms)
     return json_response(clock_body(clock))
