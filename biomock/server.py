@@ -124,6 +124,8 @@ async def serve(
 
     async def shutdown() -> None:
         await shutdown_trigger()
+        if state.bus is not None:
+            await state.bus.resign()  # another process generates from now on
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import coredis
 import coredis.exceptions
 from coredis.retry import NoRetryPolicy
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 ERRORS: tuple[type[Exception], ...] = (
     coredis.exceptions.RedisError,
+    anyio.BrokenResourceError,  # a connection lost under a command
+    anyio.ClosedResourceError,
     OSError,
     TimeoutError,
 )

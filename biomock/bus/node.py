@@ -11,8 +11,8 @@ At most one process generates: the one holding the lease. It renews the lease ev
 third of its length and appends each batch with a Lua script that checks the lease
 first (fencing), so a process that lost the lease (paused, partitioned) cannot append
 even before it notices. A process taking over continues ids above the log's last entry
-(and above every id it has seen, and the wall clock's ``ms x 1000``, so a Redis that
-came back empty still gets increasing ids) and rebuilds the simulation at the current
+(or, when the log is empty because Redis came back empty, above the newest id it has
+seen, so ids still increase) and rebuilds the simulation at the current
 simulated time from the seed, start, scenarios and clock kept in Redis.
 """
 
@@ -57,6 +57,11 @@ RETRY_AFTER_S = 2
 READ_COUNT = 5000
 """Entries taken per ``XREAD`` at most; a reader behind takes the rest at once after."""
 
+LOG_LENGTH_FACTOR = 2
+"""The log keeps about twice the buffer: a reader briefly behind (a pause, a burst at high
+clock speed) still finds what it has not read, and a resume older than the local buffer
+is still served from the log's tail when a process starts."""
+
 UNREACHABLE: tuple[type[Exception], ...] = (*ERRORS, trio.TooSlowError)
 
 Rebuild = Callable[[int, int], Source]
@@ -72,6 +77,8 @@ class BusStatus:
     leader: bool = False
     lag_s: float = 0.0
     failovers: int = 0
+    broken: bool = False
+    """The reader fell behind the log's trimming: this process cannot follow any more."""
 
 
 def unavailable(message: str = "the shared bus (Redis) is unreachable; retry shortly") -> ApiError:
@@ -121,6 +128,9 @@ class BusNode:
         self._control_cursor = b"0-0"
         self._control_moved = trio.Event()
         self._next_id = 0
+        self._token: str | None = None
+        self._lead_scope = trio.CancelScope()
+        self._resigned = False
 
     # For routes.
 
@@ -130,12 +140,13 @@ class BusNode:
         Raises:
             ApiError: Redis is unreachable, or not reached yet.
         """
-        if not (self.status.connected and self._synced.is_set()):
+        if not self.ready:
             raise unavailable()
 
     @property
     def ready(self) -> bool:
-        return self.status.connected and self._synced.is_set()
+        status = self.status
+        return status.connected and self._synced.is_set() and not status.broken
 
     async def change_clock(
         self, *, speed: float | None, paused: bool | None, now_ms: int | None
@@ -242,7 +253,7 @@ class BusNode:
             for subject, scenario in scenarios.items():
                 self._apply_scenario(subject, scenario)
         if self._cursor is None:
-            tail = await log.tail(state.hub.buffer.capacity)
+            tail = await log.tail(state.hub.buffer.capacity)  # what the ring can hold
             self._take(tail)
             if self._cursor is None:
                 newest = state.hub.buffer.newest_id
@@ -296,8 +307,22 @@ class BusNode:
                 runs[-1][1].append(sample)
             else:
                 runs.append((entry.id, [sample]))
+        hub = self._state.hub
         for first, samples in runs:
-            self._state.hub.publish_numbered(first, samples)
+            newest = hub.buffer.newest_id
+            if newest is not None and first > newest + 1:
+                # Entries this reader never got were trimmed: the local ring cannot hold
+                # a gap. Stop serving (503 on /readyz and new streams) so that the
+                # orchestrator restarts this process; its clients resume elsewhere.
+                logger.error(
+                    "bus: ids %d to %d were trimmed before this process read them; "
+                    "it stops serving new streams and needs a restart",
+                    newest + 1,
+                    first - 1,
+                )
+                self.status.broken = True
+                return
+            hub.publish_numbered(first, samples)
         self.status.lag_s = max(0.0, (self._wall_ms() - entries[-1].wall_ms) / 1000)
 
     def _apply(self, body: dict[str, Any]) -> None:
@@ -333,9 +358,21 @@ class BusNode:
 
     # Leadership.
 
+    async def resign(self) -> None:
+        """Stop generating and give the lease back now (shutdown), so that another
+        process takes over at once instead of when the lease expires."""
+        self._resigned = True
+        self._lead_scope.cancel()
+        log, token = self._log, self._token
+        if log is not None and token is not None:
+            with trio.move_on_after(1), contextlib.suppress(*ERRORS):
+                await log.release(token)
+
     async def _lead_forever(self, log: RedisLog) -> None:
-        while True:
+        while not self._resigned:
             await self._synced.wait()
+            if self.status.broken:
+                await trio.sleep_forever()
             token = secrets.token_hex(16)
             try:
                 with trio.fail_after(COMMAND_S):
@@ -344,8 +381,10 @@ class BusNode:
             except UNREACHABLE:
                 taken = False
             if taken:
+                self._token = token
                 try:
-                    await self._lead(log, token)
+                    with self._lead_scope:
+                        await self._lead(log, token)
                 except* LeaseLost:
                     logger.warning("bus: lost the generator's lease; following again")
                 except* UNREACHABLE:
@@ -354,12 +393,10 @@ class BusNode:
                     logger.error("bus: the generator crashed; following again", exc_info=True)
                 finally:
                     self.status.leader = False
+                    self._token = None
                     if self._state.generator.state == "running":
                         self._state.generator.state = "starting"
-                    with trio.move_on_after(1) as scope:
-                        scope.shield = True
-                        with contextlib.suppress(*ERRORS):  # else it expires by itself
-                            await log.release(token)
+                self._lead_scope = trio.CancelScope()
             await trio.sleep(self._lease_ms / 3000)
 
     async def _lead(self, log: RedisLog, token: str) -> None:
@@ -370,7 +407,10 @@ class BusNode:
             scenarios = await log.hash(log.scenarios_key)
         hub, clock = state.hub, state.clock
         continuing = newest is not None or hub.buffer.newest_id is not None
-        self._next_id = max(newest or 0, hub.next_id - 1, self._wall_ms() * 1000) + 1
+        # Consecutive ids (the ring buffer of every process needs them): above the log's
+        # last entry, or, when the log is empty (a Redis that came back empty), above the
+        # newest id this process has (its boot's ``ms x 1000`` if none).
+        self._next_id = max(newest or 0, hub.next_id - 1) + 1
         self.status.leader = True
         clock.start()
         source = state.source
@@ -412,7 +452,7 @@ class BusNode:
             await log.append(
                 token,
                 self._lease_ms,
-                self._state.hub.buffer.capacity,
+                LOG_LENGTH_FACTOR * self._state.hub.buffer.capacity,
                 self._next_id,
                 data,
                 self._wall_ms(),
