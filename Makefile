@@ -20,6 +20,7 @@ FE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 FE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts \
 	$(FRONTEND)/tsconfig.json -type f 2>/dev/null)
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -50,7 +51,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy biomock
 
 # The dashboard is built first, so that the runtime-layout test serves the real build.
-pytest: $(STAMP) dashboard
+pytest: $(STAMP) dashboard $(REDIS_SERVER)
 	$(BIN)/pytest -q
 
 $(FE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
@@ -77,6 +78,11 @@ frontend-build: $(FRONTEND)/dist/index.html
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
+
+# Debian's Redis for the shared-bus tests (pytest-redis starts one per test run on a free port).
+$(REDIS_SERVER):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends redis-server
 
 frontend-e2e: $(STAMP) frontend-build $(CHROMIUM)
 	cd $(FRONTEND) && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
