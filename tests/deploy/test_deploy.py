@@ -221,7 +221,7 @@ def option(command: list[str], name: str) -> str:
 
 def test_compose_has_a_dev_and_a_staging_profile() -> None:
     assert set(services("dev")) == {"api", "dashboard"}
-    assert set(services("staging")) == {"biomock", "proxy"}
+    assert set(services("staging")) == {"biomock", "proxy", "redis"}
     for svc in compose()["services"].values():
         assert svc.get("profiles"), "a service without a profile would start with every profile"
 
@@ -413,13 +413,14 @@ def location(path: str) -> tuple[Directive, Directive, Directive]:
 
 
 def test_staging_containers_are_read_only_without_capabilities() -> None:
-    for name in ["biomock", "proxy"]:
+    for name in ["biomock", "proxy", "redis"]:
         svc = compose()["services"][name]
         assert svc["read_only"] is True, name
         assert "/tmp" in svc["tmpfs"], name
         assert svc["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in svc["security_opt"], name
     assert "cap_add" not in compose()["services"]["biomock"]
+    assert "cap_add" not in compose()["services"]["redis"]
     # nginx's master binds 80/443 and switches its workers to the nginx user: nothing else.
     proxy = compose()["services"]["proxy"]
     assert set(proxy["cap_add"]) <= {"CHOWN", "SETGID", "SETUID", "NET_BIND_SERVICE"}
@@ -509,3 +510,22 @@ def test_nginx_refuses_large_bodies_and_limits_each_address() -> None:
             assert zones[zone]["directive"] == "limit_req_zone", where
     assert effective("limit_req_status", http) == [["429"]]
     assert effective("limit_conn_status", http) == [["429"]]
+
+
+def test_staging_runs_two_replicas_sharing_one_redis_behind_least_conn() -> None:
+    svc = compose()["services"]["biomock"]
+    redis = compose()["services"]["redis"]
+    assert svc["deploy"]["replicas"] == 2
+    bus = svc["environment"]["BIOMOCK_BUS"]
+    (port,) = redis["expose"]
+    assert bus == f"redis://redis:{port}/0"
+    assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+    # Pinned to a release, no persistence (the log is a buffer; an empty Redis is handled).
+    assert re.fullmatch(r"redis:7\.\d+\.\d+(-\w+)?", redis["image"]), redis["image"]
+    command = redis["command"]
+    assert command[0] == "redis-server"
+    assert option(command, "--save") == "" and option(command, "--appendonly") == "no"
+    assert option(command, "--maxmemory-policy") == "noeviction"
+    assert "redis-cli" in redis["healthcheck"]["test"]
+    upstream = next(d for d in nginx_http()["block"] if d["directive"] == "upstream")
+    assert "least_conn" in [d["directive"] for d in upstream["block"]]
