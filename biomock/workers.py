@@ -12,22 +12,35 @@ import logging
 import multiprocessing
 import signal
 import socket
+from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from biomock.config import Config
+
+if TYPE_CHECKING:
+    from biomock.app import BiomockApp
 
 logger = logging.getLogger(__name__)
 
 
-def run_workers(config: Config, sock: socket.socket) -> int:
+def run_workers(
+    config: Config, sock: socket.socket, make_app: Callable[[], BiomockApp] | None = None
+) -> int:
     """Serve with ``config.workers`` processes until SIGTERM or SIGINT; the exit status.
 
     The parent only forwards SIGTERM/SIGINT and waits: each worker shuts down as a single
     server does (``biomock.server.serve``), within the graceful timeout.
+
+    Args:
+        make_app: builds each worker's app after the fork (``create_app(config)`` by
+            default; the benchmark passes its own source).
     """
     context = multiprocessing.get_context("fork")
     workers = [
-        context.Process(target=_serve_one, args=(config, sock), name=f"biomock-worker-{n}")
+        context.Process(
+            target=_serve_one, args=(config, sock, make_app), name=f"biomock-worker-{n}"
+        )
         for n in range(config.workers)
     ]
     for worker in workers:
@@ -48,7 +61,9 @@ def run_workers(config: Config, sock: socket.socket) -> int:
     return max(codes, key=abs)
 
 
-def _serve_one(config: Config, sock: socket.socket) -> None:
+def _serve_one(
+    config: Config, sock: socket.socket, make_app: Callable[[], BiomockApp] | None
+) -> None:
     import trio
 
     from biomock.app import create_app
@@ -56,6 +71,6 @@ def _serve_one(config: Config, sock: socket.socket) -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # trio's receiver takes over in serve
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    app = create_app(config)
+    app = create_app(config) if make_app is None else make_app()
     tune_gc()
     trio.run(serve, app, config, sock)
