@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -27,6 +28,7 @@ from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
+BUS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
 
 
@@ -145,8 +147,9 @@ class Config(BaseModel):
     # Sharing one stream across processes (biomock.bus).
     bus: SecretStr | None = Field(
         None,
-        description="Redis URL (redis://, rediss://, unix://) through which every worker and "
-        "replica serves one stream; empty: everything in this process.",
+        description="Redis URL (redis://, rediss://, unix://, or redis+sentinel://host:26379,"
+        "host:26379/service) through which every worker and replica serves one stream; "
+        "empty: everything in this process.",
     )
     bus_lease_s: float = Field(
         3.0, gt=0, le=60, description="The generator's lease: a dead leader is replaced within it."
@@ -243,6 +246,18 @@ class Config(BaseModel):
     @classmethod
     def _empty_is_no_bus(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bus")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in BUS_SCHEMES:
+            raise ValueError(f"must be a URL with one of the schemes {', '.join(BUS_SCHEMES)}")
+        if parts.scheme.endswith("+sentinel") and not parts.path.strip("/"):
+            raise ValueError("a Sentinel URL names its service: redis+sentinel://host:26379/name")
+        return value
 
     @model_validator(mode="after")
     def _workers_share_a_bus(self) -> Config:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import coredis
 import coredis.exceptions
+from coredis.connection import TCPLocation
 from coredis.retry import NoRetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -110,11 +112,9 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:" if parts.username else ":"
-    return urlunsplit(parts._replace(netloc=f"{user}<redacted>@{host}"))
+    hosts = parts.netloc.rpartition("@")[2]  # one host, or Sentinel's comma-separated list
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:<redacted>@{hosts}"))
 
 
 def entry_number(entry_id: bytes | str) -> int:
@@ -278,20 +278,87 @@ def _entry(identifier: bytes | str, fields: Mapping[Any, Any]) -> Entry:
     return Entry(entry_number(identifier), fields[b"s"], int(fields.get(b"t", b"0")))
 
 
+SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
+"""URL schemes naming Sentinels rather than Redis itself; the value: TLS to the primary."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelUrl:
+    """``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]``."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> SentinelUrl | None:
+        """The Sentinel setup ``url`` names, ``None`` for a plain Redis URL.
+
+        Raises:
+            ValueError: a Sentinel URL without a host or a service name.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in SENTINEL_SCHEMES:
+            return None
+        hosts = parts.netloc.rpartition("@")[2]
+        sentinels = []
+        for host in filter(None, hosts.split(",")):
+            name, _, port = host.rpartition(":") if ":" in host else (host, "", "26379")
+            sentinels.append((name.strip("[]"), int(port)))
+        path = [part for part in parts.path.split("/") if part]
+        if not sentinels or not path:
+            raise ValueError("a Sentinel URL needs host:port[,host:port]/service[/db]")
+        return cls(
+            tuple(sentinels),
+            path[0],
+            int(path[1]) if len(path) > 1 else 0,
+            parts.username or None,
+            parts.password,
+            SENTINEL_SCHEMES[parts.scheme],
+        )
+
+
 @asynccontextmanager
 async def open_redis_log(
     url: str, *, simulation: str = "default", connect_timeout_s: float = 1.0
 ) -> AsyncIterator[RedisLog]:
-    """A :class:`RedisLog` on ``url`` (``redis://``, ``rediss://`` or ``unix://``).
+    """A :class:`RedisLog` on ``url``: ``redis://``, ``rediss://`` or ``unix://`` for one
+    Redis, ``redis+sentinel://`` (``rediss+sentinel://``) for the primary that Sentinel
+    names (asked again on every new connection, so a failover is followed).
 
     Resource handling: the client's connection pool lives for the ``with`` block;
     entering it does not connect, so an unreachable Redis is found by the first command.
     """
-    client: coredis.Redis[bytes] = coredis.Redis.from_url(
-        url,
+    sentinel_url = SentinelUrl.parse(url)
+    if sentinel_url is None:
+        client: coredis.Redis[bytes] = coredis.Redis.from_url(
+            url,
+            decode_responses=False,
+            retry_policy=NoRetryPolicy(),
+            connect_timeout=connect_timeout_s,
+        )
+        async with client:
+            yield RedisLog(client, simulation)
+        return
+    async with coredis.Sentinel(
+        [TCPLocation(host, port) for host, port in sentinel_url.sentinels],
+        sentinel_kwargs={"connect_timeout": connect_timeout_s},
         decode_responses=False,
         retry_policy=NoRetryPolicy(),
         connect_timeout=connect_timeout_s,
-    )
-    async with client:
-        yield RedisLog(client, simulation)
+    ) as sentinel:
+        tls: dict[str, Any] = (
+            {"ssl_context": ssl.create_default_context()} if sentinel_url.tls else {}
+        )
+        primary: coredis.Redis[bytes] = sentinel.primary_for(
+            sentinel_url.service,
+            db=sentinel_url.db,
+            username=sentinel_url.username,
+            password=sentinel_url.password,
+            **tls,
+        )
+        async with primary:
+            yield RedisLog(primary, simulation)

@@ -185,3 +185,14 @@ async def _true(value: bool) -> bool:
 
 async def _status(client: httpx.AsyncClient, path: str, status: int) -> bool:
     return (await client.get(path)).status_code == status
+
+
+async def test_the_bus_finds_redis_through_sentinel(sentinel_url: str) -> None:
+    with trio.fail_after(20):
+        async with two_replicas(sentinel_url) as (leader, follower):
+            async with leader.client() as a, follower.client() as b:
+                await wait_for(lambda: _at_least(b, 5))
+                assert (await stats(b))["bus"]["url"] == sentinel_url
+                assert [i["id"] for i in await history(b)][:5] == [
+                    i["id"] for i in await history(a)
+                ][:5]
