@@ -226,6 +226,7 @@ def create_app(
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
         admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
     )
     app.ws_context = WsContext(
         hub,
@@ -234,6 +235,7 @@ def create_app(
         config.slow_client_timeout_s,
         source_finished=lambda: source.finished,
         admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
     )
     install_openapi(app)
     add_whoami_route(app)

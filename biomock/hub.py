@@ -188,14 +188,21 @@ class Hub:
 
     @contextmanager
     def subscribe(
-        self, filter: Filter, *, last_event_id: int | None = None, history: int = 0
+        self,
+        filter: Filter,
+        *,
+        last_event_id: int | None = None,
+        history: int = 0,
+        older: Sequence[tuple[int, Sample]] = (),
     ) -> Iterator[Subscription]:
         """Register a subscriber for the duration of the ``with`` block.
 
         The subscription's ``reset`` says why the resume point cannot be honoured, if
         so, and its ``replay`` holds what is sent first: the replay (resume) or the
         newest ``history`` matching samples; its ``initial`` bytes are all that as
-        Server-Sent Events, after the ``retry:`` field.
+        Server-Sent Events, after the ``retry:`` field. ``older``: numbered samples
+        from just before the buffer (the shared bus keeps more than the buffer),
+        replayed first when they reach back to the resume point.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
@@ -215,10 +222,11 @@ class Hub:
                 replay = self._newest_matching(filter, history)
         else:
             self.counters.resumes += 1
-            cursor, reset = self._resume_point(last_event_id)
+            before = self._before_buffer(older, last_event_id)
+            cursor, reset = self._resume_point(last_event_id, before[0].id if before else None)
             if reset is not None:
                 self.counters.resets += 1
-            for record in buffer.after(cursor):
+            for record in [*before, *buffer.after(cursor)]:
                 if filter.matches(record.sample) and record.json(filter.format) is not None:
                     replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
@@ -237,15 +245,30 @@ class Hub:
             self._subscribers.discard(subscription)
             subscription.close()
 
-    def _resume_point(self, last_event_id: int) -> tuple[int, dict[str, Any] | None]:
+    def _before_buffer(
+        self, older: Sequence[tuple[int, Sample]], last_event_id: int
+    ) -> list[Record]:
+        """``older``'s samples after ``last_event_id`` as records, if they join the buffer."""
+        oldest = self.buffer.oldest_id
+        if not older or oldest is None or older[-1][0] != oldest - 1:
+            return []  # the buffer moved on while they were fetched: a plain resume
+        now, faults = self.timer(), self.faults
+        return [Record(i, s, now, faults) for i, s in older if i > last_event_id]
+
+    def _resume_point(
+        self, last_event_id: int, first_before: int | None = None
+    ) -> tuple[int, dict[str, Any] | None]:
         oldest, newest = self.buffer.oldest_id, self.buffer.newest_id
         # With an empty buffer, the next id stands in for the oldest one.
         first = oldest if oldest is not None else self._next_id
+        if first_before is not None:
+            first = first_before
         last = newest if newest is not None else self._next_id - 1
         if last_event_id > last:
             return last, {"reason": "unknown", "oldest_id": oldest, "newest_id": newest}
         if last_event_id < first - 1:
-            return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
+            shown = oldest if first_before is None else first
+            return first - 1, {"reason": "expired", "oldest_id": shown, "newest_id": newest}
         return last_event_id, None
 
     def _newest_matching(self, filter: Filter, n: int) -> list[Record]:

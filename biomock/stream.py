@@ -22,7 +22,15 @@ from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
-from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
+from biomock.subscriber import (
+    OlderSamples,
+    Retarget,
+    Transport,
+    log_ended,
+    open_watchdog,
+    pump,
+    settle,
+)
 from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
@@ -47,6 +55,8 @@ class StreamRoute:
             (``biomock.fastpath``).
         admit: raises an :class:`ApiError` when no new stream may start (the shared
             bus is unreachable).
+        older: fetches the numbered samples after a resume point that the buffer no
+            longer has (the shared bus keeps more), up to the buffer's oldest.
     """
 
     def __init__(
@@ -58,6 +68,7 @@ class StreamRoute:
         slow_client_timeout_s: float,
         fast_path: bool = True,
         admit: Callable[[], None] = lambda: None,
+        older: OlderSamples | None = None,
     ) -> None:
         self.hub = hub
         self.subjects = subjects
@@ -65,6 +76,7 @@ class StreamRoute:
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
         self.admit = admit
+        self.older = older
         self._memo = fastpath.FrameMemo()
 
     async def __call__(
@@ -92,9 +104,11 @@ class StreamRoute:
                     self.subjects,
                     capacity=self.hub.buffer.capacity,
                 )
+                resume = asked.last_event_id
+                older = () if self.older is None or resume is None else await self.older(resume)
                 sub = stack.enter_context(
                     self.hub.subscribe(
-                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
+                        asked.filter, last_event_id=resume, history=asked.history, older=older
                     )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:

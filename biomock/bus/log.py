@@ -211,6 +211,11 @@ class RedisLog:
         entries = await self._client.xrange(self.log_key, start=f"({cursor}-0", count=count)
         return [_entry(e.identifier, e.field_values) for e in entries]
 
+    async def between(self, after: int, upto: int) -> list[Entry]:
+        """The entries with ids in ``(after, upto]``, oldest first."""
+        entries = await self._client.xrange(self.log_key, start=f"({after}-0", end=f"{upto}-0")
+        return [_entry(e.identifier, e.field_values) for e in entries]
+
     async def read(
         self, log_cursor: int, control_cursor: bytes, *, count: int, block_ms: int
     ) -> tuple[list[Entry], list[Change]]:

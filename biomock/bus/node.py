@@ -148,6 +148,21 @@ class BusNode:
         status = self.status
         return status.connected and self._synced.is_set() and not status.broken
 
+    async def older(self, last_event_id: int) -> list[tuple[int, Sample]]:
+        """What a resume from ``last_event_id`` needs from before the local buffer, read
+        from the log (which keeps about twice the buffer); empty if nothing or unreachable."""
+        log, oldest = self._log, self._state.hub.buffer.oldest_id
+        if log is None or oldest is None or last_event_id >= oldest - 1 or not self.ready:
+            return []
+        try:
+            with trio.fail_after(COMMAND_S):
+                entries = await log.between(last_event_id, oldest - 1)
+            return [(entry.id, decode_sample(entry.data)) for entry in entries]
+        except UNREACHABLE:
+            return []  # the resume falls back to the buffer (a reset if it is too old)
+        except ValueError:  # an entry this version cannot read: the same fallback
+            return []
+
     async def change_clock(
         self, *, speed: float | None, paused: bool | None, now_ms: int | None
     ) -> None:

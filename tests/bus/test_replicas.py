@@ -196,3 +196,22 @@ async def test_the_bus_finds_redis_through_sentinel(sentinel_url: str) -> None:
                 assert [i["id"] for i in await history(b)][:5] == [
                     i["id"] for i in await history(a)
                 ][:5]
+
+
+async def test_a_resume_older_than_the_buffer_is_served_from_the_log(bus_url: str) -> None:
+    with trio.fail_after(20):
+        async with two_replicas(bus_url, buffer_size=20, max_batch=5) as (_, follower):
+            async with follower.client() as b:
+                body = await stats(b)
+                first = body["buffer"]["newest_id"]
+                # More than the buffer goes by; the log keeps about twice as much.
+                await wait_for(lambda: _newest_above(b, first + 30))
+                oldest = (await stats(b))["buffer"]["oldest_id"]
+                assert oldest > first + 1
+                events = await read_events(b, 5, headers={"Last-Event-ID": str(first)})
+    assert all(event.event == "message" for event in events)  # no reset
+    assert [int(e.id) for e in events] == list(range(first + 1, first + 6))
+
+
+async def _newest_above(client: httpx.AsyncClient, n: int) -> bool:
+    return await newest_id(client) > n
