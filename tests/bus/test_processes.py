@@ -91,8 +91,9 @@ async def test_a_killed_leader_is_replaced_within_the_lease_and_ids_go_on(
     assert received == sorted(set(received)), "an id went backwards or came twice"
     assert after["leader"] is True
     assert after["failovers"] == 1
-    # Taken over within the lease (plus a renewal period and a tick of slack).
-    assert resumed_at[0] - killed_at[0] < LEASE_S + 1.5
+    # Taken over within the lease, plus the follower's retry period (a third of it),
+    # five ticks of 0.1 s and slack for a busy machine.
+    assert resumed_at[0] - killed_at[0] < LEASE_S + 2.0
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:
@@ -123,7 +124,7 @@ async def test_two_workers_on_one_port_serve_one_stream(bus_url: str, tmp_path: 
             async with httpx.AsyncClient(base_url=url, timeout=5) as client:
                 await wait_for(lambda: _ready(client), within_s=10)
                 # Each new connection may land on either worker; both answer alike.
-                for _ in range(40):
+                for _ in range(100):
                     async with httpx.AsyncClient(base_url=url, timeout=5) as fresh:
                         body = await stats(fresh)
                         leaders.add(body["bus"]["leader"])
