@@ -128,6 +128,7 @@ class BusNode:
         self._control_cursor = b"0-0"
         self._control_moved = trio.Event()
         self._next_id = 0
+        self._renewed_at = 0.0
         self._token: str | None = None
         self._lead_scope = trio.CancelScope()
         self._resigned = False
@@ -455,14 +456,22 @@ class BusNode:
             await trio.sleep_forever()  # a finished replay: keep the lease, nothing to add
 
     async def _renew_forever(self, log: RedisLog, token: str) -> None:
+        """Renew the lease a third of its length after it was last renewed: by this task,
+        or by an append (which renews it too, so a ticking leader sends no extra command)."""
+        period = self._lease_ms / 3000
+        self._renewed_at = trio.current_time()
         while True:
-            await trio.sleep(self._lease_ms / 3000)
+            await trio.sleep_until(self._renewed_at + period)
+            if trio.current_time() < self._renewed_at + period:
+                continue  # an append renewed it meanwhile
             with trio.fail_after(COMMAND_S):
                 if not await log.renew(token, self._lease_ms):
                     raise LeaseLost("the lease expired before it was renewed")
+            self._renewed_at = trio.current_time()
 
     async def _append(self, log: RedisLog, token: str, samples: list[Sample]) -> None:
         data = [encoded for sample in samples if (encoded := encode_sample(sample)) is not None]
+        renewed_at = trio.current_time()  # the script renews the lease before it appends
         with trio.fail_after(COMMAND_S):
             await log.append(
                 token,
@@ -473,3 +482,5 @@ class BusNode:
                 self._wall_ms(),
             )
         self._next_id += len(data)
+        if data:
+            self._renewed_at = renewed_at
