@@ -337,6 +337,8 @@ class Client:
             newest_id=newest,
             stalled=stall if args.stall else None,
         )
+        if args.latencies_out:  # for a run split over several clients, merged by run.py
+            result["_latencies"] = lat
         if args.late:
             late_times = sorted(c.connect_s for c in self.late if c.connect_s is not None)
             result["late"] = {
@@ -372,6 +374,7 @@ def main() -> None:
         help="read CPU and RSS from /proc; several comma-separated pids (workers) are summed",
     )
     parser.add_argument("--redis-pid", type=int, default=0, help="also read Redis's CPU")
+    parser.add_argument("--latencies-out", default=None, help="write the window's latencies")
     parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--connect-concurrency", type=int, default=1000)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -388,6 +391,10 @@ def main() -> None:
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     result = trio.run(Client(args).run)
+    latencies = result.pop("_latencies", None)
+    if args.latencies_out:
+        with open(args.latencies_out, "w") as f:
+            json.dump(latencies, f)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

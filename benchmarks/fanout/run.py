@@ -54,6 +54,8 @@ class Scenario:
     label: str = ""
     spread: bool = False
     """Server on every core, client unpinned (the two-worker bus run)."""
+    clients: int = 1
+    """Load client processes, each with ``n / clients`` subscribers, started together."""
 
     @property
     def bus(self) -> bool:
@@ -128,6 +130,14 @@ FULL = [
         servers=(BUS_2W,),
         spread=True,
         label="4,000 subscribers, 1 tick/s: two workers sharing the bus, on both cores",
+    ),
+    Scenario(
+        "bus2w2c",
+        4000,
+        servers=(BUS_2W,),
+        spread=True,
+        clients=2,
+        label="the same, the load split over two client processes of 2,000 each",
     ),
 ]
 QUICK = [
@@ -300,10 +310,13 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         if scenario.stall:
             argv += ["--stall", "--stall-path", f"{stream}?history=10000"]
         limit = 120 + scenario.warmup + scenario.duration + scenario.drain
-        out = subprocess.run(
-            argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
-        ).stdout
-        result: dict[str, Any] = json.loads(out)
+        if scenario.clients == 1:
+            out = subprocess.run(
+                argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
+            ).stdout
+            result: dict[str, Any] = json.loads(out)
+        else:
+            result = run_clients(argv, scenario, limit, env)
     except (subprocess.SubprocessError, RuntimeError) as error:
         log.seek(0)
         tail = log.read()[-3000:].decode(errors="replace")
@@ -343,6 +356,65 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     )
     connected = max(1, result["connected"])
     result["rss_per_sub_kb"] = (result["rss_kb"] - result["rss_idle_kb"]) / connected
+    return result
+
+
+def run_clients(
+    argv: list[str], scenario: Scenario, limit: float, env: dict[str, str]
+) -> dict[str, Any]:
+    """``scenario.clients`` load clients at once, ``n / clients`` subscribers each; one
+    result: the first client's (its window reads the server's CPU), with the counts
+    summed and the latencies of every client merged."""
+    share = scenario.n // scenario.clients
+    argv = [*argv]
+    argv[argv.index("--n") + 1] = str(share)
+    with tempfile.TemporaryDirectory() as folder:
+        procs = []
+        for k in range(scenario.clients):
+            own = [*argv, "--latencies-out", f"{folder}/{k}.json"]
+            if k:  # only the first reads the server's CPU over its window
+                own[own.index("--server-pid") + 1] = ""
+                if "--redis-pid" in own:
+                    own[own.index("--redis-pid") + 1] = "0"
+            procs.append(
+                subprocess.Popen(
+                    own, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+            )
+        outs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=limit)
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+            outs.append(json.loads(out))
+        latencies = sorted(
+            value
+            for k in range(scenario.clients)
+            for value in json.loads(Path(f"{folder}/{k}.json").read_text())
+        )
+    result = dict(outs[0])
+    for key in (
+        "n",
+        "connected",
+        "events_in_window",
+        "reads_in_window",
+        "events",
+        "gaps",
+        "dups",
+        "resets",
+        "closed_by_server",
+        "errors",
+        "behind_at_end",
+        "client_cpu_s",
+    ):
+        result[key] = sum(out[key] for out in outs)
+    result["connect_all_s"] = max(out["connect_all_s"] for out in outs)
+    result["clients"] = scenario.clients
+
+    def at(q: float) -> float | None:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
+
+    result.update(latency_p50_s=at(0.5), latency_p99_s=at(0.99), latency_max_s=at(1.0))
     return result
 
 
@@ -596,7 +668,8 @@ def render_bus(
     plain = next((r for r in results if r["scenario"] == "bus" and r["server"] == "biomock"), None)
     lines = [
         BUS_BEGIN,
-        f"Measured {info['started']} by `make bench-fanout` (scenarios `bus` and `bus2w`), on "
+        f"Measured {info['started']} by `make bench-fanout` (scenarios `bus`, `bus2w`, "
+        "`bus2w2c`), on "
         f"the machine above (load average {info['loadavg_before'][0]:.2f} before the run). "
         "One process: server pinned to core 0, client to core 1, Redis unpinned. Two "
         "workers: the server's workers on both cores and the client unpinned, so the client "
