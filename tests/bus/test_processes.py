@@ -135,3 +135,38 @@ async def test_two_workers_on_one_port_serve_one_stream(bus_url: str, tmp_path: 
                 await process.wait()
     assert leaders == {True, False}, "both workers answer, exactly one generates"
     assert process.returncode == 0
+
+
+async def test_a_leader_frozen_past_its_lease_cannot_append_when_it_wakes(
+    bus_url: str, tmp_path: Path
+) -> None:
+    received: list[int] = []
+    with trio.fail_after(40):
+        async with biomock_process(tmp_path, "a", {"BIOMOCK_BUS": bus_url}) as (old, url_a):
+            async with httpx.AsyncClient(base_url=url_a, timeout=5) as a:
+                await wait_for(lambda: is_leader(a), within_s=10)
+                async with biomock_process(tmp_path, "b", {"BIOMOCK_BUS": bus_url}) as (_, url_b):
+                    async with httpx.AsyncClient(base_url=url_b, timeout=None) as b:
+                        await wait_for(lambda: _ready(b), within_s=10)
+                        async with aconnect_sse(b, "GET", "/api/stream") as es:
+                            events = es.aiter_sse()
+                            old.send_signal(signal.SIGSTOP)  # a GC pause, a frozen VM
+                            try:
+                                await wait_for(lambda: is_leader(b), within_s=LEASE_S + 3)
+                            finally:
+                                old.send_signal(signal.SIGCONT)
+                            # The old leader wakes with a generator mid-tick and a lease
+                            # it believes it holds: its next append must be refused.
+                            await wait_for(lambda: _not_leader(a), within_s=5)
+                            async for event in events:
+                                if event.data:
+                                    received.append(int(event.id))
+                                    if len(received) == 30:
+                                        break
+                        assert await is_leader(b)
+    assert received == sorted(set(received)), "an id went backwards or came twice"
+    assert received == list(range(received[0], received[0] + 30))
+
+
+async def _not_leader(client: httpx.AsyncClient) -> bool:
+    return not await is_leader(client)
