@@ -55,7 +55,7 @@ from biomock.ws import PATH as WS_PATH
 from biomock.ws import WsContext, serve_ws
 
 if TYPE_CHECKING:
-    from biomock.bus import BusNode
+    from biomock.bus.node import BusNode
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ def open_bus(
         rebuild: the settings a simulation is rebuilt from when this process takes over
             (``None`` for a replay or an injected source: those are jumped to the present).
     """
-    from biomock.bus import BusNode  # only with a bus: coredis stays off the plain path
+    from biomock.bus.node import BusNode  # only with a bus: coredis stays off the plain path
 
     assert config.bus is not None
     return BusNode(

@@ -24,11 +24,11 @@ from pydantic import (
     model_validator,
 )
 
+from biomock.bus.url import BUS_SCHEMES, SentinelUrl
 from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
 ENV_PREFIX = "BIOMOCK_"
-BUS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
 _NOT_SETTINGS = {"CONFIG"}  # BIOMOCK_CONFIG names the TOML file itself
 
 
@@ -252,11 +252,10 @@ class Config(BaseModel):
     def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in BUS_SCHEMES:
+        url = value.get_secret_value()
+        if urlsplit(url).scheme not in BUS_SCHEMES:
             raise ValueError(f"must be a URL with one of the schemes {', '.join(BUS_SCHEMES)}")
-        if parts.scheme.endswith("+sentinel") and not parts.path.strip("/"):
-            raise ValueError("a Sentinel URL names its service: redis+sentinel://host:26379/name")
+        SentinelUrl.parse(url)  # raises ValueError (its message holds no part of the URL)
         return value
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ from biomock.generator import GeneratorStatus
 from biomock.hub import DROP_REASONS, FANOUT_BUCKETS_S, Hub
 
 if TYPE_CHECKING:
-    from biomock.bus import BusStatus
+    from biomock.bus.status import BusStatus
 
 
 class BiomockCollector(Collector):

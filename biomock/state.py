@@ -19,7 +19,7 @@ from biomock.replay.record import Recorder
 from biomock.source import Source
 
 if TYPE_CHECKING:
-    from biomock.bus import BusNode
+    from biomock.bus.node import BusNode
 
 EXTENSION = "biomock"
 """The key of the app's ``extensions`` under which its :class:`AppState` is kept."""

@@ -27,13 +27,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import coredis
 import coredis.exceptions
+import trio
 from coredis.connection import TCPLocation
 from coredis.retry import NoRetryPolicy
+
+from biomock.bus.url import SentinelUrl
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
 )
 """What a command raises when Redis is unreachable or refuses it."""
+
+UNREACHABLE: tuple[type[Exception], ...] = (*ERRORS, trio.TooSlowError)
+"""The same, and a command that outlived its deadline (``COMMAND_S``)."""
+
+COMMAND_S = 2.0
+"""The most a command other than a blocking read may take before Redis counts as
+unreachable."""
 
 CONTROL_MAXLEN = 1000
 """Control changes kept: a reader only needs those since its last read."""
@@ -105,16 +114,6 @@ class Change:
 
     id: bytes
     body: dict[str, Any]
-
-
-def redact(url: str) -> str:
-    """``url`` without its password (for logs and ``/api/stats``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    hosts = parts.netloc.rpartition("@")[2]  # one host, or Sentinel's comma-separated list
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:<redacted>@{hosts}"))
 
 
 def entry_number(entry_id: bytes | str) -> int:
@@ -281,49 +280,6 @@ def _text(value: bytes | str) -> str:
 
 def _entry(identifier: bytes | str, fields: Mapping[Any, Any]) -> Entry:
     return Entry(entry_number(identifier), fields[b"s"], int(fields.get(b"t", b"0")))
-
-
-SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
-"""URL schemes naming Sentinels rather than Redis itself; the value: TLS to the primary."""
-
-
-@dataclass(frozen=True, slots=True)
-class SentinelUrl:
-    """``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]``."""
-
-    sentinels: tuple[tuple[str, int], ...]
-    service: str
-    db: int
-    username: str | None
-    password: str | None
-    tls: bool
-
-    @classmethod
-    def parse(cls, url: str) -> SentinelUrl | None:
-        """The Sentinel setup ``url`` names, ``None`` for a plain Redis URL.
-
-        Raises:
-            ValueError: a Sentinel URL without a host or a service name.
-        """
-        parts = urlsplit(url)
-        if parts.scheme not in SENTINEL_SCHEMES:
-            return None
-        hosts = parts.netloc.rpartition("@")[2]
-        sentinels = []
-        for host in filter(None, hosts.split(",")):
-            name, _, port = host.rpartition(":") if ":" in host else (host, "", "26379")
-            sentinels.append((name.strip("[]"), int(port)))
-        path = [part for part in parts.path.split("/") if part]
-        if not sentinels or not path:
-            raise ValueError("a Sentinel URL needs host:port[,host:port]/service[/db]")
-        return cls(
-            tuple(sentinels),
-            path[0],
-            int(path[1]) if len(path) > 1 else 0,
-            parts.username or None,
-            parts.password,
-            SENTINEL_SCHEMES[parts.scheme],
-        )
 
 
 @asynccontextmanager

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import trio
 
 from biomock.bus.codec import decode_sample, encode_sample
@@ -79,3 +82,16 @@ def test_the_codec_round_trips_a_sample_exactly() -> None:
     data = encode_sample(sample)
     assert data is not None
     assert decode_sample(data) == sample
+
+
+def test_without_a_bus_the_server_loads_none_of_it() -> None:
+    check = (
+        "import sys\n"
+        "from biomock.app import create_app\n"
+        "from biomock.config import Config\n"
+        "app = create_app(Config(seed=1))\n"
+        "assert app.state.bus is None\n"
+        "loaded = [m for m in sys.modules if m == 'coredis' or m.startswith('biomock.bus.')]\n"
+        "assert loaded == ['biomock.bus.url'], loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
