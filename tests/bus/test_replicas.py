@@ -18,6 +18,7 @@ from pytest_redis.executor import RedisExecutor
 
 from tests.bus.helpers import is_leader, newest_id, stats, wait_for
 from tests.serving import CONFIGURED, Running, serving
+from tests.test_ws import open_ws
 
 FAST = {"speed": 10.0, "bus_lease_s": 1.0}
 
@@ -215,3 +216,39 @@ async def test_a_resume_older_than_the_buffer_is_served_from_the_log(bus_url: st
 
 async def _newest_above(client: httpx.AsyncClient, n: int) -> bool:
     return await newest_id(client) > n
+
+
+async def test_a_websocket_resumes_on_the_other_server_from_an_sse_id(bus_url: str) -> None:
+    with trio.fail_after(20):
+        async with two_replicas(bus_url) as (leader, follower):
+            async with leader.client() as a:
+                last = int((await read_events(a, 3))[-1].id)
+            async with open_ws(follower, last_event_id=last) as ws:
+                items: list[dict[str, Any]] = []
+                while len(items) < 5:
+                    message = json.loads(await ws.get_message())
+                    assert message["type"] == "samples", message  # no reset
+                    items += message["items"]
+    assert [item["id"] for item in items[:5]] == list(range(last + 1, last + 6))
+
+
+async def test_every_process_runs_the_first_ones_simulation_and_a_clean_stop_hands_over(
+    bus_url: str,
+) -> None:
+    with trio.fail_after(20):
+        async with serving(bus=bus_url, source=CONFIGURED, seed=7, **FAST) as first:
+            async with first.client() as a:
+                await wait_for(lambda: is_leader(a))
+                people = (await a.get("/api/subjects")).json()
+            # Another seed in its settings: it follows the running simulation's.
+            async with serving(bus=bus_url, source=CONFIGURED, seed=8, **FAST) as second:
+                async with second.client() as b:
+                    await wait_for(lambda: _status(b, "/readyz", 200))
+                    assert (await b.get("/api/subjects")).json() == people
+                    before = await newest_id(b)
+                    first.stop.set()  # SIGTERM: the leader gives its lease back
+                    # Within a fraction of the 1 s lease, not after it expires.
+                    await wait_for(lambda: is_leader(b), within_s=0.9)
+                    await wait_for(lambda: _newest_above(b, before + 10))
+                    ids = [item["id"] for item in await history(b)]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))  # no gap, no duplicate at the handover
