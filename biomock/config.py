@@ -265,6 +265,11 @@ class Config(BaseModel):
                 f"{self.workers} workers would each run their own generator, ids and clock; "
                 "set BIOMOCK_BUS=redis://... so that they serve one stream, or use 1 worker"
             )
+        if self.workers > 1 and self.record is not None:
+            raise ValueError(
+                f"{self.workers} workers would all append to the record file {self.record}; "
+                "record from a process of its own (every process serves the same samples)"
+            )
         return self
 
     @field_validator("log_level")
