@@ -7,12 +7,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
-from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope, WebsocketScope
 from quart_trio import QuartTrio
 from quart_trio.wrappers import TrioRequest
 
@@ -41,6 +42,7 @@ from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.routes import BLUEPRINTS
 from biomock.routes.stream import PATH as STREAM_PATH
+from biomock.sessions import LocalSessions, session_id_of
 from biomock.sim import (
     Simulator,
     parse_cadences,
@@ -52,7 +54,7 @@ from biomock.source import Source
 from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
 from biomock.ws import PATH as WS_PATH
-from biomock.ws import WsContext, serve_ws
+from biomock.ws import WsContext, reject, serve_ws
 
 if TYPE_CHECKING:
     from biomock.bus.node import BusNode
@@ -103,7 +105,7 @@ class BiomockApp(QuartTrio):
                 return
             handshake = await self.gate.admit(scope, send)  # 401/403 before the upgrade
             if handshake is not None:
-                await serve_ws(self.ws_context, handshake, receive, send)
+                await self._serve_ws(handshake, receive, send)
             return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
@@ -142,7 +144,46 @@ class BiomockApp(QuartTrio):
         elif not stream:
             await super().asgi_app(scope, receive, shield_final_send(send))
         else:
-            await self.stream_route(scope, receive, send, server_send=server_send)
+            try:
+                simulation = await self.state.simulation_for(scope)
+            except ApiError as error:
+                await send_error(send, error)
+                duration_s = trio.current_time() - started
+                log_request(
+                    scope["method"],
+                    request_target(scope),
+                    error.status,
+                    duration_s,
+                    client_address(scope),
+                )
+                return
+            await self.stream_route(
+                scope, receive, send, server_send=server_send, simulation=simulation
+            )
+
+    async def _serve_ws(
+        self, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """A WebSocket connection, on the simulation its query names."""
+        context = self.ws_context
+        if scope["path"] == WS_PATH and session_id_of(scope) is not None:
+            try:
+                simulation = await self.state.simulation_for(scope)
+            except ApiError as error:
+                if (await receive())["type"] == "websocket.connect":
+                    await reject(send, error)
+                log_request("GET", request_target(scope), error.status, 0.0, client_address(scope))
+                return
+            source = simulation.source
+            context = replace(
+                context,
+                hub=simulation.hub,
+                subjects=source.subjects,
+                source_finished=lambda: source.finished,
+                admit=_no_admission,  # a session is this process's own, not the bus's
+                older=None,
+            )
+        await serve_ws(context, scope, receive, send)
 
 
 def default_static_dir() -> Path | None:
@@ -311,6 +352,7 @@ def build_state(
         config=config,
         hub=hub,
         source=source,
+        sessions=LocalSessions(config, wall_clock=wall_clock or _wall_clock_ms, default_hub=hub),
         clock=SimClock(
             source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
         ),

@@ -15,6 +15,7 @@ from biomock.convert import convert_command
 from biomock.generate import generate_command
 from biomock.logs import configure_logging
 from biomock.replay import ReplayError
+from biomock.session_cli import session_command
 
 
 def _fail(message: str) -> None:
@@ -126,3 +127,4 @@ def run_server(config: Config) -> int:
 main.add_command(generate_command)
 main.add_command(convert_command)
 main.add_command(token_command)
+main.add_command(session_command)

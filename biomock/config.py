@@ -57,6 +57,9 @@ class Config(BaseModel):
     heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
     retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
     max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
+    max_sessions: int = Field(
+        100, ge=0, le=10_000, description="Sessions (private simulations) at once; then 503."
+    )
     slow_client_timeout_s: float = Field(
         60.0, gt=0, le=3600, description="A client that stops reading is cut after this."
     )

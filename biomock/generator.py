@@ -51,6 +51,7 @@ async def run_generator(
     clock: SimClock,
     status: GeneratorStatus,
     *,
+    active: Callable[[], bool] | None = None,
     sink: Sink | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -60,6 +61,9 @@ async def run_generator(
     pacer's ``max_batch``), so subscribers are woken once per tick. A change of
     the clock (speed, pause, jump) restarts the tick grid at once. When the pacer
     cannot keep up, the clock falls behind rather than memory piling up.
+
+    With ``active`` (a session's generator), it returns once ``active()`` is false
+    after a tick: a session nobody watches does not tick (``biomock.simulation``).
 
     With a ``sink`` (the shared bus) each batch goes there instead of to ``hub``; the
     hub then gets it back, numbered, from the bus's reader like every other process's.
@@ -76,6 +80,8 @@ async def run_generator(
     # one to come, rather than running through every tick missed while it was down.
     tick = clock.next_tick() - 1
     while not (source_done() and pacer.backlog == 0):
+        if active is not None and not active():
+            return
         deadline = clock.next_tick_at(tick)
         with trio.move_on_at(deadline) as scope:
             await clock.wait_changed()

@@ -40,12 +40,12 @@ FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
 StopReason = Literal[
-    "disconnected", "head", "shutdown", "finished", "lagged", "stalled", "error", "expired"
+    "disconnected", "head", "shutdown", "ended", "finished", "lagged", "stalled", "error", "expired"
 ]
-"""Why a stream ended: the client left, a HEAD request, the server shuts down, the
-source is drained (WebSocket only: SSE streams go on), the client's token expired,
-or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped
-reading; ``error``: its delivery failed)."""
+"""Why a stream ended: the client left, a HEAD request, the server shuts down, its session ended
+(deleted or expired), the source is drained (WebSocket only: SSE streams go on), the client's token
+expired, or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped reading;
+``error``: its delivery failed)."""
 
 DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
 """The stop reasons that are the server disconnecting a subscriber."""
@@ -89,13 +89,17 @@ class HubStatistics:
 
 
 class Closing:
-    """The hub's shutdown signal, with the moment by which every stream must have ended."""
+    """The hub's shutdown signal, with the moment by which every stream must have ended
+    and why they end (``shutdown``, or ``ended`` for a session's hub)."""
 
     def __init__(self) -> None:
         self.event = trio.Event()
         self.deadline = math.inf
+        self.reason: StopReason = "shutdown"
 
-    def begin(self, deadline: float) -> None:
+    def begin(self, deadline: float, reason: StopReason = "shutdown") -> None:
+        if not self.event.is_set():
+            self.reason = reason
         self.deadline = min(self.deadline, deadline)
         self.event.set()
 
@@ -121,6 +125,12 @@ class Hub:
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
+        self.peers: Callable[[], int] | None = None
+        """Subscribers of other hubs that count against the same ``max_subscribers``
+        (the default simulation's and the sessions' together: one limit per process)."""
+        self.on_subscribers_changed: Callable[[], None] | None = None
+        """Called (synchronously, in the subscriber's task) when a subscription opens or
+        closes; a session uses it to start ticking and to count stream activity."""
 
     @property
     def buffer(self) -> RingBuffer[Record]:
@@ -141,6 +151,11 @@ class Hub:
     def subscriptions(self) -> list[Subscription]:
         """The subscriptions open now."""
         return list(self._subscribers)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions are open now."""
+        return len(self._subscribers)
 
     def publish(self, samples: Sequence[Sample]) -> list[Record]:
         """Number, encode and buffer ``samples``, then wake every subscriber.
@@ -210,7 +225,8 @@ class Hub:
         """
         if self.closed:
             raise HubClosed
-        if len(self._subscribers) >= self.max_subscribers:
+        elsewhere = 0 if self.peers is None else self.peers()
+        if len(self._subscribers) + elsewhere >= self.max_subscribers:
             raise TooManySubscribers
         buffer = self.buffer
         newest = self._next_id - 1
@@ -239,11 +255,16 @@ class Hub:
             self._shared, filter, cursor, initial, len(frames), reset=reset, replay=replay
         )
         self._subscribers.add(subscription)
+        changed = self.on_subscribers_changed
+        if changed is not None:
+            changed()
         try:
             yield subscription
         finally:
             self._subscribers.discard(subscription)
             subscription.close()
+            if changed is not None:
+                changed()
 
     def _before_buffer(
         self, older: Sequence[tuple[int, Sample]], last_event_id: int
@@ -296,14 +317,16 @@ class Hub:
         """Count a subscriber disconnected by the server (one of :data:`DROP_REASONS`)."""
         self.counters.dropped[reason] += 1
 
-    def close(self, *, deadline: float = math.inf) -> None:
+    def close(self, *, deadline: float = math.inf, reason: StopReason = "shutdown") -> None:
         """End every stream: each subscriber's ``wait`` raises :class:`HubClosed`.
 
         Args:
             deadline: the trio time by which every stream must have ended; writes
                 still blocked then are aborted (see ``biomock.watchdog``).
+            reason: why the streams end (``ended``: their session was deleted or
+                expired; a WebSocket then closes with 1000 rather than 1001).
         """
-        self.closing.begin(deadline)
+        self.closing.begin(deadline, reason)
         for subscription in self._subscribers:
             subscription.close()
 

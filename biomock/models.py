@@ -15,17 +15,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, f
 from biomock.catalogue import TYPES
 from biomock.formats import FORMATS
 from biomock.limits import (
+    DEFAULT_SESSION_TTL_S,
     HISTORY_PAGE_DEFAULT,
     HISTORY_PAGE_MAX,
     MAX_BUFFER_SIZE,
     MAX_DIGITS,
     MAX_ID,
+    MAX_SEED,
+    MAX_SESSION_SUBJECTS,
+    MAX_SESSION_TTL_S,
     MAX_SPEED,
     MAX_YEAR,
     MIN_YEAR,
 )
 from biomock.sample import parse_time
-from biomock.sim import SCENARIOS
+from biomock.sim import SCENARIOS, is_subject_name
 
 
 def _whole_number(value: Any) -> Any:
@@ -70,8 +74,8 @@ class ErrorDetail(BaseModel):
     code: str = Field(
         description="invalid_parameter, invalid_json, not_found, method_not_allowed, "
         "unauthorized, forbidden, request_timeout, payload_too_large, "
-        "unsupported_media_type, misdirected_request, too_many_subscribers, unavailable "
-        "or internal."
+        "unsupported_media_type, misdirected_request, too_many_subscribers, "
+        "too_many_sessions, unavailable or internal."
     )
     message: str = Field(description="What went wrong, for a developer to act on.")
     parameter: str | None = Field(None, description="The offending parameter or field.")
@@ -92,7 +96,26 @@ class Status(BaseModel):
     )
 
 
-class SampleQuery(BaseModel):
+SESSION_HEADER = "X-Biomock-Session"
+
+
+class SessionQuery(BaseModel):
+    """What every data and control route accepts: which simulation it addresses."""
+
+    session: str | None = Field(
+        None,
+        description="A session's id (POST /api/sessions); the X-Biomock-Session header "
+        "says the same. Without it: the server's default simulation.",
+    )
+
+
+class SessionHeaders(BaseModel):
+    x_biomock_session: str | None = Field(
+        None, description="A session's id, as ?session= (the query parameter wins)."
+    )
+
+
+class SampleQuery(SessionQuery):
     """What every route that returns samples accepts: which ones, and in which format."""
 
     types: str | None = Field(
@@ -133,7 +156,7 @@ class StreamQuery(SampleQuery):
     )
 
 
-class StreamHeaders(BaseModel):
+class StreamHeaders(SessionHeaders):
     last_event_id: EventId | None = Field(
         None, description="Resume after this id: replay what is buffered, then go live."
     )
@@ -323,3 +346,100 @@ class ScenarioSwitched(BaseModel):
 
 class OpenAPIDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""
+
+
+def _time_in_years(value: str | None) -> str | None:
+    """An ISO 8601 time within the years a client may send."""
+    if value is None:
+        return None
+    try:
+        ms = parse_time(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time") from None
+    if not parse_time(f"{MIN_YEAR}-01-01") <= ms < parse_time(f"{MAX_YEAR + 1}-01-01"):
+        raise ValueError(f"must fall in the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
+class SessionCreate(BaseModel):
+    """A private simulation: every field optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, strict=True, description="The simulation seed; random if absent."
+    )
+    subjects: list[str] = Field(
+        default_factory=lambda: ["default"],
+        min_length=1,
+        max_length=MAX_SESSION_SUBJECTS,
+        description="The simulated people's names (letters, digits, '.', '_', '-').",
+    )
+    scenario: str = Field(
+        "normal_day",
+        json_schema_extra={"enum": list(SCENARIOS)},
+        strict=True,
+        description="The scenario every subject starts in.",
+    )
+    start: str | None = Field(
+        None,
+        description="Simulated time at creation, ISO 8601 (whole seconds are kept); now if absent.",
+    )
+    speed: float = Field(
+        1.0, gt=0, le=MAX_SPEED, strict=True, allow_inf_nan=False, description="Clock speed."
+    )
+    paused: bool = Field(False, strict=True, description="Create the clock paused.")
+    ttl_s: int = Field(
+        DEFAULT_SESSION_TTL_S,
+        ge=1,
+        le=MAX_SESSION_TTL_S,
+        strict=True,
+        description="Seconds of inactivity (no request, no open stream) before it expires.",
+    )
+
+    @field_validator("subjects")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not is_subject_name(name):
+                raise ValueError(
+                    f"{name!r} is not a subject name (1-64 letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("subject names must be distinct")
+        return value
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str) -> str:
+        if value not in SCENARIOS:
+            raise ValueError(f"unknown scenario {value!r}; valid: {', '.join(SCENARIOS)}")
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, value: str | None) -> str | None:
+        return _time_in_years(value)
+
+
+class SessionInfo(BaseModel):
+    """A session, as created."""
+
+    id: str = Field(description="s_ and 128 random bits; pass as ?session= or X-Biomock-Session.")
+    expires_at: str = Field(description="When it expires unless used again, ISO 8601 UTC.")
+    created_at: str
+    seed: int
+    subjects: list[str]
+    scenario: str
+    start: str
+    speed: float = Field(description="The clock's speed now.")
+    paused: bool = Field(description="Whether the clock is paused now.")
+    now: str = Field(description="The session's simulated time now.")
+    ttl_s: int
+
+
+class SessionList(BaseModel):
+    """The sessions the caller may see: all when auth is off, its own when on."""
+
+    items: list[SessionInfo]

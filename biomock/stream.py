@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 import trio
@@ -22,6 +22,8 @@ from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
+from biomock.sample import Sample
+from biomock.simulation import Simulation
 from biomock.subscriber import (
     OlderSamples,
     Retarget,
@@ -86,34 +88,44 @@ class StreamRoute:
         send: ASGISendCallable,
         *,
         server_send: ASGISendCallable | None = None,
+        simulation: Simulation | None = None,
     ) -> None:
-        """Serve one stream.
+        """Serve one stream, of ``simulation`` (a session's) or else of the route's hub.
 
         ``server_send`` is the send callable exactly as the server passed it (before
         any wrapping); the fast path and the watchdog use it to find the connection.
         """
+        hub, subjects = self.hub, self.subjects
+        if simulation is not None:
+            hub, subjects = simulation.hub, simulation.source.subjects
         started = trio.current_time()
         target = _target(scope)
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                self.admit()
+                # The default simulation (not a session's, which is lazy and local to
+                # this process) is the one on the shared bus, if there is one.
+                shared = simulation is None or not simulation.lazy
+                if shared:
+                    self.admit()
                 asked = stream_request(
                     query_args(scope["query_string"]),
                     header(scope, b"last-event-id"),
-                    self.subjects,
-                    capacity=self.hub.buffer.capacity,
+                    subjects,
+                    capacity=hub.buffer.capacity,
                 )
                 resume = asked.last_event_id
-                older = () if self.older is None or resume is None else await self.older(resume)
+                older: Sequence[tuple[int, Sample]] = ()
+                if shared and self.older is not None and resume is not None:
+                    older = await self.older(resume)
                 sub = stack.enter_context(
-                    self.hub.subscribe(
+                    hub.subscribe(
                         asked.filter, last_event_id=resume, history=asked.history, older=older
                     )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:
                 if isinstance(refused, TooManySubscribers):
-                    error = _too_many(self.hub.max_subscribers)
+                    error = _too_many(hub.max_subscribers)
                 elif isinstance(refused, HubClosed):
                     error = _shutting_down()
                 else:
@@ -128,12 +140,14 @@ class StreamRoute:
                 client,
                 extra={"client": client, "path": target},
             )
-            watchdog = open_watchdog(self.hub, server_send or send, self.slow_client_timeout_s)
+            watchdog = open_watchdog(hub, server_send or send, self.slow_client_timeout_s)
             reason: StopReason = "error"  # unless serve returns
             try:
-                reason = await self._serve(scope, receive, send, server_send or send, sub, watchdog)
+                reason = await self._serve(
+                    scope, receive, send, server_send or send, hub, sub, watchdog
+                )
             finally:
-                reason = settle(self.hub, reason, watchdog)
+                reason = settle(hub, reason, watchdog)
                 log_ended(logger, client, scope["method"], target, 200, reason, started)
 
     async def _serve(
@@ -142,6 +156,7 @@ class StreamRoute:
         receive: ASGIReceiveCallable,
         send: ASGISendCallable,
         server_send: ASGISendCallable,
+        hub: Hub,
         sub: Subscription,
         watchdog: StallWatchdog,
     ) -> StopReason:
@@ -166,10 +181,10 @@ class StreamRoute:
                     if self.fast_path:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
-                            direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
+                            direct = fastpath.DirectDelivery(hub, sub, writer, self._memo)
                     transport = _Sse(send, direct)
                     reason = await pump(
-                        self.hub,
+                        hub,
                         sub,
                         transport,
                         watchdog,

@@ -96,11 +96,12 @@ async def pump(
     """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
 
     Every write runs under ``watchdog``; a heartbeat goes out after ``heartbeat_s``
-    of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
-    the subscriber wants left the buffer before it took them, ``error`` when its
-    direct delivery failed, ``finished`` after a silence once the source is drained
-    (if the transport ends with it), ``expired`` once ``deadline`` (trio time: when
-    the client's token expires) has passed, or the client's :class:`Retarget`.
+    of silence. Stops with ``shutdown`` when the hub closes (``ended``: a session's
+    hub), ``lagged`` when samples the subscriber wants left the buffer before it took
+    them, ``error`` when its direct delivery failed, ``finished`` after a silence once
+    the source is drained (if the transport ends with it), ``expired`` once
+    ``deadline`` (trio time: when the client's token expires) has passed, or the
+    client's :class:`Retarget`.
     """
     with watchdog.writing():
         sent = await transport.write_initial(sub)
@@ -128,7 +129,7 @@ async def pump(
             try:
                 await sub.wait()
             except HubClosed:
-                return "shutdown"
+                return hub.closing.reason
             finally:
                 sub.direct = None
         if sub.failed is not None:

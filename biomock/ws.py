@@ -65,6 +65,7 @@ CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_INTERNAL, CLOSE_TRY_AGAIN = 
 CLOSE_TOKEN_EXPIRED = 4401
 CLOSES: dict[str, tuple[int, str]] = {
     "shutdown": (CLOSE_GOING_AWAY, "the server is shutting down"),
+    "ended": (CLOSE_NORMAL, "the session ended"),
     "lagged": (CLOSE_POLICY, "too slow: reconnect with last_event_id"),
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
     "finished": (CLOSE_NORMAL, "the replay is finished"),

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from tests.serving import CONFIGURED, serving_in_thread
 
-DOCUMENTED = {200, 204, 400, 404, 405, 413, 415, 421, 426}  # 426: /api/ws without the upgrade
+# 426: /api/ws without the upgrade; 201 a session created, 503 once BIOMOCK_MAX_SESSIONS are
+DOCUMENTED = {200, 201, 204, 400, 404, 405, 413, 415, 421, 426, 503}
 ERROR_CODES = {
     "invalid_parameter",
     "invalid_json",
@@ -30,6 +31,7 @@ ERROR_CODES = {
     "unsupported_media_type",
     "misdirected_request",
     "upgrade_required",
+    "too_many_sessions",
 }
 PARAMETER_NAMES = [
     "types",
@@ -41,6 +43,7 @@ PARAMETER_NAMES = [
     "since",
     "until",
     "limit",
+    "session",
 ]
 HEADER_NAMES = ["Last-Event-ID", "Accept", "Origin", "X-Requested-With", "Cookie", "Host"]
 CONTENT_TYPES = [

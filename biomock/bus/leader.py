@@ -144,7 +144,7 @@ class Leadership:
             if self._rebuild is not None and "seed" in simulation:
                 source = self._rebuild(int(simulation["seed"]), int(simulation["start_ms"]))
             source.jump(clock.now_ms())
-            state.source = source
+            state.replace_source(source)
             for subject, scenario in scenarios.items():
                 self._control.apply_scenario(subject, scenario)
         position = clock.now_ms() if continuing else source.start_ms

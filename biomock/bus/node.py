@@ -38,6 +38,9 @@ BLOCK_MS = 1000
 RETRY_S = 0.5
 """Pause between attempts to reach Redis again."""
 
+CATCH_UP_S = 1.0
+"""How long a resume waits for this process's reader to reach an id another process served."""
+
 READ_COUNT = 5000
 """Entries taken per ``XREAD`` at most; a reader behind takes the rest at once after."""
 
@@ -74,6 +77,7 @@ class BusNode:
         self._log: RedisLog | None = None
         self._synced = trio.Event()
         self._cursor: int | None = None
+        self._advanced = trio.Event()
         self._control = Control(state, wall_ms=wall_ms, leading=lambda: self.status.leader)
         self._leadership = Leadership(
             state,
@@ -103,19 +107,40 @@ class BusNode:
             raise unavailable()
 
     async def older(self, last_event_id: int) -> list[tuple[int, Sample]]:
-        """What a resume from ``last_event_id`` needs from before the local buffer, read
-        from the log (which keeps about twice the buffer); empty if nothing or unreachable."""
-        log, oldest = self._log, self._state.hub.buffer.oldest_id
-        if log is None or oldest is None or last_event_id >= oldest - 1 or not self.ready:
+        """Make ready a resume from ``last_event_id``; returns what it needs from before the
+        local buffer, read from the log (which keeps about twice the buffer).
+
+        A client that read ``last_event_id`` from another process, a moment ahead of this
+        one's reader, waits (up to ``CATCH_UP_S``) until this process has it too, rather
+        than get a ``reset`` and samples twice. Empty when nothing is needed, or Redis is
+        unreachable: the resume then goes on from the buffer alone.
+        """
+        log, buffer = self._log, self._state.hub.buffer
+        if log is None or not self.ready:
             return []
         try:
             with trio.fail_after(COMMAND_S):
+                if buffer.newest_id is not None and last_event_id > buffer.newest_id:
+                    await self._catch_up_to(log, last_event_id)
+                    return []
+                oldest = buffer.oldest_id
+                if oldest is None or last_event_id >= oldest - 1:
+                    return []
                 entries = await log.between(last_event_id, oldest - 1)
             return [(entry.id, decode_sample(entry.data)) for entry in entries]
         except UNREACHABLE:
             return []  # the resume falls back to the buffer (a reset if it is too old)
         except ValueError:  # an entry this version cannot read: the same fallback
             return []
+
+    async def _catch_up_to(self, log: RedisLog, entry_id: int) -> None:
+        """Wait until the reader has taken ``entry_id``, if the log has it (bounded)."""
+        newest_in_log = await log.newest_id()
+        if newest_in_log is None or newest_in_log < entry_id:
+            return  # an id nobody published: the resume's reset says "unknown"
+        with trio.move_on_after(CATCH_UP_S):
+            while (self._state.hub.buffer.newest_id or 0) < entry_id:
+                await self._advanced.wait()
 
     async def change_clock(
         self, *, speed: float | None, paused: bool | None, now_ms: int | None
@@ -200,7 +225,7 @@ class BusNode:
             seed, start_ms = await log.claim_simulation(source.seed, source.start_ms)
             moved = (seed, start_ms) != (source.seed, source.start_ms)
             if moved and not self.status.leader and self._rebuild is not None:
-                state.source = self._rebuild(seed, start_ms)
+                state.replace_source(self._rebuild(seed, start_ms))
         clock_fields = await log.hash(log.clock_key)
         if clock_fields:
             control.adopt_clock(clock_fields)
@@ -256,4 +281,6 @@ class BusNode:
                 self.status.broken = True
                 return
             hub.publish_numbered(first, samples)
+        self._advanced.set()
+        self._advanced = trio.Event()
         self.status.lag_s = max(0.0, (self._wall_ms() - entries[-1].wall_ms) / 1000)

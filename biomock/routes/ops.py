@@ -6,13 +6,13 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from quart import Blueprint, Response
-from quart_schema import document_response
+from quart_schema import document_headers, document_response, validate_querystring
 
 from biomock.errors import ApiError
-from biomock.models import Stats, Status
+from biomock.models import SessionHeaders, SessionQuery, Stats, Status
 from biomock.openapi import media_type
 from biomock.routes.common import json_response
-from biomock.state import current_state
+from biomock.state import current_simulation, current_state
 
 blueprint = Blueprint("ops", __name__)
 
@@ -45,11 +45,13 @@ async def readyz() -> Response:
 
 
 @blueprint.get("/api/stats")
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(Stats)
-async def stats() -> Response:
+async def stats(query_args: SessionQuery) -> Response:
     """The hub's counters: subscribers, samples, drops and the buffer."""
     state = current_state()
-    snapshot = state.hub.statistics()
+    snapshot = (await current_simulation()).hub.statistics()
     body: dict[str, Any] = {
         "subscribers": snapshot.subscribers,
         "published": snapshot.published,

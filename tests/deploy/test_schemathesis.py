@@ -132,7 +132,14 @@ def test_stream_accepts_every_documented_parameter(api_url: str) -> None:
     params = {
         p["name"]: p for p in doc["paths"]["/api/stream"]["get"]["parameters"] if p["in"] == "query"
     }
-    example = {"types": "heart_rate", "format": "native", "history": "2", "subject": "default"}
+    session = httpx.post(f"{api_url}/api/sessions", json={}, timeout=10).json()["id"]
+    example = {
+        "types": "heart_rate",
+        "format": "native",
+        "history": "2",
+        "subject": "default",
+        "session": session,
+    }
     assert set(example) | {"last_event_id"} == set(params)
     with (
         httpx.Client(base_url=api_url, timeout=10) as client,
