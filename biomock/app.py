@@ -268,6 +268,7 @@ def create_app(
         fast_path=config.fast_path,
         admit=_no_admission if state.bus is None else state.bus.admit,
         older=None if state.bus is None else state.bus.older,
+        fault_counts=state.faults_injected,
     )
     app.ws_context = WsContext(
         hub,
@@ -277,6 +278,7 @@ def create_app(
         source_finished=lambda: source.finished,
         admit=_no_admission if state.bus is None else state.bus.admit,
         older=None if state.bus is None else state.bus.older,
+        fault_counts=state.faults_injected,
     )
     install_openapi(app)
     add_whoami_route(app)

@@ -40,12 +40,22 @@ FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
 StopReason = Literal[
-    "disconnected", "head", "shutdown", "ended", "finished", "lagged", "stalled", "error", "expired"
+    "disconnected",
+    "head",
+    "shutdown",
+    "ended",
+    "finished",
+    "lagged",
+    "stalled",
+    "error",
+    "expired",
+    "fault",
 ]
 """Why a stream ended: the client left, a HEAD request, the server shuts down, its session ended
 (deleted or expired), the source is drained (WebSocket only: SSE streams go on), the client's token
-expired, or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped reading;
-``error``: its delivery failed)."""
+expired, the client asked for it (``fault``: ``faults=disconnect_after=N``, see
+``biomock.faults``), or the server cut it (``lagged``: fell behind the buffer; ``stalled``:
+stopped reading; ``error``: its delivery failed)."""
 
 DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
 """The stop reasons that are the server disconnecting a subscriber."""
@@ -250,9 +260,16 @@ class Hub:
         parts = [sse.retry(self.retry_ms)]
         if reset is not None:
             parts.append(sse.event(dumps(reset), name="reset"))
-        initial = b"".join(parts) + b"".join(frames)
+        head = b"".join(parts)
         subscription = Subscription(
-            self._shared, filter, cursor, initial, len(frames), reset=reset, replay=replay
+            self._shared,
+            filter,
+            cursor,
+            head + b"".join(frames),
+            len(frames),
+            head=head,
+            reset=reset,
+            replay=replay,
         )
         self._subscribers.add(subscription)
         changed = self.on_subscribers_changed

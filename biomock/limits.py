@@ -30,12 +30,22 @@ MIN_YEAR, MAX_YEAR = 1970, 2999
 """Times a client may send (``now`` of ``POST /api/clock``) fall within these years."""
 
 BODY_TIMEOUT_S = 60.0
+"""A request body that has not fully arrived after this long is a 408 (as Quart's default)."""
 DRAIN_BYTES = 256 * 1024
 """How much of a refused body is read and dropped before answering: closing a socket
 with unread data makes the kernel reset it, and the client may lose the answer."""
 DRAIN_TIMEOUT_S = 1.0
 """How long draining a refused body may take at most."""
-"""A request body that has not fully arrived after this long is a 408 (as Quart's default)."""
+
+MAX_FAULT_SAMPLES = 10**9
+"""``faults=disconnect_after=N`` and ``stall_after=N``: N at most this."""
+
+MAX_FAULT_DELAY_MS = 60_000
+"""``faults=delay_ms=D`` and ``jitter_ms=J``: each at most this (a minute, as the slow-client
+timeout; a client that wants silence for longer asks for ``stall_after``)."""
+
+FAULT_STATUSES = (429, 500, 502, 503, 504)
+"""``faults=status=CODE``: the statuses a stream request can be answered with instead."""
 
 DEFAULT_SESSION_TTL_S = 3600
 MAX_SESSION_TTL_S = 86_400

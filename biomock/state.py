@@ -14,6 +14,7 @@ from quart import current_app, request
 from biomock.auth import principal_of
 from biomock.clock import SimClock
 from biomock.config import Config
+from biomock.faults import FaultCounts
 from biomock.generator import GeneratorStatus
 from biomock.hub import Hub
 from biomock.metrics import make_registry
@@ -44,12 +45,14 @@ class AppState:
     started_at: float | None = None
     bus: BusNode | None = None
     """This process's part in the shared stream, when ``BIOMOCK_BUS`` is set."""
+    faults_injected: FaultCounts = field(default_factory=FaultCounts)
+    """Faults that clients asked for on their streams (``biomock.faults``)."""
     registry: CollectorRegistry = field(init=False)
     default: Simulation = field(init=False)
     """The server's own simulation: what a request without a session addresses."""
 
     def __post_init__(self) -> None:
-        self.registry = make_registry(self.hub, self.generator, self.uptime_s)
+        self.registry = make_registry(self.hub, self.generator, self.uptime_s, self.faults_injected)
         self.registry.register(SessionCollector(self.sessions))
         self.default = Simulation(self.hub, self.source, self.clock, self.generator)
 

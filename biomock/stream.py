@@ -15,7 +15,7 @@ from contextlib import ExitStack
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
-from biomock import fastpath, sse
+from biomock import fastpath, faults, sse
 from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
@@ -59,6 +59,8 @@ class StreamRoute:
             bus is unreachable).
         older: fetches the numbered samples after a resume point that the buffer no
             longer has (the shared bus keeps more), up to the buffer's oldest.
+        fault_counts: where the faults that clients ask for are counted
+            (``biomock.faults``).
     """
 
     def __init__(
@@ -71,8 +73,10 @@ class StreamRoute:
         fast_path: bool = True,
         admit: Callable[[], None] = lambda: None,
         older: OlderSamples | None = None,
+        fault_counts: faults.FaultCounts | None = None,
     ) -> None:
         self.hub = hub
+        self.fault_counts = faults.FaultCounts() if fault_counts is None else fault_counts
         self.subjects = subjects
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
@@ -114,6 +118,8 @@ class StreamRoute:
                     subjects,
                     capacity=hub.buffer.capacity,
                 )
+                if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
+                    raise injected
                 resume = asked.last_event_id
                 older: Sequence[tuple[int, Sample]] = ()
                 if shared and self.older is not None and resume is not None:
@@ -141,10 +147,13 @@ class StreamRoute:
                 extra={"client": client, "path": target},
             )
             watchdog = open_watchdog(hub, server_send or send, self.slow_client_timeout_s)
+            injector = None
+            if asked.faults is not None and faults.needs_injector(asked.faults):
+                injector = faults.Injector(asked.faults, asked.fault_seed, self.fault_counts)
             reason: StopReason = "error"  # unless serve returns
             try:
                 reason = await self._serve(
-                    scope, receive, send, server_send or send, hub, sub, watchdog
+                    scope, receive, send, server_send or send, hub, sub, watchdog, injector
                 )
             finally:
                 reason = settle(hub, reason, watchdog)
@@ -159,12 +168,14 @@ class StreamRoute:
         hub: Hub,
         sub: Subscription,
         watchdog: StallWatchdog,
+        injector: faults.Injector | None,
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
         Every write runs under a :class:`StallWatchdog`. The response always ends in
         one of two ways: a complete last chunk and the final empty body, or (client
-        gone, write aborted) a closed connection, never a half-written chunk.
+        gone, write aborted) a closed connection, never a half-written chunk. A
+        connection with faults (``injector``) never takes the fast path.
         """
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
@@ -178,7 +189,7 @@ class StreamRoute:
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:
-                    if self.fast_path:
+                    if self.fast_path and injector is None:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
                             direct = fastpath.DirectDelivery(hub, sub, writer, self._memo)
@@ -190,6 +201,7 @@ class StreamRoute:
                         watchdog,
                         heartbeat_s=self.heartbeat_s,
                         deadline=stream_deadline(scope),
+                        faults=injector,
                     )
             if pumping.cancelled_caught or isinstance(reason, Retarget):
                 reason = "disconnected"  # (an SSE client sends nothing to re-target with)
@@ -230,9 +242,10 @@ class _Sse(Transport):
         self._direct = direct
         self.direct = direct
 
-    async def write_initial(self, sub: Subscription) -> int:
-        await self.write(sub.initial)
-        return len(sub.initial)
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
+        initial = sub.initial if replay else sub.head
+        await self.write(initial)
+        return len(initial)
 
     async def write(self, chunk: bytes) -> None:
         await self._send({"type": "http.response.body", "body": chunk, "more_body": True})

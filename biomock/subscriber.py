@@ -22,6 +22,7 @@ import trio
 
 from biomock import fastpath
 from biomock.errors import HubClosed, SubscriberLagged
+from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.params import StreamRequest
 from biomock.sample import Sample
@@ -55,8 +56,9 @@ class Transport:
     framing: Framing = SSE_FRAMING
     direct: Callable[[], bool] | None = None
 
-    async def write_initial(self, sub: Subscription) -> int:
-        """Write what comes first (reset, replay); returns the bytes written."""
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
+        """Write what comes first (reset, and the replay unless ``replay`` is false);
+        returns the bytes written."""
         raise NotImplementedError
 
     async def write(self, chunk: bytes) -> None:
@@ -75,6 +77,11 @@ class Transport:
         """Handle what the client sent since the last call."""
         return None
 
+    async def discard_messages(self) -> None:
+        """Read and drop what the client sends, until cancelled (while stalled on purpose:
+        a client's messages must not pile up unread, or its close would go unseen)."""
+        await trio.sleep_forever()
+
     def written_while_idle(self) -> float:
         """When :attr:`direct` last wrote (trio time): that was not a silence."""
         return -math.inf
@@ -92,6 +99,7 @@ async def pump(
     *,
     heartbeat_s: float,
     deadline: float = math.inf,
+    faults: Injector | None = None,
 ) -> StopReason | Retarget:
     """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
 
@@ -102,11 +110,24 @@ async def pump(
     the source is drained (if the transport ends with it), ``expired`` once
     ``deadline`` (trio time: when the client's token expires) has passed, or the
     client's :class:`Retarget`.
+
+    With ``faults`` (the connection's ``?faults=``), samples are taken as records and
+    written as the injector decides, each write held as it asks; ``fault`` when it
+    disconnects. Without, nothing of that runs.
     """
-    with watchdog.writing():
-        sent = await transport.write_initial(sub)
-    if sent:
-        hub.count_write(sent, len(sub.replay))
+    pieces: list[Piece] = []  # the writes of a faulted take, in order
+    if faults is None:
+        with watchdog.writing():
+            sent = await transport.write_initial(sub)
+        if sent:
+            hub.count_write(sent, len(sub.replay))
+    else:
+        await faults.hold(hub.closing.event)
+        with watchdog.writing():
+            sent = await transport.write_initial(sub, replay=False)
+        if sent:
+            hub.count_write(sent, 0)
+        pieces = faults.pieces(sub.replay, transport.framing, sub.filter.format)
     last_sent = trio.current_time()
     chunk, events = b"", 0
     published_at: float | None = None  # of the oldest sample in chunk, if it is live
@@ -114,10 +135,27 @@ async def pump(
         if await transport.flush(watchdog):
             last_sent = trio.current_time()
         if chunk:
+            if faults is not None:
+                await faults.hold(hub.closing.event)
             with watchdog.writing():
                 await transport.write(chunk)
             last_sent = trio.current_time()
             hub.count_write(len(chunk), events, published_at)
+        if pieces:
+            assert faults is not None
+            for piece, piece_events in pieces:
+                await faults.hold(hub.closing.event)
+                with watchdog.writing():
+                    await transport.write(piece)
+                last_sent = trio.current_time()
+                hub.count_write(len(piece), piece_events)  # held on purpose: no latency
+            pieces = []
+        if faults is not None and faults.ending is not None:
+            if faults.ending == "disconnect":
+                faults.disconnected()
+                return "fault"
+            closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
+            return hub.closing.reason if closed else "expired"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:
@@ -144,8 +182,11 @@ async def pump(
                 chunk = transport.heartbeat()
             continue
         try:
-            chunk, events = sub.take(transport.framing)
-            published_at = sub.taken_published_at
+            if faults is None:
+                chunk, events = sub.take(transport.framing)
+                published_at = sub.taken_published_at
+            else:
+                pieces = faults.pieces(sub.take_records(), transport.framing, sub.filter.format)
         except SubscriberLagged:
             return "lagged"
 

@@ -91,10 +91,15 @@ async def test_the_stream_is_documented_from_its_declared_parameters(
         ("query", "format"),
         ("query", "last_event_id"),
         ("query", "history"),
+        ("query", "faults"),
+        ("query", "fault_seed"),
         ("query", "session"),
         ("header", "last-event-id"),
         ("header", "x-biomock-session"),
     }
+    faults = next(p for p in op["parameters"] if p["name"] == "faults")
+    assert faults["schema"]["type"] == "string"
+    assert "drop=0.1" in faults["description"]
     assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
     assert op["summary"].startswith("Server-Sent Events")
 
@@ -112,6 +117,8 @@ async def test_the_websocket_is_documented_as_a_get_that_upgrades(
         ("query", "format"),
         ("query", "last_event_id"),
         ("query", "history"),
+        ("query", "faults"),
+        ("query", "fault_seed"),
         ("header", "upgrade"),
         ("header", "connection"),
         ("header", "sec-websocket-key"),

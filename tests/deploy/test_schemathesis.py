@@ -35,6 +35,10 @@ ERROR_CODES = {
     "too_many_subscribers",
     "unavailable",
     "internal",
+    # Only from ?faults=status=CODE on the streams (biomock.faults.STATUS_ERRORS):
+    "too_many_requests",
+    "bad_gateway",
+    "gateway_timeout",
 }
 
 
@@ -117,6 +121,10 @@ def test_no_server_error_and_every_error_in_shape(api_url: str) -> None:
         ({"history": "-1"}, {}, 400),
         ({"last_event_id": "abc"}, {}, 400),
         ({}, {"Last-Event-ID": "1.5"}, 400),
+        ({"faults": "drop=2"}, {}, 400),
+        ({"faults": "drop=0.1", "fault_seed": "x"}, {}, 400),
+        ({"faults": "status=503"}, {}, 503),
+        ({"faults": "status=429"}, {}, 429),
     ],
 )
 def test_stream_errors_come_before_the_stream_in_shape(
@@ -138,6 +146,8 @@ def test_stream_accepts_every_documented_parameter(api_url: str) -> None:
         "format": "native",
         "history": "2",
         "subject": "default",
+        "faults": "duplicate=0.5",
+        "fault_seed": "7",
         "session": session,
     }
     assert set(example) | {"last_event_id"} == set(params)
