@@ -329,16 +329,38 @@ def proxied_locations() -> list[tuple[Directive, Directive, Directive]]:
     return out
 
 
+def upstreams() -> dict[str, Directive]:
+    return {d["args"][0]: d for d in nginx_http()["block"] if d["directive"] == "upstream"}
+
+
+def upstream_choice() -> tuple[str, list[tuple[str, str]]]:
+    """The variable ``proxy_pass`` names an upstream by, and its map: (pattern, upstream)."""
+    maps = [d for d in nginx_http()["block"] if d["directive"] == "map"]
+    chooser = next(m for m in maps if m["args"][1] == "$biomock_upstream")
+    return chooser["args"][0], [(d["directive"], d["args"][0]) for d in chooser["block"]]
+
+
+def chosen_upstream(uri: str, session: str) -> str:
+    """The upstream nginx picks for ``uri`` with this session id (``""``: none)."""
+    source, rules = upstream_choice()
+    assert source == "$uri|$arg_session$http_x_biomock_session"
+    key = f"{uri}|{session}"
+    for pattern, upstream in rules:
+        if pattern.startswith("~") and re.search(pattern[1:], key):
+            return upstream
+    return dict(rules)["default"]
+
+
 def test_nginx_proxies_to_the_staging_service() -> None:
-    http = nginx_http()
-    upstream = next(d for d in http["block"] if d["directive"] == "upstream")
-    servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
     svc = compose()["services"]["biomock"]
-    assert servers == [f"biomock:{option(svc['command'], '--port')}"]
+    for upstream in upstreams().values():
+        servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
+        assert servers == [f"biomock:{option(svc['command'], '--port')}"]
+    assert {upstream for _, upstream in upstream_choice()[1]} <= set(upstreams())
     locations = proxied_locations()
-    assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/"}
+    assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/api/ws", "/"}
     for blocks in locations:
-        assert effective("proxy_pass", *blocks) == [[f"http://{upstream['args'][0]}"]]
+        assert effective("proxy_pass", *blocks) == [["http://$biomock_upstream"]]
 
 
 def test_nginx_keeps_sse_flowing() -> None:
@@ -527,5 +549,21 @@ def test_staging_runs_two_replicas_sharing_one_redis_behind_least_conn() -> None
     assert option(command, "--save") == "" and option(command, "--appendonly") == "no"
     assert option(command, "--maxmemory-policy") == "noeviction"
     assert "redis-cli" in redis["healthcheck"]["test"]
-    upstream = next(d for d in nginx_http()["block"] if d["directive"] == "upstream")
+    upstream = upstreams()["biomock"]
     assert "least_conn" in [d["directive"] for d in upstream["block"]]
+
+
+def test_nginx_keeps_a_clients_sessions_on_one_replica() -> None:
+    # Sessions live in the replica that made them: creating one and every request naming
+    # one go to the replica hashed from the client's address; the rest balances.
+    sessions = upstreams()["biomock_sessions"]
+    assert [d["args"] for d in sessions["block"] if d["directive"] == "hash"] == [
+        ["$binary_remote_addr", "consistent"]
+    ]
+    assert chosen_upstream("/api/sessions", "") == "biomock_sessions"
+    assert chosen_upstream("/api/sessions/s_abc", "") == "biomock_sessions"
+    assert chosen_upstream("/api/stream", "s_abc") == "biomock_sessions"
+    assert chosen_upstream("/api/ws", "s_abc") == "biomock_sessions"
+    assert chosen_upstream("/api/stream", "") == "biomock"
+    assert chosen_upstream("/api/clock", "") == "biomock"
+    assert chosen_upstream("/", "") == "biomock"
