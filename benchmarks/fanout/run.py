@@ -125,6 +125,12 @@ FULL = [
         label="2,000 subscribers, 1 tick/s: one process without and with the bus",
     ),
     Scenario(
+        "bus5k",
+        5000,
+        servers=("biomock", BUS),
+        label="5,000 subscribers, 1 tick/s: one process without and with the bus",
+    ),
+    Scenario(
         "bus2w",
         4000,
         servers=(BUS_2W,),
@@ -665,11 +671,11 @@ def render_bus(
     results: list[dict[str, Any]], scenarios: list[Scenario], info: dict[str, Any]
 ) -> str:
     """The bus rows: one process with and without it, and two workers with twice the load."""
-    plain = next((r for r in results if r["scenario"] == "bus" and r["server"] == "biomock"), None)
+    plain_runs = {r["scenario"]: r for r in results if r["server"] == "biomock"}
     lines = [
         BUS_BEGIN,
-        f"Measured {info['started']} by `make bench-fanout` (scenarios `bus`, `bus2w`, "
-        "`bus2w2c`), on "
+        f"Measured {info['started']} by `make bench-fanout` (scenarios `bus`, `bus5k`, "
+        "`bus2w`, `bus2w2c`), on "
         f"the machine above (load average {info['loadavg_before'][0]:.2f} before the run). "
         "One process: server pinned to core 0, client to core 1, Redis unpinned. Two "
         "workers: the server's workers on both cores and the client unpinned, so the client "
@@ -690,6 +696,7 @@ def render_bus(
         lines += [f"**{scenario.label}**", "", header, "| " + " | ".join(["---"] * 12) + " |"]
         for r in rows:
             per = r["cpu_us_per_sample"]
+            plain = plain_runs.get(scenario.name) or plain_runs.get("bus")
             base = plain["cpu_us_per_sample"] if plain else None
             versus = f"{per / base - 1:+.0%}" if per and base and r is not plain else "-"
             redis = r.get("redis_cpu_s")
@@ -820,7 +827,8 @@ def main(argv: list[str] | None = None) -> int:
                 render_bus(results, bus, info),
                 BUS_BEGIN,
                 BUS_END,
-                "## Fan-out through the Redis bus (`make bench-fanout`, scenarios `bus`, `bus2w`)",
+                "## Fan-out through the Redis bus (`make bench-fanout`, scenarios `bus`, "
+                "`bus5k`, `bus2w`, `bus2w2c`)",
             )
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
