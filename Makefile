@@ -95,7 +95,8 @@ frontend-bench: $(FE_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest frontend-test
 
-# The fan-out comparison (about 9 minutes): rewrites docs/performance.md's table and docs/img/fanout.png.
+# The fan-out comparison (about 13 minutes, the bus rows with a throwaway Redis included):
+# rewrites docs/performance.md's tables and docs/img/fanout.png.
 bench-fanout: $(STAMP)
 	$(BIN)/python -m benchmarks.fanout.run
 
