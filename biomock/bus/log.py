@@ -140,9 +140,6 @@ class RedisLog:
         self._release = client.register_script(_RELEASE)
         self._announce = client.register_script(_ANNOUNCE)
 
-    async def ping(self) -> None:
-        await self._client.ping()
-
     # The lease.
 
     async def try_lease(self, token: str, lease_ms: int) -> bool:
