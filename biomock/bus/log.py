@@ -3,7 +3,7 @@
 Keys, all under ``biomock:<simulation>:``:
 
 - ``log``: a stream with one entry per sample, entry id ``N-0`` for biomock id ``N``
-  (so ids are the same in every process), trimmed to about the buffer size;
+  (so ids are the same in every process), trimmed to about twice the buffer size;
   fields ``s`` (the sample, ``biomock.bus.codec``) and ``t`` (the leader's wall
   clock at the append, for the readers' lag).
 - ``lease``: the generator's lease, ``SET NX PX`` with a random token per leadership.
