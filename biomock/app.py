@@ -8,8 +8,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope, WebsocketScope
@@ -35,6 +36,7 @@ from biomock.hub import Hub
 from biomock.hygiene import RequestPolicy, body_before_answer, default_allowed_hosts
 from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
+from biomock.metrics import BusCollector
 from biomock.openapi import install_openapi
 from biomock.recording import start_recording
 from biomock.replay import open_replay
@@ -53,6 +55,9 @@ from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
 from biomock.ws import PATH as WS_PATH
 from biomock.ws import WsContext, reject, serve_ws
+
+if TYPE_CHECKING:
+    from biomock.bus.node import BusNode
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +180,8 @@ class BiomockApp(QuartTrio):
                 hub=simulation.hub,
                 subjects=source.subjects,
                 source_finished=lambda: source.finished,
+                admit=_no_admission,  # a session is this process's own, not the bus's
+                older=None,
             )
         await serve_ws(context, scope, receive, send)
 
@@ -199,6 +206,11 @@ def open_source(config: Config, wall_ms: int) -> Source:
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
     logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
     start_ms = wall_ms - wall_ms % 1000  # whole seconds, so timestamps read as their cadences
+    return build_simulator(config, seed, start_ms)
+
+
+def build_simulator(config: Config, seed: int, start_ms: int) -> Simulator:
+    """The simulator ``config`` describes, with ``seed``, starting at ``start_ms``."""
     return Simulator(
         start_ms,
         seed=seed,
@@ -232,8 +244,12 @@ def create_app(
             ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
     gate = open_gate(config)  # first: bad credentials refuse to start before anything else
+    rebuild = None if source is not None or config.replay is not None else config
     state = build_state(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
     hub, source = state.hub, state.source
+    if config.bus is not None:
+        state.bus = open_bus(config, state, rebuild=rebuild, wall_clock=wall_clock)
+        state.registry.register(BusCollector(state.bus.status))
     app = BiomockApp(__name__, static_folder=None)  # the dashboard has its own routes
     app.state = app.extensions[EXTENSION] = state
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
@@ -250,6 +266,8 @@ def create_app(
         heartbeat_s=config.heartbeat_s,
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
+        admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
         fault_counts=state.faults_injected,
     )
     app.ws_context = WsContext(
@@ -258,6 +276,8 @@ def create_app(
         config.heartbeat_s,
         config.slow_client_timeout_s,
         source_finished=lambda: source.finished,
+        admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
         fault_counts=state.faults_injected,
     )
     install_openapi(app)
@@ -267,6 +287,36 @@ def create_app(
     app.before_serving(mark_started)
     app.after_serving(stop_recording)
     return app
+
+
+def open_bus(
+    config: Config,
+    state: AppState,
+    *,
+    rebuild: Config | None,
+    wall_clock: Callable[[], int] | None,
+) -> BusNode:
+    """This process's part in the stream shared through ``config.bus``; it runs when served.
+
+    Args:
+        rebuild: the settings a simulation is rebuilt from when this process takes over
+            (``None`` for a replay or an injected source: those are jumped to the present).
+    """
+    from biomock.bus.node import BusNode  # only with a bus: coredis stays off the plain path
+
+    assert config.bus is not None
+    return BusNode(
+        config.bus.get_secret_value(),
+        state,
+        lease_s=config.bus_lease_s,
+        max_batch=config.max_batch,
+        rebuild=None if rebuild is None else partial(build_simulator, rebuild),
+        wall_ms=wall_clock or _wall_clock_ms,
+    )
+
+
+def _no_admission() -> None:
+    """Without a bus every stream may start (the hub's own limits still apply)."""
 
 
 def upgrade_required(method: str) -> ApiError:

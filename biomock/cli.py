@@ -115,6 +115,10 @@ def run_server(config: Config) -> int:
         sock.close()
         _fail(str(error))
         return 2
+    if config.workers > 1:
+        from biomock.workers import run_workers
+
+        return run_workers(config, sock)  # each worker builds its own app after the fork
     tune_gc()
     trio.run(serve, app, config, sock)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
@@ -14,10 +14,14 @@ import trio
 from biomock.clock import SimClock
 from biomock.hub import Hub
 from biomock.pacer import Pacer
+from biomock.sample import Sample
 
 logger = logging.getLogger(__name__)
 
 GeneratorState = Literal["starting", "running", "stopped", "finished"]
+
+Sink = Callable[[list[Sample]], Awaitable[None]]
+"""Where a generator that does not publish to its own hub sends each batch (the shared bus)."""
 
 
 @dataclass(slots=True)
@@ -50,6 +54,7 @@ async def run_generator(
     *,
     active: Callable[[], bool] | None = None,
     turn: trio.Lock | None = None,
+    sink: Sink | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Tick without drift, advance the source to the simulated now and publish the batch.
@@ -62,6 +67,9 @@ async def run_generator(
     With ``active`` (a session's generator), it returns once ``active()`` is false
     after a tick: a session nobody watches does not tick (``biomock.simulation``), and
     each tick holds ``turn``, taking turns with requests that advance the same pacer.
+
+    With a ``sink`` (the shared bus) each batch goes there instead of to ``hub``; the
+    hub then gets it back, numbered, from the bus's reader like every other process's.
 
     Cancellation: runs until cancelled (or until a finished source is drained);
     the hub is left as it is, so history stays queryable.
@@ -95,7 +103,10 @@ async def run_generator(
             status.ticks += 1
             cpu_started = time.thread_time()
             if samples:
-                hub.publish(samples)
+                if sink is None:
+                    hub.publish(samples)
+                else:
+                    await sink(samples)
         if samples:
             # Under overload the fan-out in publish could take the whole tick. Leave
             # the rest of the server (accepting, requests) at least as much CPU time

@@ -207,16 +207,38 @@ class Hub:
             subscription.notify()
         return records
 
+    def publish_numbered(self, first_id: int, samples: Sequence[Sample]) -> list[Record]:
+        """Publish ``samples`` numbered ``first_id, first_id + 1, ...`` by someone else.
+
+        The shared bus (``biomock.bus``) numbers samples once, for every process; each
+        process's reader hands them over here. Ids at or below the newest buffered one
+        are already here and are skipped; a jump forward (a new generator) is kept, and
+        an empty hub starts at the bus's ids whatever its own ``id_base``.
+        """
+        newest = self.buffer.newest_id
+        skip = 0 if newest is None else max(0, newest + 1 - first_id)
+        if skip >= len(samples):
+            return []
+        self._next_id = first_id + skip
+        return self.publish(samples[skip:])
+
     @contextmanager
     def subscribe(
-        self, filter: Filter, *, last_event_id: int | None = None, history: int = 0
+        self,
+        filter: Filter,
+        *,
+        last_event_id: int | None = None,
+        history: int = 0,
+        older: Sequence[tuple[int, Sample]] = (),
     ) -> Iterator[Subscription]:
         """Register a subscriber for the duration of the ``with`` block.
 
         The subscription's ``reset`` says why the resume point cannot be honoured, if
         so, and its ``replay`` holds what is sent first: the replay (resume) or the
         newest ``history`` matching samples; its ``initial`` bytes are all that as
-        Server-Sent Events, after the ``retry:`` field.
+        Server-Sent Events, after the ``retry:`` field. ``older``: numbered samples
+        from just before the buffer (the shared bus keeps more than the buffer),
+        replayed first when they reach back to the resume point.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
@@ -237,10 +259,11 @@ class Hub:
                 replay = self._newest_matching(filter, history)
         else:
             self.counters.resumes += 1
-            cursor, reset = self._resume_point(last_event_id)
+            before = self._before_buffer(older, last_event_id)
+            cursor, reset = self._resume_point(last_event_id, before[0].id if before else None)
             if reset is not None:
                 self.counters.resets += 1
-            for record in buffer.after(cursor):
+            for record in [*before, *buffer.after(cursor)]:
                 if filter.matches(record.sample) and record.json(filter.format) is not None:
                     replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
@@ -271,15 +294,30 @@ class Hub:
             if changed is not None:
                 changed()
 
-    def _resume_point(self, last_event_id: int) -> tuple[int, dict[str, Any] | None]:
+    def _before_buffer(
+        self, older: Sequence[tuple[int, Sample]], last_event_id: int
+    ) -> list[Record]:
+        """``older``'s samples after ``last_event_id`` as records, if they join the buffer."""
+        oldest = self.buffer.oldest_id
+        if not older or oldest is None or older[-1][0] != oldest - 1:
+            return []  # the buffer moved on while they were fetched: a plain resume
+        now, faults = self.timer(), self.faults
+        return [Record(i, s, now, faults) for i, s in older if i > last_event_id]
+
+    def _resume_point(
+        self, last_event_id: int, first_before: int | None = None
+    ) -> tuple[int, dict[str, Any] | None]:
         oldest, newest = self.buffer.oldest_id, self.buffer.newest_id
         # With an empty buffer, the next id stands in for the oldest one.
         first = oldest if oldest is not None else self._next_id
+        if first_before is not None:
+            first = first_before
         last = newest if newest is not None else self._next_id - 1
         if last_event_id > last:
             return last, {"reason": "unknown", "oldest_id": oldest, "newest_id": newest}
         if last_event_id < first - 1:
-            return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
+            shown = oldest if first_before is None else first
+            return first - 1, {"reason": "expired", "oldest_id": shown, "newest_id": newest}
         return last_event_id, None
 
     def _newest_matching(self, filter: Filter, n: int) -> list[Record]:

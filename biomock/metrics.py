@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
@@ -23,6 +24,9 @@ from biomock.faults import KINDS as FAULT_KINDS
 from biomock.faults import FaultCounts
 from biomock.generator import GeneratorStatus
 from biomock.hub import DROP_REASONS, FANOUT_BUCKETS_S, Hub
+
+if TYPE_CHECKING:
+    from biomock.bus.status import BusStatus
 
 
 class BiomockCollector(Collector):
@@ -150,3 +154,33 @@ def make_registry(
     registry.register(BiomockCollector(hub, generator, uptime_s, faults))
     ProcessCollector(registry=registry)
     return registry
+
+
+class BusCollector(Collector):
+    """The shared bus's gauges and counter (``biomock.bus``), read at scrape time."""
+
+    def __init__(self, status: BusStatus) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Metric]:
+        status = self._status
+        yield GaugeMetricFamily(
+            "biomock_bus_leader",
+            "1 on the process running the generator of the shared stream, else 0.",
+            value=int(status.leader),
+        )
+        yield GaugeMetricFamily(
+            "biomock_bus_connected",
+            "1 while Redis (BIOMOCK_BUS) is reachable.",
+            value=int(status.connected),
+        )
+        yield GaugeMetricFamily(
+            "biomock_bus_lag_seconds",
+            "Wall time from the leader's append to this process's reader, for the last read.",
+            value=status.lag_s,
+        )
+        yield CounterMetricFamily(
+            "biomock_bus_failovers",
+            "Generator leaderships after the first, as Redis counts them.",
+            value=status.failovers,
+        )

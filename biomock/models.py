@@ -363,6 +363,16 @@ class BufferStats(BaseModel):
     newest_id: int | None
 
 
+class BusStats(BaseModel):
+    """The shared bus, when ``BIOMOCK_BUS`` is set."""
+
+    url: str = Field(description="The Redis URL, its password redacted.")
+    leader: bool = Field(description="Whether this process runs the generator.")
+    connected: bool = Field(description="Whether Redis is reachable from this process.")
+    lag_s: float = Field(description="From the leader's append to this process's read.")
+    failovers: int = Field(description="Generator leaderships after the first.")
+
+
 class Stats(BaseModel):
     """Counters of the hub."""
 
@@ -372,6 +382,7 @@ class Stats(BaseModel):
     dropped_slow: int
     buffer: BufferStats
     uptime_s: float
+    bus: BusStats | None = Field(None, description="Only with a shared bus.")
 
 
 class NormalRange(BaseModel):

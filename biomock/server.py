@@ -150,6 +150,8 @@ async def serve(
 
     async def shutdown() -> None:
         await shutdown_trigger()
+        if state.bus is not None:
+            await state.bus.resign()  # another process generates from now on
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.
@@ -158,16 +160,21 @@ async def serve(
         state.sessions.close(deadline)
 
     async with trio.open_nursery() as nursery:
-        await nursery.start(
-            partial(
-                supervise_generator,
-                state.hub,
-                state.source,
-                state.clock,
-                state.generator,
-                max_batch=config.max_batch,
+        if state.bus is not None:
+            # One generator for every process sharing the bus: this one's runs only
+            # while it holds the lease (biomock.bus).
+            await nursery.start(state.bus.run)
+        else:
+            await nursery.start(
+                partial(
+                    supervise_generator,
+                    state.hub,
+                    state.source,
+                    state.clock,
+                    state.generator,
+                    max_batch=config.max_batch,
+                )
             )
-        )
         await nursery.start(state.sessions.run)  # every session's generator runs in there
         await hypercorn_serve(
             app,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import trio
 from prometheus_client import CollectorRegistry
@@ -22,6 +22,9 @@ from biomock.replay.record import Recorder
 from biomock.sessions import SessionCollector, SessionRegistry, session_id_of
 from biomock.simulation import Simulation
 from biomock.source import Source
+
+if TYPE_CHECKING:
+    from biomock.bus.node import BusNode
 
 EXTENSION = "biomock"
 """The key of the app's ``extensions`` under which its :class:`AppState` is kept."""
@@ -40,6 +43,8 @@ class AppState:
     recorder: Recorder | None = None
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     started_at: float | None = None
+    bus: BusNode | None = None
+    """This process's part in the shared stream, when ``BIOMOCK_BUS`` is set."""
     faults_injected: FaultCounts = field(default_factory=FaultCounts)
     """Faults that clients asked for on their streams (``biomock.faults``)."""
     registry: CollectorRegistry = field(init=False)
@@ -65,6 +70,12 @@ class AppState:
         simulation = self.sessions.get(session_id, principal_of(scope)).simulation
         await simulation.catch_up()
         return simulation
+
+    def replace_source(self, source: Source) -> None:
+        """The shared bus rebuilt the default simulation (``biomock.bus``): from now on
+        every route and the generator see ``source``."""
+        self.source = source
+        self.default.source = source
 
     def uptime_s(self) -> float:
         """Seconds since the server started serving."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 import trio
@@ -21,9 +22,11 @@ from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
+from biomock.sample import Sample
 from biomock.sessions import session_id_of
 from biomock.simulation import Simulation
 from biomock.subscriber import (
+    OlderSamples,
     Retarget,
     Transport,
     closed_refusal,
@@ -54,6 +57,10 @@ class StreamRoute:
             is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
+        admit: raises an :class:`ApiError` when no new stream may start (the shared
+            bus is unreachable).
+        older: fetches the numbered samples after a resume point that the buffer no
+            longer has (the shared bus keeps more), up to the buffer's oldest.
         fault_counts: where the faults that clients ask for are counted
             (``biomock.faults``).
     """
@@ -66,6 +73,8 @@ class StreamRoute:
         heartbeat_s: float,
         slow_client_timeout_s: float,
         fast_path: bool = True,
+        admit: Callable[[], None] = lambda: None,
+        older: OlderSamples | None = None,
         fault_counts: faults.FaultCounts | None = None,
     ) -> None:
         self.hub = hub
@@ -74,6 +83,8 @@ class StreamRoute:
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
+        self.admit = admit
+        self.older = older
         self._memo = fastpath.FrameMemo()
 
     async def __call__(
@@ -98,6 +109,11 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
+                # The default simulation (not a session's, which is lazy and local to
+                # this process) is the one on the shared bus, if there is one.
+                shared = simulation is None or not simulation.lazy
+                if shared:
+                    self.admit()
                 asked = stream_request(
                     query_args(scope["query_string"]),
                     header(scope, b"last-event-id"),
@@ -106,9 +122,13 @@ class StreamRoute:
                 )
                 if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
                     raise injected
+                resume = asked.last_event_id
+                older: Sequence[tuple[int, Sample]] = ()
+                if shared and self.older is not None and resume is not None:
+                    older = await self.older(resume)
                 sub = stack.enter_context(
                     hub.subscribe(
-                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
+                        asked.filter, last_event_id=resume, history=asked.history, older=older
                     )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:

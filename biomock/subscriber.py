@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,9 +26,14 @@ from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.limits import STALL_MAX_S
 from biomock.params import StreamRequest
+from biomock.sample import Sample
 from biomock.sessions import unknown_session
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
+
+OlderSamples = Callable[[int], Awaitable[Sequence[tuple[int, Sample]]]]
+"""Given a resume point, the numbered samples after it that the buffer no longer has
+(the shared bus keeps more than the buffer), up to the buffer's oldest."""
 
 
 @dataclass(frozen=True, slots=True)

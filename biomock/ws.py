@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,10 @@ from biomock.errors import (
 from biomock.hub import Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import StreamRequest, query_args, stream_request
-from biomock.sample import format_time
+from biomock.sample import Sample, format_time
 from biomock.sessions import session_id_of
 from biomock.subscriber import (
+    OlderSamples,
     Retarget,
     Transport,
     closed_refusal,
@@ -89,6 +90,10 @@ class WsContext:
     slow_client_timeout_s: float
     source_finished: Callable[[], bool] = lambda: False
     """Whether the source is drained (a replay without loop): streams then end with 1000."""
+    admit: Callable[[], None] = lambda: None
+    """Raises an ``ApiError`` when no new stream may start (the shared bus is unreachable)."""
+    older: OlderSamples | None = None
+    """Fetches what a resume needs from before the buffer (``biomock.stream.StreamRoute``)."""
     fault_counts: faults.FaultCounts = field(default_factory=faults.FaultCounts)
     """Where the faults that clients ask for are counted (``biomock.faults``)."""
     _text: tuple[bytes, str] = field(default=(b"", ""))
@@ -133,6 +138,7 @@ async def serve_ws(
     try:
         if scope["path"] != PATH:
             raise not_found(f"no WebSocket route {scope['path']}")
+        context.admit()
         params = stream_request(
             query_args(scope["query_string"]),
             header(scope, b"last-event-id"),
@@ -195,9 +201,17 @@ class _Connection(Transport):
         hub = self.context.hub
         accepted = False
         while True:
+            older: Sequence[tuple[int, Sample]] = ()
+            resume = params.last_event_id
+            if not accepted and resume is not None and self.context.older is not None:
+                # Only before the first subscription: a retarget stays one synchronous step.
+                older = await self.context.older(resume)
             try:
                 with hub.subscribe(
-                    params.filter, last_event_id=params.last_event_id, history=params.history
+                    params.filter,
+                    last_event_id=params.last_event_id,
+                    history=params.history,
+                    older=older,
                 ) as sub:
                     if not accepted:
                         decline_compression(self._send)

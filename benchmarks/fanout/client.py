@@ -56,6 +56,15 @@ def read_cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
+def read_cpu_all_s(pids: list[int]) -> float:
+    """CPU seconds of every process in ``pids`` (a server's workers) together."""
+    return sum(read_cpu_s(pid) for pid in pids)
+
+
+def read_rss_all_kb(pids: list[int]) -> int:
+    return sum(read_rss_kb(pid) for pid in pids)
+
+
 def read_rss_kb(pid: int) -> int:
     """Resident set size of ``pid`` in KiB."""
     with open(f"/proc/{pid}/status") as f:
@@ -214,10 +223,11 @@ class Client:
 
     async def run(self) -> dict[str, Any]:
         args = self.args
-        pid = args.server_pid
+        pid = [int(p) for p in args.server_pid.split(",") if p]
+        redis_pid = args.redis_pid
         result: dict[str, Any] = {"n": args.n, "nofile": raise_nofile(args.n + 1000)}
         if pid:
-            result["rss_idle_kb"] = read_rss_kb(pid)
+            result["rss_idle_kb"] = read_rss_all_kb(pid)
         stall: dict[str, Any] = {"connected": False}
         async with trio.open_nursery() as nursery:
             t0 = time.perf_counter()
@@ -235,7 +245,8 @@ class Client:
 
             await trio.sleep(args.warmup)
             usage0 = resource.getrusage(resource.RUSAGE_SELF)
-            cpu0 = read_cpu_s(pid) if pid else 0.0
+            cpu0 = read_cpu_all_s(pid) if pid else 0.0
+            redis0 = read_cpu_s(redis_pid) if redis_pid else 0.0
             w0 = time.perf_counter()
             self.window.open = True
             if args.late or args.stall:
@@ -251,10 +262,11 @@ class Client:
                 await trio.sleep(args.duration)
             self.window.open = False
             elapsed = time.perf_counter() - w0
-            cpu1 = read_cpu_s(pid) if pid else 0.0
+            cpu1 = read_cpu_all_s(pid) if pid else 0.0
+            redis1 = read_cpu_s(redis_pid) if redis_pid else 0.0
             usage1 = resource.getrusage(resource.RUSAGE_SELF)
             if pid:
-                result["rss_kb"] = read_rss_kb(pid)
+                result["rss_kb"] = read_rss_all_kb(pid)
             newest = max((c.last_id or 0) for c in self.conns) if self.conns else 0
             deadline = trio.current_time() + args.drain
             while trio.current_time() < deadline:
@@ -306,6 +318,7 @@ class Client:
         result.update(
             window_s=round(elapsed, 3),
             server_cpu_s=round(cpu1 - cpu0, 6),
+            redis_cpu_s=round(redis1 - redis0, 6) if redis_pid else None,
             client_cpu_s=round(
                 usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 3
             ),
@@ -324,6 +337,8 @@ class Client:
             newest_id=newest,
             stalled=stall if args.stall else None,
         )
+        if args.latencies_out:  # for a run split over several clients, merged by run.py
+            result["_latencies"] = lat
         if args.late:
             late_times = sorted(c.connect_s for c in self.late if c.connect_s is not None)
             result["late"] = {
@@ -353,7 +368,13 @@ def main() -> None:
     parser.add_argument("--path", default="/api/stream")
     parser.add_argument("--ws", action="store_true", help="subscribe over WebSocket at --path")
     parser.add_argument("--n", type=int, default=100, help="subscribers")
-    parser.add_argument("--server-pid", type=int, default=0, help="read CPU and RSS from /proc")
+    parser.add_argument(
+        "--server-pid",
+        default="",
+        help="read CPU and RSS from /proc; several comma-separated pids (workers) are summed",
+    )
+    parser.add_argument("--redis-pid", type=int, default=0, help="also read Redis's CPU")
+    parser.add_argument("--latencies-out", default=None, help="write the window's latencies")
     parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--connect-concurrency", type=int, default=1000)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -370,6 +391,10 @@ def main() -> None:
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     result = trio.run(Client(args).run)
+    latencies = result.pop("_latencies", None)
+    if args.latencies_out:
+        with open(args.latencies_out, "w") as f:
+            json.dump(latencies, f)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

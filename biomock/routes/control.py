@@ -6,7 +6,7 @@ server knows (its subjects, the clock's present) is checked here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response
 from quart_schema import (
@@ -29,8 +29,11 @@ from biomock.models import (
 from biomock.routes.common import json_response
 from biomock.sample import format_time
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
-from biomock.simulation import ClockBackwards
-from biomock.state import current_simulation
+from biomock.simulation import ClockBackwards, Simulation
+from biomock.state import current_simulation, current_state
+
+if TYPE_CHECKING:
+    from biomock.bus.node import BusNode
 
 blueprint = Blueprint("control", __name__)
 
@@ -42,7 +45,8 @@ blueprint = Blueprint("control", __name__)
 @document_response(ScenarioSwitched)
 async def switch_scenario(data: ScenarioSwitch, query_args: SessionQuery) -> Response:
     """Switch a subject's scenario now; 404 for an unknown subject."""
-    source = (await current_simulation()).source
+    simulation = await current_simulation()
+    source = simulation.source
     if data.subject not in source.subjects:
         raise not_found(f"unknown subject {data.subject!r}; valid: {', '.join(source.subjects)}")
     if not isinstance(source, Simulator):
@@ -50,12 +54,16 @@ async def switch_scenario(data: ScenarioSwitch, query_args: SessionQuery) -> Res
             "scenario", "this server replays a recording; scenarios apply to simulated subjects"
         )
     previous = source.scenario_of(data.subject)
-    try:
-        source.set_scenario(data.subject, data.scenario)
-    except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
-        raise invalid_parameter("scenario", str(error)) from None
-    except UnknownSubject as error:  # pragma: no cover - checked above
-        raise not_found(str(error)) from None
+    bus = shared_bus(simulation)
+    if bus is not None:  # applied by every process, this one included, from Redis
+        await bus.switch_scenario(data.subject, data.scenario)
+    else:
+        try:
+            source.set_scenario(data.subject, data.scenario)
+        except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
+            raise invalid_parameter("scenario", str(error)) from None
+        except UnknownSubject as error:  # pragma: no cover - checked above
+            raise not_found(str(error)) from None
     return json_response(
         {
             "subject": data.subject,
@@ -87,13 +95,28 @@ async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
     samples (at most RUN_THROUGH_SUBJECT_MS / subjects of it: the time before is skipped).
     """
     simulation = await current_simulation()
+    clock = simulation.clock
+    now_ms = data.now_ms()
     try:
-        await simulation.set_clock(speed=data.speed, paused=data.paused, now_ms=data.now_ms())
+        bus = shared_bus(simulation)
+        if bus is None:
+            await simulation.set_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
+        else:  # applied by every process, this one included, from Redis
+            if now_ms is not None and now_ms < clock.now_ms():
+                raise ClockBackwards(clock.now_ms())
+            await bus.change_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
     except ClockBackwards as error:
         raise invalid_parameter(
             "now", f"the clock only jumps forward; it is {format_time(error.now_ms)}"
         ) from None
-    return json_response(clock_body(simulation.clock))
+    return json_response(clock_body(clock))
+
+
+def shared_bus(simulation: Simulation) -> BusNode | None:
+    """The shared bus, when ``simulation`` is the one on it: the default simulation with
+    ``BIOMOCK_BUS`` set (a session is this process's own)."""
+    state = current_state()
+    return state.bus if simulation is state.default else None
 
 
 def clock_body(clock: SimClock) -> dict[str, Any]:

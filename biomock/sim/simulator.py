@@ -156,6 +156,7 @@ class Simulator:
             if name not in subjects:
                 raise ValueError(f"time zones: unknown subject {name!r}")
             load_zone(zone)
+        self.seed = seed
         self._start_ms = start_ms
         self._now = start_ms
         self._imperfect = imperfect
