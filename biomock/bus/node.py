@@ -203,9 +203,17 @@ class BusNode:
                     )
             except UNREACHABLE as error:
                 if self.status.connected:
-                    logger.warning("bus: Redis at %s unreachable (%s)", self.status.url, error)
+                    logger.warning(
+                        "bus: Redis at %s unreachable (%s: %s)",
+                        self.status.url,
+                        type(error).__name__,
+                        error,
+                    )
                 self.status.connected = False
-                self._synced = trio.Event()
+                if self._synced.is_set():
+                    # A fresh event only when the old one was set: the leadership may
+                    # be waiting on the current one, which the next resync sets.
+                    self._synced = trio.Event()
                 await trio.sleep(RETRY_S)
                 continue
             self.status.connected = True

@@ -150,7 +150,7 @@ async def test_stats_and_metrics_report_the_bus(bus_url: str) -> None:
 async def test_redis_down_refuses_new_streams_and_open_ones_catch_up(
     bus_url: str, redis_server: RedisExecutor
 ) -> None:
-    with trio.fail_after(30):
+    with trio.fail_after(45):
         async with serving(bus=bus_url, **FAST) as server, server.client() as client:
             await wait_for(lambda: is_leader(client))
             received: list[int] = []
@@ -173,9 +173,12 @@ async def test_redis_down_refuses_new_streams_and_open_ones_catch_up(
                 assert refused.status_code == 503
                 assert refused.json()["error"]["code"] == "unavailable"
                 assert refused.headers["retry-after"]
+                # Down for several of the reader's retries, not just one.
+                await trio.sleep(2.5)
                 await trio.to_thread.run_sync(redis_server.start)  # back, and empty
-                await wait_for(lambda: _status(client, "/readyz", 200))
-                await wait_for(lambda: _true(received[-1] > down_at[0] + 3))
+                await wait_for(lambda: _status(client, "/readyz", 200), within_s=10)
+                await wait_for(lambda: is_leader(client), within_s=10)
+                await wait_for(lambda: _true(received[-1] > down_at[0] + 3), within_s=10)
                 nursery.cancel_scope.cancel()
     assert received == sorted(set(received)), "an id went backwards or came twice"
 
