@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -29,8 +31,14 @@ def run_workers(
 ) -> int:
     """Serve with ``config.workers`` processes until SIGTERM or SIGINT; the exit status.
 
-    The parent only forwards SIGTERM/SIGINT and waits: each worker shuts down as a single
-    server does (``biomock.server.serve``), within the graceful timeout.
+    The parent forwards the first SIGTERM/SIGINT to every worker as SIGTERM and waits:
+    each worker shuts down as a single server does (``biomock.server.serve``), within
+    the graceful timeout. Workers run in their own process group, so a Ctrl-C in a
+    terminal reaches the parent only, and each worker gets exactly one SIGTERM.
+
+    A worker that exits while nobody asked it to (a crash, ``kill -9``, a process that
+    fell behind the log's trimming) is logged as an error; the parent then stops the
+    others and exits non-zero, so that the orchestrator restarts the whole server.
 
     Args:
         make_app: builds each worker's app after the fork (``create_app(config)`` by
@@ -43,22 +51,48 @@ def run_workers(
         )
         for n in range(config.workers)
     ]
+    stopping = False
+
+    def stop_all() -> None:
+        for worker in workers:
+            if worker.pid is not None and worker.is_alive():
+                worker.terminate()  # SIGTERM: the worker's own graceful shutdown
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            return  # each worker already has its SIGTERM; a second one would cut streams
+        stopping = True
+        logger.info("received %s, stopping the workers", signal.Signals(signum).name)
+        stop_all()
+
+    # Before the first fork: a signal arriving while workers start is forwarded too.
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
     for worker in workers:
         worker.start()
     sock.close()
     logger.info("serving with %d worker processes", len(workers))
 
-    def forward(signum: int, frame: FrameType | None) -> None:
-        for worker in workers:
-            if worker.is_alive() and worker.pid is not None:
-                worker.terminate()  # SIGTERM: the worker's own graceful shutdown
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for worker in workers:
-        worker.join()
+    failed = False
+    running = {worker.sentinel: worker for worker in workers}
+    while running:
+        ready = multiprocessing.connection.wait(list(running))
+        for worker in [w for sentinel, w in running.items() if sentinel in ready]:
+            del running[worker.sentinel]
+            worker.join()
+            if not stopping:
+                logger.error(
+                    "worker %s (pid %s) exited unexpectedly with status %s; stopping the others",
+                    worker.name,
+                    worker.pid,
+                    worker.exitcode,
+                )
+                failed = stopping = True
+                stop_all()
     codes = [worker.exitcode or 0 for worker in workers]
-    return max(codes, key=abs)
+    status = max(codes, key=abs)
+    return (status or 1) if failed else status
 
 
 def _serve_one(
@@ -69,6 +103,8 @@ def _serve_one(
     from biomock.app import create_app
     from biomock.server import serve, tune_gc
 
+    # Terminal signals go to the parent only; it forwards one SIGTERM (run_workers).
+    os.setpgrp()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # trio's receiver takes over in serve
     signal.signal(signal.SIGINT, signal.default_int_handler)
     app = create_app(config) if make_app is None else make_app()

@@ -6,6 +6,7 @@ with a one-second lease.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -26,9 +27,10 @@ LEASE_S = 1.0
 
 @asynccontextmanager
 async def biomock_process(
-    tmp_path: Path, name: str, settings: dict[str, str]
+    tmp_path: Path, name: str, settings: dict[str, str], *, own_group: bool = False
 ) -> AsyncIterator[tuple[trio.Process, str]]:
-    """``python -m biomock serve`` on 127.0.0.1, port 0; yields it and its URL, then kills it."""
+    """``python -m biomock serve`` on 127.0.0.1, port 0; yields it and its URL, then kills it
+    and its workers. ``own_group``: in a process group of its own, as in a terminal."""
     env = {
         **os.environ,
         "BIOMOCK_PORT": "0",
@@ -44,14 +46,20 @@ async def biomock_process(
             env=env,
             stderr=log,
             stdout=subprocess.DEVNULL,
+            start_new_session=own_group,
         )
+    workers: list[int] = []
     try:
         with trio.fail_after(15):
             while (match := re.search(rb"Running on (http://\S+)", log_path.read_bytes())) is None:
                 assert process.poll() is None, log_path.read_text()
                 await trio.sleep(0.05)
+        workers.extend(children(process.pid))
         yield process, match.group(1).decode()
     finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
         with trio.move_on_after(5) as scope:
@@ -94,6 +102,12 @@ async def test_a_killed_leader_is_replaced_within_the_lease_and_ids_go_on(
     # Taken over within the lease, plus the follower's retry period (a third of it),
     # five ticks of 0.1 s and slack for a busy machine.
     assert resumed_at[0] - killed_at[0] < LEASE_S + 2.0
+
+
+def children(pid: int) -> list[int]:
+    """The ids of ``pid``'s child processes (Linux)."""
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:
@@ -170,3 +184,44 @@ async def test_a_leader_frozen_past_its_lease_cannot_append_when_it_wakes(
 
 async def _not_leader(client: httpx.AsyncClient) -> bool:
     return not await is_leader(client)
+
+
+async def test_ctrl_c_ends_the_workers_streams_cleanly(bus_url: str, tmp_path: Path) -> None:
+    settings = {"BIOMOCK_BUS": bus_url, "BIOMOCK_WORKERS": "2"}
+    received: list[int] = []
+    with trio.fail_after(40):
+        async with biomock_process(tmp_path, "workers", settings, own_group=True) as (
+            process,
+            url,
+        ):
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                await wait_for(lambda: _ready(client), within_s=10)
+                async with aconnect_sse(client, "GET", "/api/stream") as es:
+                    # A terminal's Ctrl-C: SIGINT to the whole foreground process group.
+                    # The stream must end with the end of its body, not be cut (an
+                    # httpx.RemoteProtocolError here).
+                    async for event in es.aiter_sse():
+                        if event.data:
+                            received.append(int(event.id))
+                            if len(received) == 3:
+                                os.killpg(process.pid, signal.SIGINT)
+            with trio.fail_after(20):
+                await process.wait()
+    assert process.returncode == 0
+    assert len(received) >= 3
+
+
+async def test_a_worker_killed_stops_the_server_with_an_error(bus_url: str, tmp_path: Path) -> None:
+    settings = {"BIOMOCK_BUS": bus_url, "BIOMOCK_WORKERS": "2"}
+    with trio.fail_after(40):
+        async with biomock_process(tmp_path, "workers", settings) as (process, url):
+            async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+                await wait_for(lambda: _ready(client), within_s=10)
+            workers = children(process.pid)
+            assert len(workers) == 2
+            os.kill(workers[0], signal.SIGKILL)
+            with trio.fail_after(20):
+                await process.wait()  # the other worker stopped too, gracefully
+    assert process.returncode != 0, "an orchestrator restarts a server that exits non-zero"
+    log = (tmp_path / "workers.log").read_text()
+    assert "exited unexpectedly" in log
