@@ -142,8 +142,9 @@ class SessionRegistry(Protocol):
 
         Raises:
             ApiError: 503 ``too_many_sessions`` at the limit; 503 ``unavailable`` while
-                the server starts or stops; 403 ``forbidden`` for a JWT without ``sub``
-                (it names nobody, so nobody could own the session).
+                the server starts or stops, or runs more than one worker; 403
+                ``forbidden`` for a JWT without ``sub`` (it names nobody, so nobody
+                could own the session).
         """
         ...
 
@@ -257,6 +258,15 @@ class LocalSessions:
                 "unavailable",
                 "the server is not serving sessions now",
                 headers={"Retry-After": "5"},
+            )
+        if self._config.workers > 1:
+            # A session lives in the process that created it, and each connection may
+            # land on another worker: its requests would be 404 half the time.
+            raise ApiError(
+                503,
+                "unavailable",
+                f"sessions need a server with a single worker; this one runs "
+                f"{self._config.workers} (BIOMOCK_WORKERS)",
             )
         if len(self._sessions) >= self.limit:
             raise ApiError(

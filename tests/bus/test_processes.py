@@ -144,10 +144,15 @@ async def test_two_workers_on_one_port_serve_one_stream(bus_url: str, tmp_path: 
                         leaders.add(body["bus"]["leader"])
                     if len(leaders) == 2:
                         break
+                # A session would live in one worker only: refused, saying why.
+                refused = await client.post("/api/sessions", json={})
             process.send_signal(signal.SIGTERM)
             with trio.fail_after(15):
                 await process.wait()
     assert leaders == {True, False}, "both workers answer, exactly one generates"
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "unavailable"
+    assert "single worker" in refused.json()["error"]["message"]
     assert process.returncode == 0
 
 
