@@ -120,8 +120,7 @@ def run_server(config: Config) -> int:
 
         return run_workers(config, sock)  # each worker builds its own app after the fork
     tune_gc()
-    trio.run(serve, app, config, sock)
-    return 0
+    return trio.run(serve, app, config, sock)  # 1: it must be restarted (biomock.bus)
 
 
 main.add_command(generate_command)

@@ -245,6 +245,11 @@ class Status(BaseModel):
     generator: str | None = Field(
         None, description="On /healthz, 'stopped' while the generator is down (503)."
     )
+    bus: str | None = Field(
+        None,
+        description="On /healthz, 'behind' when this process fell behind the bus's log "
+        "(503); it then shuts down and exits non-zero to be restarted.",
+    )
 
 
 SESSION_HEADER = "X-Biomock-Session"

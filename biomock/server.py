@@ -134,8 +134,11 @@ async def serve(
     *,
     shutdown_trigger: Callable[[], Awaitable[None]] = wait_for_termination,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Serve ``app`` on ``sock`` until ``shutdown_trigger`` returns.
+) -> int:
+    """Serve ``app`` on ``sock`` until ``shutdown_trigger`` returns; the exit status.
+
+    With a bus, a process that fell behind the log's trimming shuts down the same way
+    and returns 1, so that the orchestrator restarts it (``biomock.bus.node``).
 
     The generator runs beside Hypercorn, supervised (``biomock.supervisor``), in
     this task's nursery (as does the session registry, which owns every session's
@@ -149,9 +152,19 @@ async def serve(
     state = app.state
 
     async def shutdown() -> None:
-        await shutdown_trigger()
-        if state.bus is not None:
-            await state.bus.resign()  # another process generates from now on
+        bus = state.bus
+        if bus is None:
+            await shutdown_trigger()
+        else:
+            async with trio.open_nursery() as first:  # whichever comes first
+
+                async def until(event: Callable[[], Awaitable[None]]) -> None:
+                    await event()
+                    first.cancel_scope.cancel()
+
+                first.start_soon(until, shutdown_trigger)
+                first.start_soon(until, bus.wait_broken)
+            await bus.resign()  # another process generates from now on
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.
@@ -183,3 +196,4 @@ async def serve(
             task_status=task_status,
         )
         nursery.cancel_scope.cancel()
+    return 1 if state.bus is not None and state.bus.broken else 0

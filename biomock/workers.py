@@ -14,6 +14,7 @@ import multiprocessing.connection
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -109,4 +110,4 @@ def _serve_one(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     app = create_app(config) if make_app is None else make_app()
     tune_gc()
-    trio.run(serve, app, config, sock)
+    sys.exit(trio.run(serve, app, config, sock))

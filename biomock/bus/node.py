@@ -79,6 +79,7 @@ class BusNode:
         self._synced = trio.Event()
         self._cursor: int | None = None
         self._advanced = trio.Event()
+        self._broken = trio.Event()
         self._control = Control(state, wall_ms=wall_ms, leading=lambda: self.status.leader)
         self._leadership = Leadership(
             state,
@@ -97,6 +98,16 @@ class BusNode:
         """Whether this process follows the log now (``/readyz``)."""
         status = self.status
         return status.connected and self._synced.is_set() and not status.broken
+
+    @property
+    def broken(self) -> bool:
+        """Whether this process fell behind the log's trimming and must be restarted."""
+        return self.status.broken
+
+    async def wait_broken(self) -> None:
+        """Return once this process fell behind the log's trimming (``serve`` then shuts
+        down and exits non-zero, so that the orchestrator restarts it)."""
+        await self._broken.wait()
 
     def admit(self) -> None:
         """Raise 503 ``unavailable`` while Redis is unreachable (before a stream starts).
@@ -285,15 +296,17 @@ class BusNode:
             newest = hub.buffer.newest_id
             if newest is not None and first > newest + 1:
                 # Entries this reader never got were trimmed: the local ring cannot hold
-                # a gap. Stop serving (503 on /readyz and new streams) so that the
-                # orchestrator restarts this process; its clients resume elsewhere.
+                # a gap. Stop serving (503 on /readyz, /healthz and new streams) and shut
+                # down, exiting non-zero, so that the orchestrator restarts this process;
+                # its clients resume elsewhere.
                 logger.error(
                     "bus: ids %d to %d were trimmed before this process read them; "
-                    "it stops serving new streams and needs a restart",
+                    "it shuts down to be restarted",
                     newest + 1,
                     first - 1,
                 )
                 self.status.broken = True
+                self._broken.set()
                 return
             hub.publish_numbered(first, samples)
         self._advanced.set()

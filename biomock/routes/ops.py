@@ -20,8 +20,12 @@ blueprint = Blueprint("ops", __name__)
 @blueprint.get("/healthz")
 @document_response(Status)
 async def healthz() -> Response:
-    """Liveness: 200 while the process serves; 503 ``degraded`` while the generator is down."""
-    if current_state().generator.state == "stopped":
+    """Liveness: 200 while the process serves; 503 ``degraded`` while the generator is
+    down, or when it fell behind the bus's log (it then shuts down to be restarted)."""
+    state = current_state()
+    if state.bus is not None and state.bus.broken:
+        return json_response({"status": "degraded", "bus": "behind"}, 503)
+    if state.generator.state == "stopped":
         return json_response({"status": "degraded", "generator": "stopped"}, 503)
     return json_response({"status": "ok"})
 

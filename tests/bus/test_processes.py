@@ -230,3 +230,31 @@ async def test_a_worker_killed_stops_the_server_with_an_error(bus_url: str, tmp_
     assert process.returncode != 0, "an orchestrator restarts a server that exits non-zero"
     log = (tmp_path / "workers.log").read_text()
     assert "exited unexpectedly" in log
+
+
+async def test_a_process_behind_the_logs_trimming_exits_to_be_restarted(
+    bus_url: str, tmp_path: Path
+) -> None:
+    # A small buffer, so the log (about twice it) is trimmed past a stopped reader soon.
+    settings = {"BIOMOCK_BUS": bus_url, "BIOMOCK_BUFFER_SIZE": "20", "BIOMOCK_SPEED": "1000"}
+    with trio.fail_after(60):
+        async with biomock_process(tmp_path, "a", settings) as (_, url_a):
+            async with httpx.AsyncClient(base_url=url_a, timeout=5) as a:
+                await wait_for(lambda: is_leader(a), within_s=10)
+                async with biomock_process(tmp_path, "b", settings) as (behind, url_b):
+                    async with httpx.AsyncClient(base_url=url_b, timeout=5) as b:
+                        await wait_for(lambda: _ready(b), within_s=10)
+                        stopped_at = int((await stats(b))["buffer"]["newest_id"])
+                    behind.send_signal(signal.SIGSTOP)
+                    try:  # well past the log's approximate trimming (whole stream nodes)
+                        await wait_for(lambda: _newest_above(a, stopped_at + 1000), within_s=30)
+                    finally:
+                        behind.send_signal(signal.SIGCONT)
+                    with trio.fail_after(20):
+                        await behind.wait()
+    assert behind.returncode == 1, "an orchestrator restarts a process that exits non-zero"
+    assert "trimmed before this process read them" in (tmp_path / "b.log").read_text()
+
+
+async def _newest_above(client: httpx.AsyncClient, floor: int) -> bool:
+    return int((await stats(client))["buffer"]["newest_id"]) > floor
