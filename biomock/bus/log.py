@@ -95,6 +95,16 @@ return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'c', ARGV[2])
 """
 
 
+_RESTORE = """
+for i = 1, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+"""Write the fields a hash lacks and return it, in one step: a process rejoining at the
+same moment reads either nothing of this one's or all of it, never a half-written clock."""
+
+
 class LeaseLost(Exception):
     """Another process holds the generator's lease now: this one must stop appending."""
 
@@ -139,6 +149,7 @@ class RedisLog:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self._announce = client.register_script(_ANNOUNCE)
+        self._restore = client.register_script(_RESTORE)
 
     # The lease.
 
@@ -252,19 +263,23 @@ class RedisLog:
 
     async def claim_simulation(self, seed: int, start_ms: int) -> tuple[int, int]:
         """Keep ``seed`` and ``start_ms`` unless another process did first; returns those kept."""
-        await self._client.hsetnx(self.sim_key, "seed", str(seed))
-        await self._client.hsetnx(self.sim_key, "start_ms", str(start_ms))
-        kept = await self._client.hgetall(self.sim_key)
-        return int(kept[b"seed"]), int(kept[b"start_ms"])
+        kept = await self.restore(self.sim_key, {"seed": str(seed), "start_ms": str(start_ms)})
+        return int(kept["seed"]), int(kept["start_ms"])
 
     async def hash(self, key: str) -> dict[str, str]:
         values = await self._client.hgetall(key)
         return {_text(k): _text(v) for k, v in values.items()}
 
-    async def restore(self, key: str, fields: Mapping[str, str]) -> None:
-        """Write ``fields`` into ``key`` where they are missing (a Redis that came back empty)."""
-        for name, value in fields.items():
-            await self._client.hsetnx(key, name, value)
+    async def restore(self, key: str, fields: Mapping[str, str]) -> dict[str, str]:
+        """Write ``fields`` into ``key`` where they are missing (a Redis that came back
+        empty), atomically; returns the hash as it is then (another process's fields win)."""
+        flat = [part for pair in fields.items() for part in pair]
+        reply: Any = await self._restore(keys=[key], args=flat)
+        if isinstance(reply, Mapping):  # RESP3 gives a map, RESP2 a flat list
+            pairs = list(reply.items())
+        else:
+            pairs = list(zip(reply[::2], reply[1::2], strict=True))
+        return {_text(k): _text(v) for k, v in pairs}
 
 
 def _bytes(value: bytes | str) -> bytes:

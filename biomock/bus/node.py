@@ -256,13 +256,16 @@ class BusNode:
         if clock_fields:
             control.adopt_clock(clock_fields)
         else:
-            await log.restore(log.clock_key, control.clock_fields())
+            kept = await log.restore(log.clock_key, control.clock_fields())
+            if kept != control.clock_fields():
+                control.adopt_clock(kept)  # another process restored it first
         scenarios = await log.hash(log.scenarios_key)
         if isinstance(state.source, Simulator):
             current = {name: state.source.scenario_of(name) for name in state.source.subjects}
-            await log.restore(log.scenarios_key, {**current, **scenarios})
+            scenarios = await log.restore(log.scenarios_key, {**current, **scenarios})
             for subject, scenario in scenarios.items():
-                control.apply_scenario(subject, scenario)
+                if scenario != current.get(subject):
+                    control.apply_scenario(subject, scenario)
         if self._cursor is None:
             self._take(await log.tail(state.hub.buffer.capacity))  # what the ring can hold
             if self._cursor is None:

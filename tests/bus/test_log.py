@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import redis
 import trio
 
 from biomock.bus.codec import decode_sample, encode_sample
@@ -95,3 +96,39 @@ def test_without_a_bus_the_server_loads_none_of_it() -> None:
         "assert loaded == ['biomock.bus.url'], loaded\n"
     )
     subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
+
+
+async def test_processes_restoring_at_once_all_keep_one_whole_clock_and_simulation(
+    bus_url: str,
+) -> None:
+    # Several processes rejoining an emptied Redis at the same moment: each keeps what
+    # the first one wrote, whole, never one process's field beside another's.
+    with trio.fail_after(20):
+        async with open_redis_log(bus_url) as log:
+            claimed: list[tuple[int, int]] = []
+            restored: list[dict[str, str]] = []
+
+            async def rejoin(n: int) -> None:
+                claimed.append(await log.claim_simulation(n, n * 1000))
+                fields = {"speed": str(n), "paused": str(n), "sim_ms": str(n), "wall_ms": str(n)}
+                restored.append(await log.restore(log.clock_key, fields))
+
+            for _ in range(5):
+                await trio.to_thread.run_sync(_flush, bus_url)
+                claimed.clear()
+                restored.clear()
+                async with trio.open_nursery() as nursery:
+                    for n in range(1, 21):
+                        nursery.start_soon(rejoin, n)
+                assert len(set(claimed)) == 1, claimed
+                seed, start_ms = claimed[0]
+                assert start_ms == seed * 1000, "seed and start_ms from different processes"
+                assert len({tuple(sorted(r.items())) for r in restored}) == 1
+                assert len(set(restored[0].values())) == 1, restored[0]
+                kept = await log.hash(log.clock_key)
+                assert kept == restored[0]
+
+
+def _flush(url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        client.flushall()
