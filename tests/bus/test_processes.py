@@ -100,8 +100,8 @@ async def test_a_killed_leader_is_replaced_within_the_lease_and_ids_go_on(
     assert after["leader"] is True
     assert after["failovers"] == 1
     # Taken over within the lease, plus the follower's retry period (a third of it),
-    # five ticks of 0.1 s and slack for a busy machine.
-    assert resumed_at[0] - killed_at[0] < LEASE_S + 2.0
+    # five ticks of 0.1 s and generous slack for a busy machine.
+    assert killed_at[0] < resumed_at[0] < killed_at[0] + LEASE_S + 5.0
 
 
 def children(pid: int) -> list[int]:
