@@ -129,14 +129,17 @@ class Leadership:
         state = self._state
         with trio.fail_after(COMMAND_S):
             newest = await log.newest_id()
+            floor = await log.floor()
             simulation = await log.hash(log.sim_key)
             scenarios = await log.hash(log.scenarios_key)
         hub, clock = state.hub, state.clock
         continuing = newest is not None or hub.buffer.newest_id is not None
         # Consecutive ids (the ring buffer of every process needs them): above the log's
         # last entry, or, when the log is empty (a Redis that came back empty), above the
-        # newest id this process has (its boot's ``ms x 1000`` if none).
-        self._next_id = max(newest or 0, hub.next_id - 1) + 1
+        # newest id any process had when it rejoined (the floor) and this process's own
+        # (its boot's ``ms x 1000`` if none). A process rejoining after this one started
+        # raises the floor, and this one's next append is refused (it leads again above).
+        self._next_id = max(newest or 0, floor or 0, hub.next_id - 1) + 1
         self._status.leader = True
         clock.start()
         source = state.source

@@ -12,6 +12,8 @@ Keys, all under ``biomock:<simulation>:``:
 - ``clock``: ``speed``, ``paused``, and ``sim_ms`` at ``wall_ms``: the clock's last change.
 - ``scenarios``: subject -> scenario, as switched.
 - ``control``: a stream announcing every change of ``clock`` and ``scenarios``.
+- ``floor``: the highest id any process had when it last (re)joined; after Redis came
+  back empty, a new leader continues above it, so that no process sees an id again.
 
 coredis 6 runs on anyio, so these are plain awaits inside the server's trio loop; no
 thread bridges. Every command is bounded by the caller's deadline, not coredis's retry
@@ -67,13 +69,18 @@ local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if top[1] ~= nil and tonumber(string.match(top[1][1], '^(%d+)')) >= tonumber(ARGV[5]) then
   return redis.error_reply('NOTLEADER an id at or above ' .. ARGV[5] .. ' is in the log')
 end
+local floor = redis.call('GET', KEYS[3])
+if floor and tonumber(floor) >= tonumber(ARGV[5]) then
+  return redis.error_reply('NOTLEADER a process has seen id ' .. floor)
+end
 for i = 5, #ARGV, 2 do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i] .. '-0',
              's', ARGV[i + 1], 't', ARGV[4])
 end
 return (#ARGV - 4) / 2
 """
-"""Append a batch if, and only if, the caller holds the lease (fencing); renew it."""
+"""Append a batch if, and only if, the caller holds the lease (fencing) and its ids are
+above every id in the log and the floor; renew the lease."""
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -103,6 +110,16 @@ return redis.call('HGETALL', KEYS[1])
 """
 """Write the fields a hash lacks and return it, in one step: a process rejoining at the
 same moment reads either nothing of this one's or all of it, never a half-written clock."""
+
+
+_RAISE_FLOOR = """
+local floor = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > floor then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return redis.call('GET', KEYS[1])
+"""
+"""``floor = max(floor, id)`` in one step (ids stay below 2^53, exact in Lua's numbers)."""
 
 
 class LeaseLost(Exception):
@@ -145,11 +162,13 @@ class RedisLog:
         self.clock_key = prefix + "clock"
         self.scenarios_key = prefix + "scenarios"
         self.control_key = prefix + "control"
+        self.floor_key = prefix + "floor"
         self._append = client.register_script(_APPEND)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self._announce = client.register_script(_ANNOUNCE)
         self._restore = client.register_script(_RESTORE)
+        self._raise_floor = client.register_script(_RAISE_FLOOR)
 
     # The lease.
 
@@ -195,7 +214,7 @@ class RedisLog:
         try:
             numbered = [part for n, item in enumerate(data) for part in (first_id + n, item)]
             await self._append(
-                keys=[self.lease_key, self.log_key],
+                keys=[self.lease_key, self.log_key, self.floor_key],
                 args=[token, lease_ms, maxlen, wall_ms, *numbered],
             )
         except coredis.exceptions.ResponseError as error:
@@ -207,6 +226,15 @@ class RedisLog:
         """The id of the log's last entry, ``None`` when it is empty."""
         entries = await self._client.xrevrange(self.log_key, count=1)
         return entry_number(entries[0].identifier) if entries else None
+
+    async def raise_floor(self, entry_id: int) -> int:
+        """Record that a process has ``entry_id``; returns the floor, at least that."""
+        return int(await self._raise_floor(keys=[self.floor_key], args=[entry_id]))
+
+    async def floor(self) -> int | None:
+        """The highest id a process had when it last (re)joined, ``None`` if none did."""
+        value = await self._client.get(self.floor_key)
+        return None if value is None else int(value)
 
     async def tail(self, count: int) -> list[Entry]:
         """The newest ``count`` entries, oldest first."""

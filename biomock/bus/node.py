@@ -271,6 +271,10 @@ class BusNode:
             if self._cursor is None:
                 newest = state.hub.buffer.newest_id
                 self._cursor = 0 if newest is None else newest
+        newest = state.hub.buffer.newest_id
+        if newest is not None:
+            # A Redis that came back empty: whoever leads next continues above this.
+            await log.raise_floor(newest)
         control.move_cursor(control_cursor)
         self.status.connected = True
         self._synced.set()

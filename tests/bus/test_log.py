@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import redis
 import trio
 
@@ -132,3 +133,16 @@ async def test_processes_restoring_at_once_all_keep_one_whole_clock_and_simulati
 def _flush(url: str) -> None:
     with redis.Redis.from_url(url) as client:
         client.flushall()
+
+
+async def test_an_append_at_or_below_the_floor_is_refused(bus_url: str) -> None:
+    with trio.fail_after(10):
+        async with open_redis_log(bus_url) as log:
+            assert await log.try_lease("a", 5000)
+            assert await log.raise_floor(100) == 100
+            assert await log.raise_floor(50) == 100  # a maximum: never lowered
+            with pytest.raises(LeaseLost):  # an id another process had, never again
+                await log.append("a", 5000, 100, 100, [b"x"], 1)
+            assert await log.newest_id() is None
+            await log.append("a", 5000, 100, 101, [b"y"], 1)
+            assert await log.newest_id() == 101

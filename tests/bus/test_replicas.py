@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import redis
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 from pytest_redis.executor import RedisExecutor
@@ -272,3 +273,19 @@ async def test_every_process_runs_the_first_ones_simulation_and_a_clean_stop_han
                     await wait_for(lambda: _newest_above(b, before + 10))
                     ids = [item["id"] for item in await history(b)]
     assert ids == list(range(ids[0], ids[0] + len(ids)))  # no gap, no duplicate at the handover
+
+
+async def test_after_redis_comes_back_empty_ids_continue_above_every_process(
+    bus_url: str,
+) -> None:
+    # Redis came back empty, and a process that had more than this one rejoined and
+    # recorded its newest id: this one, leading now, must not hand those ids out again.
+    seen_elsewhere = 2**52
+    with redis.Redis.from_url(bus_url) as client:
+        client.set("biomock:default:floor", seen_elsewhere)
+    with trio.fail_after(20):
+        async with serving(bus=bus_url, **FAST) as server, server.client() as client:
+            await wait_for(lambda: is_leader(client))
+            await wait_for(lambda: _newest_above(client, seen_elsewhere))
+            items = await history(client)
+    assert all(item["id"] > seen_elsewhere for item in items)
