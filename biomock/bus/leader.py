@@ -112,6 +112,8 @@ class Leadership:
                     self._token = None
                     if self._state.generator.state == "running":
                         self._state.generator.state = "starting"
+                if not self._resigned:  # (resign releases it itself)
+                    await self._release(log, token)
                 self._scope = trio.CancelScope()
             await trio.sleep(self._lease_ms / 3000)
 
@@ -124,6 +126,13 @@ class Leadership:
         if log is not None and token is not None:
             with trio.move_on_after(1), contextlib.suppress(*ERRORS):
                 await log.release(token)
+
+    async def _release(self, log: RedisLog, token: str) -> None:
+        """Give the lease back if it is still this leadership's, best effort and bounded:
+        a leader whose append or renewal timed out (a slow or briefly unreachable Redis)
+        would otherwise keep it, and nobody generate, until it expired."""
+        with trio.move_on_after(COMMAND_S), contextlib.suppress(*ERRORS):
+            await log.release(token)
 
     async def _lead(self, log: RedisLog, token: str) -> None:
         state = self._state

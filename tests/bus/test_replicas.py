@@ -7,6 +7,7 @@ keep real time), at a clock speed that makes a tick every 0.1 s.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 from pytest_redis.executor import RedisExecutor
 
+from biomock.bus.log import COMMAND_S
 from tests.bus.helpers import is_leader, newest_id, stats, wait_for
 from tests.serving import CONFIGURED, Running, serving
 from tests.test_ws import open_ws
@@ -289,3 +291,28 @@ async def test_after_redis_comes_back_empty_ids_continue_above_every_process(
             await wait_for(lambda: _newest_above(client, seen_elsewhere))
             items = await history(client)
     assert all(item["id"] > seen_elsewhere for item in items)
+
+
+async def test_a_leader_whose_append_timed_out_gives_its_lease_back(
+    bus_url: str, redis_server: RedisExecutor
+) -> None:
+    # Redis frozen for longer than a command may take: the leader's append times out,
+    # and it must not keep the 15 s lease it renewed just before (nobody would generate).
+    lease_s = 15.0
+    with trio.fail_after(60):
+        async with two_replicas(bus_url, bus_lease_s=lease_s) as (leader, follower):
+            async with leader.client() as a, follower.client() as b:
+                process = redis_server.process
+                assert process is not None
+                process.send_signal(signal.SIGSTOP)
+                try:
+                    await trio.sleep(COMMAND_S + 1.0)  # Redis's own clock goes on
+                finally:
+                    process.send_signal(signal.SIGCONT)
+                resumed_at = trio.current_time()
+                await wait_for(lambda: _status(b, "/readyz", 200), within_s=10)
+                before = max(await newest_id(a), await newest_id(b))
+                # Within the next try (a third of the lease) and slack; without the
+                # release, not before the lease's remaining ~12 s.
+                await wait_for(lambda: _newest_above(b, before + 3), within_s=lease_s / 3 + 5)
+                assert trio.current_time() - resumed_at < lease_s - COMMAND_S - 1.0
