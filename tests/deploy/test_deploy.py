@@ -383,6 +383,14 @@ def test_nginx_keeps_sse_flowing() -> None:
     assert nginx_time_s(read_timeout[0][0]) > 2 * heartbeat_s
 
 
+def test_nginx_tries_another_replica_before_a_stream_fails() -> None:
+    for where in ("/api/stream", "/api/ws"):
+        blocks = next(b for b in proxied_locations() if b[-1]["args"][0] == where)
+        tried = effective("proxy_next_upstream", *blocks)
+        assert len(tried) == 1, where
+        assert set(tried[0]) == {"error", "timeout", "http_502", "http_503"}, where
+
+
 def test_nginx_never_sends_connection_keep_alive_on_http2() -> None:
     text = (DEPLOY / "nginx.conf").read_text()
     directives = [line.split("#")[0] for line in text.splitlines()]
