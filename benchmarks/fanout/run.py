@@ -33,6 +33,7 @@ PLOT = ROOT / "docs" / "img" / "fanout.png"
 RESULTS = ROOT / "benchmarks" / "fanout" / "last-run.json"
 BEGIN, END = "<!-- fanout:begin -->", "<!-- fanout:end -->"
 PEER = "peer"
+FLOOR = "floor"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class Scenario:
     drain: float = 5.0
     light: bool = False
     label: str = ""
+    subjects: int = 0
+    """With subjects, the product's workload: ``biomock serve``'s simulator with that
+    many subjects at speed 1 (the peer and the floor replay its ticks); without, the
+    synthetic benchmark source."""
+    procs: int = 1
+    """Load-client worker processes."""
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Server:
 
 
 SERVER_LABELS = {
+    FLOOR: "floor (a bare non-blocking os.write per subscriber)",
     PEER: "peer (FastAPI + uvicorn, queue per subscriber)",
     "biomock": "biomock (direct write)",
     "biomock-public": "biomock (public ASGI path only)",
@@ -65,6 +73,7 @@ SERVER_LABELS = {
 }
 
 COLORS = {
+    FLOOR: "tab:gray",
     PEER: "tab:blue",
     "biomock": "tab:orange",
     "biomock-public": "tab:green",
@@ -73,7 +82,42 @@ COLORS = {
 WS = "biomock-ws"
 """The same biomock server, read over WebSocket."""
 
+SIM = [
+    Scenario(
+        "sim1",
+        2000,
+        subjects=1,
+        servers=(FLOOR, PEER, "biomock"),
+        label="product workload: `biomock serve` (1 subject), 2,000 subscribers",
+    ),
+    Scenario(
+        "sim8",
+        2000,
+        subjects=8,
+        servers=(FLOOR, PEER, "biomock"),
+        label="product workload: 8 subjects, 2,000 subscribers",
+    ),
+    Scenario(
+        "sim100",
+        500,
+        subjects=100,
+        light=True,
+        servers=(FLOOR, PEER, "biomock"),
+        label="product workload: 100 subjects, 500 subscribers",
+    ),
+    Scenario(
+        "sim1-n10000",
+        10000,
+        subjects=1,
+        procs=4,
+        servers=(FLOOR, "biomock"),
+        label="product workload: `biomock serve` (1 subject), 10,000 subscribers",
+    ),
+]
+"""The product's own workloads, at speed 1 (one tick a second)."""
+
 FULL = [
+    *SIM,
     Scenario("n1000", 1000, servers=(PEER, "biomock", WS), label="1,000 subscribers, 1 tick/s"),
     Scenario(
         "n2000",
@@ -87,13 +131,14 @@ FULL = [
         servers=(PEER, "biomock", "biomock-public", WS),
         label="5,000 subscribers, 1 tick/s",
     ),
-    Scenario("n10000", 10000, light=True, label="10,000 subscribers, 1 tick/s"),
+    Scenario("n10000", 10000, light=True, procs=4, label="10,000 subscribers, 1 tick/s"),
     Scenario(
         "overload",
         5000,
         rate=20.0,
         late=50,
         light=True,
+        procs=2,
         servers=(PEER, "biomock", "biomock-public"),
         label="overload: 5,000 subscribers, 20 ticks/s (160 samples/s), 50 join mid-run",
     ),
@@ -113,9 +158,23 @@ QUICK = [
         warmup=0.5,
         duration=3.0,
         drain=2.0,
+        procs=2,
         label="smoke run: 50 subscribers, 1 tick/s",
-    )
+    ),
+    Scenario(
+        "quick-sim",
+        50,
+        subjects=1,
+        servers=(FLOOR, PEER, "biomock"),
+        warmup=0.5,
+        duration=3.0,
+        drain=2.0,
+        label="smoke run: 50 subscribers, `biomock serve` (1 subject)",
+    ),
 ]
+
+SIM_SEED = "1"
+"""The simulator's seed in every server of a product-workload run."""
 
 STALL_TIMEOUT_S = 5.0
 """The stall run's slow-client timeout, so the cut happens within the run."""
@@ -129,19 +188,13 @@ def free_port() -> int:
 
 def make_server(name: str, scenario: Scenario, port: int) -> Server:
     python = sys.executable
+    sim = {"BIOMOCK_SUBJECTS": str(scenario.subjects), "BIOMOCK_SEED": SIM_SEED}
+    if name == FLOOR:
+        return Server(name, [python, "-m", "benchmarks.fanout.floor", "--port", str(port)], sim)
     if name == PEER:
-        return Server(
-            name,
-            [
-                python,
-                "-m",
-                "benchmarks.fanout.peer",
-                "--port",
-                str(port),
-                "--rate",
-                str(scenario.rate),
-            ],
-        )
+        argv = [python, "-m", "benchmarks.fanout.peer", "--port", str(port)]
+        argv += ["--rate", str(scenario.rate)]
+        return Server(name, [*argv, "--sim"], sim) if scenario.subjects else Server(name, argv)
     env = {
         "BIOMOCK_HOST": "127.0.0.1",
         "BIOMOCK_PORT": str(port),
@@ -151,6 +204,9 @@ def make_server(name: str, scenario: Scenario, port: int) -> Server:
         "BIOMOCK_FAST_PATH": "false" if name == "biomock-public" else "true",
     }
     argv = [python, "-m", "benchmarks.fanout.serve_biomock"]
+    if scenario.subjects:
+        env.update(sim)
+        argv = [python, "-m", "biomock", "serve"]  # the real command, its own simulator
     if scenario.stall:
         env["BIOMOCK_SLOW_CLIENT_TIMEOUT_S"] = str(STALL_TIMEOUT_S)
         argv += ["--backlog-samples", "9000", "--padding", "1000"]
@@ -219,9 +275,13 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
             str(scenario.drain),
             "--stats-path",
             "/api/stats",
+            "--writes-path",
+            "/api/stats" if name in (PEER, FLOOR) else "/metrics",
+            "--procs",
+            str(scenario.procs),
         ]
         if cores[1] is not None:
-            argv += ["--cpu", str(cores[1])]
+            argv += ["--cpus", str(cores[1])]
         if scenario.late:
             argv += ["--late", str(scenario.late)]
         if scenario.light:
@@ -266,6 +326,10 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     result["cpu_us_per_subscriber_tick"] = (
         result["server_cpu_s"] / subscriber_ticks * 1e6 if subscriber_ticks else None
     )
+    writes = result.get("server_writes")
+    result["cpu_us_per_write"] = result["server_cpu_s"] / writes * 1e6 if writes else None
+    events = result["events_in_window"]
+    result["cpu_us_per_sample"] = result["server_cpu_s"] / events * 1e6 if events else None
     connected = max(1, result["connected"])
     result["rss_per_sub_kb"] = (result["rss_kb"] - result["rss_idle_kb"]) / connected
     return result
@@ -273,7 +337,13 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
 
 def add_ratios(results: list[dict[str, Any]]) -> None:
     peers = {r["scenario"]: r for r in results if r["server"] == PEER}
+    floors = {r["scenario"]: r for r in results if r["server"] == FLOOR}
     for r in results:
+        floor = floors.get(r["scenario"])
+        if floor and floor["cpu_us_per_write"] and r["cpu_us_per_write"]:
+            r["vs_floor"] = r["cpu_us_per_write"] / floor["cpu_us_per_write"]
+        else:
+            r["vs_floor"] = None
         peer = peers.get(r["scenario"])
         if peer and peer["samples_per_cpu_s"] and r["samples_per_cpu_s"]:
             r["ratio"] = r["samples_per_cpu_s"] / peer["samples_per_cpu_s"]
@@ -336,14 +406,15 @@ def render_markdown(
     for r in results:
         by_scenario.setdefault(r["scenario"], []).append(r)
     header = (
-        "| server | samples / CPU-s | ratio | server CPU | CPU / sub-tick | p50 | p99 | max "
+        "| server | samples / CPU-s | ratio | server CPU | CPU / sub-tick | CPU / write "
+        "| vs floor | p50 | p99 | max "
         "| connected (all within) | RSS / sub | gaps / dups | behind at end | cut by server |"
     )
     for scenario in scenarios:
         rows = by_scenario.get(scenario.name, [])
         if not rows:
             continue
-        lines += [f"**{scenario.label}**", "", header, "| " + " | ".join(["---"] * 13) + " |"]
+        lines += [f"**{scenario.label}**", "", header, "| " + " | ".join(["---"] * 15) + " |"]
         for r in rows:
             lines.append(
                 "| "
@@ -354,6 +425,8 @@ def render_markdown(
                         _num(r["ratio"], "{:.2f}x"),
                         f"{r['server_cpu_frac'] * 100:.0f}%",
                         _num(r["cpu_us_per_subscriber_tick"], "{:,.0f} µs"),
+                        _num(r.get("cpu_us_per_write"), "{:,.1f} µs"),
+                        _num(r.get("vs_floor"), "{:.2f}x"),
                         _ms(r["latency_p50_s"]),
                         _ms(r["latency_p99_s"]),
                         _ms(r["latency_max_s"]),
