@@ -35,6 +35,7 @@ from hypercorn.typing import ASGISendCallable
 
 from biomock.errors import SubscriberLagged
 from biomock.hub import Hub, Subscription
+from biomock.subscription import Take
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ try:
     from h11._writers import ChunkedWriter
     from hypercorn.events import RawData
     from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+    from hypercorn.protocol.http_stream import HTTPStream
     from hypercorn.protocol.ws_stream import WSStream
     from hypercorn.trio.tcp_server import TCPServer
 
@@ -73,6 +74,13 @@ def frame_chunk(body: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(body), body)
 
 
+def _frame(take: Take) -> bytes:
+    """Frame a shared take once, for every subscriber it is written to directly."""
+    take.framed = framed = frame_chunk(take.chunk)
+    take.framed_at = trio.current_time()
+    return framed
+
+
 class DirectWriter:
     """Non-blocking writes of chunks to one Hypercorn HTTP/1.1 connection.
 
@@ -82,34 +90,32 @@ class DirectWriter:
     written to).
     """
 
-    __slots__ = ("_connection", "_http_stream", "_lock", "_server", "_socket")
+    __slots__ = ("_fileno", "_server")
 
-    def __init__(self, server: Any, http_stream: Any, connection: h11.Connection) -> None:
+    def __init__(self, server: Any) -> None:
         self._server = server
-        self._http_stream = http_stream
-        self._connection = connection
-        self._lock: trio.Lock = server.send_lock
-        self._socket = server.stream.socket
+        self._fileno = server.stream.socket.fileno
 
     def write_nowait(self, data: bytes) -> int | None:
         """Write as much of ``data`` (framed bytes) as the socket takes right now.
+
+        Only called while the stream's task waits, so nothing of ours is writing to
+        the connection; and while a response's body is being sent, Hypercorn 0.18
+        writes to an HTTP/1.1 connection only what the app sends (a protocol error
+        from the client, or its leaving, closes the connection instead, without a
+        write). So one thing is checked per call: that the socket is still open,
+        since a closed socket's descriptor may already belong to another connection.
+        A socket Hypercorn shut down for writing, or one the client reset, fails the
+        write; a stream Hypercorn closed while the socket is still open reaches a
+        client that has gone. ``attach`` checked the rest (the versions, h11's
+        chunked body, a plain socket) when the stream started.
 
         Returns:
             How many bytes were written (possibly 0), or ``None`` when the
             connection is not in a state where writing directly is safe; then
             nothing was written.
         """
-        stream = self._http_stream
-        sock = self._socket
-        if (
-            self._lock.locked()
-            or stream.closed
-            or stream.state is not ASGIHTTPState.RESPONSE
-            or self._connection.our_state is not h11.SEND_BODY
-            or sock.did_shutdown_SHUT_WR
-        ):
-            return None
-        fd = sock.fileno()
+        fd = self._fileno()
         if fd < 0:
             return None
         try:
@@ -186,22 +192,7 @@ def attach(send: Any, scope: Any) -> DirectWriter | None:
         return None
     if type(getattr(connection, "_writer", None)) is not ChunkedWriter:
         return None  # e.g. an HTTP/1.0 client: no chunked framing
-    return DirectWriter(server, http_stream, connection)
-
-
-class FrameMemo:
-    """The last chunk framed: subscribers woken by one publish mostly share it."""
-
-    __slots__ = ("_body", "_framed")
-
-    def __init__(self) -> None:
-        self._body = b""
-        self._framed = b""
-
-    def frame(self, body: bytes) -> bytes:
-        if body is not self._body:
-            self._body, self._framed = body, frame_chunk(body)
-        return self._framed
+    return DirectWriter(server)
 
 
 @dataclass(slots=True)
@@ -231,42 +222,50 @@ class DirectDelivery:
     a chunk is never left half written.
     """
 
-    __slots__ = ("_hub", "_memo", "_sub", "_writer", "last_write", "pending")
+    __slots__ = ("_flushed_at", "_hub", "_last", "_sub", "_writer", "pending")
 
-    def __init__(self, hub: Hub, sub: Subscription, writer: DirectWriter, memo: FrameMemo) -> None:
+    def __init__(self, hub: Hub, sub: Subscription, writer: DirectWriter) -> None:
         self._hub = hub
         self._sub = sub
         self._writer = writer
-        self._memo = memo
         self.pending: Pending | None = None
-        self.last_write = trio.current_time()
+        self._flushed_at = trio.current_time()
+        self._last: Take | None = None
+
+    @property
+    def last_write(self) -> float:
+        """When this delivery last wrote (trio time)."""
+        last = self._last
+        return self._flushed_at if last is None else max(self._flushed_at, last.framed_at)
 
     def __call__(self) -> bool:
         if self.pending is not None:
             return False  # a remainder waits for the task: nothing may overtake it
+        sub = self._sub
         try:
-            chunk, events = self._sub.take()
+            take = sub.take_shared()
         except SubscriberLagged:
-            self._sub.direct = None
+            sub.direct = None
             return False  # the task takes again, gets the same error and ends the stream
+        chunk = take.chunk
         if not chunk:
             return True
-        published_at = self._sub.taken_published_at
-        data = self._memo.frame(chunk)
+        data = take.framed or _frame(take)
         written = self._writer.write_nowait(data)
         if written == len(data):
-            self._hub.count_write(len(chunk), events, published_at)
-            self.last_write = trio.current_time()
+            # Counted by the hub when the fan-out is done (Hub._count_direct_writes).
+            take.direct_writes += 1
+            self._last = take
             return True
         if written:
-            self.pending = Pending(data[written:], True, len(chunk), events, published_at)
+            self.pending = Pending(data[written:], True, len(chunk), take.events, take.published_at)
         else:
             # Nothing written (the socket is full, or a pre-write check failed): the
             # whole chunk goes through the public send, which frames it itself.
-            self.pending = Pending(chunk, False, len(chunk), events, published_at)
+            self.pending = Pending(chunk, False, len(chunk), take.events, take.published_at)
         # Until the task has written the remainder, every publish must wake the task
         # instead of writing here.
-        self._sub.direct = None
+        sub.direct = None
         return False
 
     async def flush(self, send: ASGISendCallable) -> None:
@@ -284,4 +283,4 @@ class DirectDelivery:
         else:
             await send({"type": "http.response.body", "body": pending.data, "more_body": True})
         self._hub.count_write(pending.size, pending.events, pending.published_at)
-        self.last_write = trio.current_time()
+        self._flushed_at = trio.current_time()

@@ -60,7 +60,6 @@ class StreamRoute:
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
-        self._memo = fastpath.FrameMemo()
 
     async def __call__(
         self,
@@ -146,7 +145,7 @@ class StreamRoute:
                     if self.fast_path:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
-                            direct = fastpath.DirectDelivery(self.hub, sub, writer, self._memo)
+                            direct = fastpath.DirectDelivery(self.hub, sub, writer)
                     transport = _Sse(send, direct)
                     reason = await pump(
                         self.hub,

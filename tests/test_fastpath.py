@@ -344,3 +344,28 @@ async def test_a_failed_pre_write_check_sends_through_h11(
             hub.close()
             assert await read_to_the_end(client) == []
             await client.stream.aclose()
+
+
+async def test_direct_writes_are_counted_once_per_publish(counting: Counting) -> None:
+    """Writes, samples, bytes and the latency histogram count every direct write,
+    though they are added up once per publish rather than per write."""
+    with trio.fail_after(10):
+        async with quiet_server() as (app, port):
+            hub: Hub = app.state.hub
+            clients = [await RawStream.open(port) for _ in range(3)]
+            for client in clients:
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 3)
+            before = hub.statistics()
+            hub.publish(batch(2))
+            chunks = [await client.read_chunk() for client in clients]
+            after = hub.statistics()
+            for client in clients:
+                await client.stream.aclose()
+    assert counting.direct == 3
+    assert after.writes - before.writes == 3
+    assert after.delivered - before.delivered == 6
+    assert after.bytes_sent - before.bytes_sent == sum(len(chunk) for chunk in chunks)
+    assert sum(after.fanout_counts) - sum(before.fanout_counts) == 3
+    assert after.fanout_sum_s > before.fanout_sum_s
