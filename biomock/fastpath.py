@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -82,48 +83,24 @@ def _frame(take: Take) -> bytes:
 
 
 class DirectWriter:
-    """Non-blocking writes of chunks to one Hypercorn HTTP/1.1 connection.
+    """One Hypercorn HTTP/1.1 connection, as the fast path writes to it.
 
-    Resource handling: owns nothing; Hypercorn keeps owning the socket, and every
-    write first checks that the connection is still in the state it was attached
-    in (so a closed socket, whose descriptor may have been reused, is never
-    written to).
+    Resource handling: owns nothing; Hypercorn keeps owning the socket.
     """
 
-    __slots__ = ("_fileno", "_server")
+    __slots__ = ("_server", "socket")
 
     def __init__(self, server: Any) -> None:
         self._server = server
-        self._fileno = server.stream.socket.fileno
-
-    def write_nowait(self, data: bytes) -> int | None:
-        """Write as much of ``data`` (framed bytes) as the socket takes right now.
-
-        Only called while the stream's task waits, so nothing of ours is writing to
-        the connection; and while a response's body is being sent, Hypercorn 0.18
-        writes to an HTTP/1.1 connection only what the app sends (a protocol error
-        from the client, or its leaving, closes the connection instead, without a
-        write). So one thing is checked per call: that the socket is still open,
-        since a closed socket's descriptor may already belong to another connection.
-        A socket Hypercorn shut down for writing, or one the client reset, fails the
-        write; a stream Hypercorn closed while the socket is still open reaches a
-        client that has gone. ``attach`` checked the rest (the versions, h11's
-        chunked body, a plain socket) when the stream started.
-
-        Returns:
-            How many bytes were written (possibly 0), or ``None`` when the
-            connection is not in a state where writing directly is safe; then
-            nothing was written.
-        """
-        fd = self._fileno()
-        if fd < 0:
-            return None
-        try:
-            return os.write(fd, data)
-        except BlockingIOError:
-            return 0
-        except OSError:
-            return None  # reset or closed: the subscriber's task finds out and ends
+        trio_socket = server.stream.socket
+        # The standard socket under trio's (trio 0.35 keeps it in ``_sock``): its
+        # ``fileno`` is one C call, where trio's wrapper adds a Python frame per write.
+        # Either's ``fileno`` turns -1 when Hypercorn closes the socket.
+        std = getattr(trio_socket, "_sock", None)
+        self.socket: socket.socket | trio.socket.SocketType = (
+            std if type(std) is socket.socket else trio_socket
+        )
+        """The connection's socket: only its descriptor is used, to write to."""
 
     async def send_raw(self, data: bytes) -> None:
         """Write already framed bytes through Hypercorn (its lock, its shielded send)."""
@@ -222,12 +199,13 @@ class DirectDelivery:
     a chunk is never left half written.
     """
 
-    __slots__ = ("_flushed_at", "_hub", "_last", "_sub", "_writer", "pending")
+    __slots__ = ("_flushed_at", "_hub", "_last", "_socket", "_sub", "_writer", "pending")
 
     def __init__(self, hub: Hub, sub: Subscription, writer: DirectWriter) -> None:
         self._hub = hub
         self._sub = sub
         self._writer = writer
+        self._socket = writer.socket  # here too: one object fewer to reach per write
         self.pending: Pending | None = None
         self._flushed_at = trio.current_time()
         self._last: Take | None = None
@@ -251,7 +229,7 @@ class DirectDelivery:
         if not chunk:
             return True
         data = take.framed or _frame(take)
-        written = self._writer.write_nowait(data)
+        written = self.write_nowait(data)
         if written == len(data):
             # Counted by the hub when the fan-out is done (Hub._count_direct_writes).
             take.direct_writes += 1
@@ -267,6 +245,35 @@ class DirectDelivery:
         # instead of writing here.
         sub.direct = None
         return False
+
+    def write_nowait(self, data: bytes) -> int | None:
+        """Write as much of ``data`` (framed bytes) as the socket takes right now.
+
+        Only called while the stream's task waits, so nothing of ours is writing to
+        the connection; and while a response's body is being sent, Hypercorn 0.18
+        writes to an HTTP/1.1 connection only what the app sends (a protocol error
+        from the client, or its leaving, closes the connection instead, without a
+        write). So one thing is checked per call: that the socket is still open,
+        since a closed socket's descriptor may already belong to another connection.
+        A socket Hypercorn shut down for writing, or one the client reset, fails the
+        write; a stream Hypercorn closed while the socket is still open reaches a
+        client that has gone. :func:`attach` checked the rest (the versions, h11's
+        chunked body, a plain socket) when the stream started.
+
+        Returns:
+            How many bytes were written (possibly 0), or ``None`` when the
+            connection is not in a state where writing directly is safe; then
+            nothing was written.
+        """
+        fd = self._socket.fileno()
+        if fd < 0:
+            return None
+        try:
+            return os.write(fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return None  # reset or closed: the subscriber's task finds out and ends
 
     async def flush(self, send: ASGISendCallable) -> None:
         """Write :attr:`pending` (blocking only this subscriber).

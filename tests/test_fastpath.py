@@ -134,18 +134,18 @@ class Counting:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.direct = 0
         self.flushed = 0
-        write_nowait = fastpath.DirectWriter.write_nowait
+        write_nowait = fastpath.DirectDelivery.write_nowait
         flush = fastpath.DirectDelivery.flush
 
-        def counting_write(writer: fastpath.DirectWriter, data: bytes) -> int | None:
+        def counting_write(delivery: fastpath.DirectDelivery, data: bytes) -> int | None:
             self.direct += 1
-            return write_nowait(writer, data)
+            return write_nowait(delivery, data)
 
         async def counting_flush(delivery: fastpath.DirectDelivery, send: Any) -> None:
             self.flushed += 1
             await flush(delivery, send)
 
-        monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", counting_write)
+        monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", counting_write)
         monkeypatch.setattr(fastpath.DirectDelivery, "flush", counting_flush)
 
 
@@ -330,7 +330,7 @@ async def test_a_failed_pre_write_check_sends_through_h11(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When the connection is not in a state to write directly, h11 frames the chunk."""
-    monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", lambda self, data: None)
+    monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", lambda self, data: None)
     with trio.fail_after(10):
         async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
