@@ -31,7 +31,7 @@ from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import ApiError, invalid_json, method_not_allowed
 from biomock.hub import Hub
-from biomock.hygiene import RequestPolicy, default_allowed_hosts
+from biomock.hygiene import RequestPolicy, body_before_answer, default_allowed_hosts
 from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
 from biomock.openapi import install_openapi
@@ -104,7 +104,9 @@ class BiomockApp(QuartTrio):
             await super().asgi_app(scope, receive, send)
             return
         started = trio.current_time()
-        server_send, send = send, cors_send(self.cors, scope, send)
+        server_send = send  # Hypercorn's own, for the stream route's fast path
+        receive, send = body_before_answer(scope, receive, send)
+        send = cors_send(self.cors, scope, send)
         refused = self.policy.check_host(scope)
         if refused is None:
             if await preflight(scope, send):

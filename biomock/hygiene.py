@@ -11,7 +11,14 @@ import ipaddress
 from dataclasses import dataclass
 
 import trio
-from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, HTTPScope, WebsocketScope
+from hypercorn.typing import (
+    ASGIReceiveCallable,
+    ASGIReceiveEvent,
+    ASGISendCallable,
+    ASGISendEvent,
+    HTTPScope,
+    WebsocketScope,
+)
 
 from biomock.asgi import header
 from biomock.errors import ApiError
@@ -85,8 +92,7 @@ class RequestPolicy:
             return receive, None  # no body: nothing to read or check
         declared = length.strip() if length is not None else ""
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _drain(receive, 0)
-            return receive, self._too_large()
+            return receive, self._too_large()  # the body is dropped before the answer
         body = bytearray()
         with trio.move_on_after(BODY_TIMEOUT_S) as waited:
             while True:
@@ -96,8 +102,6 @@ class RequestPolicy:
                 if message["type"] == "http.request":
                     body += message.get("body", b"")
                 if len(body) > self.max_body_bytes:
-                    if message.get("more_body", False):
-                        await _drain(receive, len(body))
                     return receive, self._too_large()
                 if not message.get("more_body", False):
                     break
@@ -120,9 +124,54 @@ class RequestPolicy:
         )
 
 
-async def _drain(receive: ASGIReceiveCallable, received: int) -> None:
-    """Read and drop what is left of a refused body, up to :data:`DRAIN_BYTES` or
+def declares_body(scope: HTTPScope) -> bool:
+    """Whether the request says a body follows its headers."""
+    if header(scope, b"transfer-encoding") is not None:
+        return True
+    length = header(scope, b"content-length")
+    return length is not None and length.strip() not in ("", "0")
+
+
+def body_before_answer(
+    scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+) -> tuple[ASGIReceiveCallable, ASGISendCallable]:
+    """Wrap ``receive`` and ``send`` so that no answer starts before the request's body is in.
+
+    Hypercorn keeps an HTTP/1.1 connection for the next request only if the request
+    was read to its end by the time its answer ends; otherwise it closes the
+    connection, and a client that reuses it loses its next request. A request
+    answered without its body being read (a foreign ``Host``, a missing token, a
+    body too large) therefore has what is left of its body read and dropped first,
+    up to :data:`DRAIN_BYTES` or :data:`DRAIN_TIMEOUT_S`; past those the answer says
+    ``Connection: close``, so the client knows not to reuse the connection.
+    Requests without a body are handed on unwrapped.
+    """
+    if not declares_body(scope):
+        return receive, send
+    ended = False
+
+    async def tracked_receive() -> ASGIReceiveEvent:
+        nonlocal ended
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            ended = True
+        return message
+
+    async def guarded_send(message: ASGISendEvent) -> None:
+        if message["type"] == "http.response.start" and not ended:
+            await _drain(tracked_receive)
+            if not ended:
+                headers = [*message.get("headers", ()), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return tracked_receive, guarded_send
+
+
+async def _drain(receive: ASGIReceiveCallable) -> None:
+    """Read and drop what is left of a body, up to :data:`DRAIN_BYTES` or
     :data:`DRAIN_TIMEOUT_S`, so that the answer reaches a client still sending it."""
+    received = 0
     with trio.move_on_after(DRAIN_TIMEOUT_S):
         while received < DRAIN_BYTES:
             message = await receive()

@@ -233,3 +233,50 @@ async def test_after_a_refused_body_the_connection_serves_the_next_request() -> 
                     assert chunk, "the server closed the connection instead of answering"
                     answer += chunk
                 assert answer.startswith(b"HTTP/1.1 200")
+
+
+def _post_headers(host: str, length: int) -> bytes:
+    return (
+        f"POST /api/clock HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+async def _read_answer(stream: trio.SocketStream, marker: bytes) -> bytes:
+    answer = b""
+    while marker not in answer:
+        chunk = await stream.receive_some()
+        assert chunk, f"the server closed the connection instead of answering: {answer!r}"
+        answer += chunk
+    return answer
+
+
+async def test_a_request_refused_on_its_headers_keeps_the_connection() -> None:
+    """A foreign ``Host`` is refused before its body is read; the body is read and dropped
+    first, so the keep-alive connection still answers the client's next request."""
+    body = b'{"speed": 2}'
+    second = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with trio.fail_after(30):
+        async with serving() as server:
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            async with stream:
+                await stream.send_all(_post_headers("evil.example", len(body)))
+                await stream.send_all(body)
+                answer = await _read_answer(stream, b"misdirected_request")
+                assert answer.startswith(b"HTTP/1.1 421")
+                assert b"connection: close" not in answer.lower()
+                await stream.send_all(second)
+                assert (await _read_answer(stream, b'"ok"')).startswith(b"HTTP/1.1 200")
+
+
+async def test_a_refused_request_whose_body_never_comes_says_connection_close() -> None:
+    """If the body of a refused request does not arrive, the answer says the connection
+    closes, so a client never sends its next request into a closing connection."""
+    with trio.fail_after(30):
+        async with serving() as server:
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            async with stream:
+                await stream.send_all(_post_headers("evil.example", 12))
+                answer = await _read_answer(stream, b"misdirected_request")
+                assert answer.startswith(b"HTTP/1.1 421")
+                assert b"connection: close" in answer.lower()
