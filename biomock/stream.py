@@ -186,7 +186,9 @@ class _Sse(Transport):
     written by the hub's publish itself; the pump wakes only to write what the
     socket did not take (``direct.pending``, always first), to send a keepalive, or
     to end. Whatever the pump returns, ``direct.pending`` may still hold a chunk's
-    rest: ``StreamRoute._finish`` completes it before ending the response.
+    rest: ``StreamRoute._finish`` completes it before ending the response. The pump's
+    own writes (the first bytes, keepalives) go straight to the socket too when it
+    takes them whole (``DirectDelivery.write_chunk``).
     """
 
     def __init__(self, send: ASGISendCallable, direct: fastpath.DirectDelivery | None) -> None:
@@ -199,7 +201,11 @@ class _Sse(Transport):
         return len(sub.initial)
 
     async def write(self, chunk: bytes) -> None:
-        await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        direct = self._direct
+        if direct is None:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        else:
+            await direct.write_chunk(chunk, self._send)
 
     def heartbeat(self) -> bytes:
         return sse.KEEPALIVE

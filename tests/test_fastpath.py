@@ -129,24 +129,39 @@ class RawStream:
 
 
 class Counting:
-    """Counts calls of the fast path's entry points (direct writes, flushed remainders)."""
+    """Counts calls of the fast path's entry points: direct writes made by a publish
+    (``direct``), the stream task's own direct writes (``own``: its first bytes and
+    keepalives) and flushed remainders."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.direct = 0
+        self.writes = 0
+        self.own = 0
         self.flushed = 0
         write_nowait = fastpath.DirectDelivery.write_nowait
+        write_chunk = fastpath.DirectDelivery.write_chunk
         flush = fastpath.DirectDelivery.flush
 
         def counting_write(delivery: fastpath.DirectDelivery, data: bytes) -> int | None:
-            self.direct += 1
+            self.writes += 1
             return write_nowait(delivery, data)
+
+        async def counting_chunk(
+            delivery: fastpath.DirectDelivery, chunk: bytes, send: Any
+        ) -> None:
+            self.own += 1  # and one write_nowait
+            await write_chunk(delivery, chunk, send)
 
         async def counting_flush(delivery: fastpath.DirectDelivery, send: Any) -> None:
             self.flushed += 1
             await flush(delivery, send)
 
         monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", counting_write)
+        monkeypatch.setattr(fastpath.DirectDelivery, "write_chunk", counting_chunk)
         monkeypatch.setattr(fastpath.DirectDelivery, "flush", counting_flush)
+
+    @property
+    def direct(self) -> int:
+        return self.writes - self.own
 
 
 @pytest.fixture
@@ -185,6 +200,7 @@ async def test_direct_writes_are_valid_chunked_sse(counting: Counting) -> None:
                 )
             await client.stream.aclose()
     assert counting.direct == 3
+    assert counting.own == 1  # the first bytes (retry:) went straight to the socket too
     assert counting.flushed == 0
 
 

@@ -334,6 +334,7 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
     if pid:
         result["rss_idle_kb"] = read_rss_kb(pid)
     context = multiprocessing.get_context("fork")
+    connect_cpu0 = read_cpu_s(pid) if pid else 0.0
     pipes, workers = [], []
     for index in range(procs):
         share = argparse.Namespace(**vars(args))
@@ -348,6 +349,7 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
         workers.append(worker)
     try:
         connects = [pipe.recv() for pipe in pipes]
+        result["server_connect_cpu_s"] = round((read_cpu_s(pid) if pid else 0.0) - connect_cpu0, 4)
         times = sorted(t for c in connects for t in c["connect_times"])
         failures: dict[str, int] = {}
         for c in connects:
