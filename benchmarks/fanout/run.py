@@ -118,20 +118,31 @@ SIM = [
 
 FULL = [
     *SIM,
-    Scenario("n1000", 1000, servers=(PEER, "biomock", WS), label="1,000 subscribers, 1 tick/s"),
+    Scenario(
+        "n1000",
+        1000,
+        servers=(PEER, "biomock", WS),
+        label="synthetic workload: 1,000 subscribers, 1 tick/s",
+    ),
     Scenario(
         "n2000",
         2000,
         servers=(PEER, "biomock", "biomock-public", WS),
-        label="2,000 subscribers, 1 tick/s",
+        label="synthetic workload: 2,000 subscribers, 1 tick/s",
     ),
     Scenario(
         "n5000",
         5000,
         servers=(PEER, "biomock", "biomock-public", WS),
-        label="5,000 subscribers, 1 tick/s",
+        label="synthetic workload: 5,000 subscribers, 1 tick/s",
     ),
-    Scenario("n10000", 10000, light=True, procs=4, label="10,000 subscribers, 1 tick/s"),
+    Scenario(
+        "n10000",
+        10000,
+        light=True,
+        procs=4,
+        label="synthetic workload: 10,000 subscribers, 1 tick/s",
+    ),
     Scenario(
         "overload",
         5000,
@@ -140,14 +151,14 @@ FULL = [
         light=True,
         procs=2,
         servers=(PEER, "biomock", "biomock-public"),
-        label="overload: 5,000 subscribers, 20 ticks/s (160 samples/s), 50 join mid-run",
+        label="synthetic overload: 5,000 subscribers, 20 ticks/s (160 samples/s), 50 join mid-run",
     ),
     Scenario(
         "stall",
         2000,
         stall=True,
         servers=(PEER, "biomock", "biomock-public", WS),
-        label="2,000 subscribers; halfway through, one more that stops reading",
+        label="synthetic workload, 2,000 subscribers; halfway through, one more that stops reading",
     ),
 ]
 QUICK = [
@@ -206,6 +217,7 @@ def make_server(name: str, scenario: Scenario, port: int) -> Server:
     argv = [python, "-m", "benchmarks.fanout.serve_biomock"]
     if scenario.subjects:
         env.update(sim)
+        env.pop("BIOMOCK_LOG_LEVEL")  # the default, info: a line per stream as deployed
         argv = [python, "-m", "biomock", "serve"]  # the real command, its own simulator
     if scenario.stall:
         env["BIOMOCK_SLOW_CLIENT_TIMEOUT_S"] = str(STALL_TIMEOUT_S)
@@ -379,27 +391,45 @@ def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
 
 
 def render_markdown(
-    results: list[dict[str, Any]], scenarios: list[Scenario], info: dict[str, Any], elapsed: float
+    results: list[dict[str, Any]],
+    scenarios: list[Scenario],
+    info: dict[str, Any],
+    elapsed: float,
+    previous: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> str:
     lines = [
         BEGIN,
         f"Measured {info['started']} by `make bench-fanout` (`python -m benchmarks.fanout.run`), "
         f"{elapsed:.0f} s in all, on a {info['cpus']}-core machine ({info['cpu_model']}, "
         f"Linux {info['kernel']}, Python {info['python']}) shared with other work "
-        f"(load average {info['loadavg_before'][0]:.2f} before the run). Each server ran "
-        "in its own process pinned to one core, the load client pinned to the other. "
+        f"(load average {info['loadavg_before'][0]:.2f} before the run, "
+        f"{info.get('loadavg_after', [0.0])[0]:.2f} after). Each server ran "
+        "in its own process pinned to one core, the load client (worker processes "
+        "driven by a coordinator, `benchmarks/fanout/client.py`) pinned to the other; "
+        "the servers of one scenario ran one after the other within minutes. "
         "Ratio: samples delivered per server CPU-second, relative to the peer in the same "
-        "scenario of the same run. Latency: from the sample's publication (`tick`) to its "
-        "arrival at the client. RSS per subscriber: (RSS with every subscriber connected "
-        "- RSS idle) / subscribers. The peer (`benchmarks/fanout/peer.py`) is FastAPI on "
-        "uvicorn with uvicorn's default pure-Python stack (h11, the asyncio event loop; "
-        "uvloop and httptools are not installed), one generator, an `asyncio.Queue` per "
-        "subscriber and one write per sample; biomock runs its own generator with the "
-        "benchmark's source (`benchmarks/fanout/bench_source.py`, 8 samples of ~150 B per "
-        "simulated second, speed 20 for the overload run, where biomock's generator sends "
-        "them in at most 10 batches a second). The overload and 10,000 runs check ids per "
-        "received block rather than per event (the client is one Python process), giving "
-        "every event in a block the latency of its oldest.",
+        "scenario of the same run. CPU / write: server CPU over the writes the server "
+        "itself counted in the window (one per subscriber per tick for biomock and the "
+        "floor, one per sample for the peer); vs floor: that against the floor's in the "
+        "same scenario. RSS per subscriber: (RSS with every subscriber connected "
+        "- RSS idle) / subscribers.",
+        "",
+        "The product's workloads run `biomock serve` itself (its simulator at speed 1, "
+        "seed 1, default settings but the subject count, logging at its default `info`); "
+        "the peer and the floor replay the same ticks (the same simulator from the same "
+        "settings, each sample encoded as biomock encodes it, published on the same whole "
+        "seconds: `benchmarks/fanout/sim_workload.py`), and latency runs from each "
+        "sample's `timestamp` to its arrival. The floor (`benchmarks/fanout/floor.py`) is "
+        "no server: a `selectors` loop that writes each tick to every subscriber with one "
+        "bare non-blocking `os.write`. The synthetic workload is the benchmark's own "
+        "source (`benchmarks/fanout/bench_source.py`: 8 samples of ~150 B per simulated "
+        "second, speed 20 for the overload run, where biomock's generator sends them in "
+        "at most 10 batches a second), latency from the sample's publication (`tick`). "
+        "The peer (`benchmarks/fanout/peer.py`) is FastAPI on uvicorn with uvloop and "
+        "httptools (uvicorn's fastest stack), one generator, an `asyncio.Queue` per "
+        "subscriber and one write per sample. Runs marked light check ids per received "
+        "block rather than per event, giving every event in a block the latency of its "
+        "oldest.",
         "",
     ]
     by_scenario: dict[str, list[dict[str, Any]]] = {}
@@ -463,6 +493,7 @@ def render_markdown(
             if note:
                 extra.append(f"- {SERVER_LABELS.get(r['server'], r['server'])}: " + "; ".join(note))
         lines += ["", *extra, ""] if extra else [""]
+    lines += product_targets(results, previous)
     lines += targets(results)
     lines += ["![latency and CPU against subscribers](img/fanout.png)", "", END]
     return "\n".join(lines)
@@ -580,11 +611,90 @@ def targets(results: list[dict[str, Any]]) -> list[str]:
         )
     if not rows:
         return []
-    out = ["**Targets (issue 7), from this run**", "", "| target | measured | met |"]
-    out.append("| --- | --- | --- |")
+    out = ["**Targets of the stream core (synthetic workload), from this run**", ""]
+    out += ["| target | measured | met |", "| --- | --- | --- |"]
     for name, figure, met in rows:
         out.append(f"| {name} | {figure} | {'yes' if met else 'no'} |")
     return [*out, ""]
+
+
+def product_targets(
+    results: list[dict[str, Any]], previous: dict[tuple[str, str], dict[str, Any]] | None
+) -> list[str]:
+    """The targets at the product's own workloads, each with this run's figure."""
+    runs = {(r["scenario"], r["server"]): r for r in results}
+    rows: list[tuple[str, str, bool]] = []
+    sim1, sim8 = runs.get(("sim1", "biomock")), runs.get(("sim8", "biomock"))
+    if sim1 and sim1["ratio"]:
+        rows.append(
+            (
+                "1 subject, 2,000 subscribers: samples per server CPU-second >= 1.5x the peer",
+                f"{sim1['ratio']:.2f}x",
+                sim1["ratio"] >= 1.5,
+            )
+        )
+    if sim8 and sim8["ratio"]:
+        rows.append(
+            (
+                "8 subjects, 2,000 subscribers: >= 5x the peer",
+                f"{sim8['ratio']:.2f}x",
+                sim8["ratio"] >= 5,
+            )
+        )
+    n2000 = runs.get(("n2000", "biomock"))
+    before = (previous or {}).get(("n2000", "biomock"))
+    if n2000 and n2000["ratio"] and before and before.get("ratio"):
+        rows.append(
+            (
+                "synthetic workload, 2,000 subscribers: no regression",
+                f"{n2000['ratio']:.2f}x the peer ({before['ratio']:.2f}x in the previous "
+                f"run, against uvicorn's pure-Python stack)",
+                n2000["ratio"] >= before["ratio"] * 0.9,
+            )
+        )
+    big = runs.get(("sim1-n10000", "biomock"))
+    if big:
+        rows.append(
+            (
+                "1 subject, 10,000 subscribers: p99 timestamp to arrival <= 250 ms",
+                _ms(big["latency_p99_s"]),
+                big["latency_p99_s"] is not None and big["latency_p99_s"] <= 0.25,
+            )
+        )
+        rows.append(
+            (
+                "1 subject, 10,000 subscribers: all connected within 4 s",
+                f"{big['connected']:,} in {big['connect_all_s']:.1f} s "
+                f"({big.get('server_connect_cpu_s', 0) / max(1, big['connected']) * 1e3:.2f} "
+                "ms of server CPU per connection)",
+                big["connected"] == big["n"] and big["connect_all_s"] <= 4,
+            )
+        )
+    if sim1 and sim1.get("vs_floor"):
+        rows.append(
+            (
+                "1 subject, 2,000 subscribers: CPU per write within 1.5x the bare os.write",
+                f"{sim1['cpu_us_per_write']:.1f} µs against "
+                f"{sim1['cpu_us_per_write'] / sim1['vs_floor']:.1f} µs ({sim1['vs_floor']:.2f}x)",
+                sim1["vs_floor"] <= 1.5,
+            )
+        )
+    if not rows:
+        return []
+    out = ["**Targets at the product's workloads, from this run**", ""]
+    out += ["| target | measured | met |", "| --- | --- | --- |"]
+    for name, figure, met in rows:
+        out.append(f"| {name} | {figure} | {'yes' if met else 'no'} |")
+    return [*out, ""]
+
+
+def load_previous(path: Path) -> dict[tuple[str, str], dict[str, Any]] | None:
+    """The last full run's results by (scenario, server), to compare with."""
+    try:
+        results = json.loads(path.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return {(r["scenario"], r["server"]): r for r in results}
 
 
 def write_doc(section: str) -> None:
@@ -651,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = set(args.only.split(","))
         scenarios = [s for s in scenarios if s.name in wanted]
     cores: tuple[int | None, int | None] = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
+    previous = load_previous(RESULTS)
     info = machine()
     started = time.monotonic()
     results = []
@@ -670,6 +781,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(result)
     add_ratios(results)
+    info["loadavg_after"] = os.getloadavg()
     elapsed = time.monotonic() - started
     out = args.out or (None if args.quick else RESULTS)
     if out is not None:
@@ -677,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps({"machine": info, "elapsed_s": elapsed, "results": results}, indent=1)
         )
     if not args.quick and not args.no_doc:
-        write_doc(render_markdown(results, scenarios, info, elapsed))
+        write_doc(render_markdown(results, scenarios, info, elapsed, previous))
         plot(results, PLOT)
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
