@@ -218,6 +218,10 @@ class _Sse(Transport):
             await direct.flush(self._send)
         return True
 
+    def waiting(self, silence: trio.CancelScope, heartbeat_s: float, deadline: float) -> None:
+        if self._direct is not None:
+            self._direct.keep_quiet(silence, heartbeat_s, deadline)
+
     def written_while_idle(self) -> float:
         return -math.inf if self._direct is None else self._direct.last_write
 
