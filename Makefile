@@ -89,7 +89,7 @@ frontend-bench: $(FE_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest frontend-test
 
-# The fan-out comparison (about 9 minutes): rewrites docs/performance.md's table and docs/img/fanout.png.
+# The fan-out comparison (about 20 minutes): rewrites docs/performance.md's tables and docs/img/fanout.png.
 bench-fanout: $(STAMP)
 	$(BIN)/python -m benchmarks.fanout.run
 

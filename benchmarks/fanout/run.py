@@ -56,6 +56,9 @@ class Scenario:
     synthetic benchmark source."""
     procs: int = 1
     """Load-client worker processes."""
+    rounds: int = 1
+    """Rounds of every server, interleaved; each row is the round with the median CPU
+    per write (per sample without a write count)."""
 
 
 @dataclass
@@ -88,6 +91,7 @@ SIM = [
         "sim1",
         2000,
         subjects=1,
+        rounds=3,
         servers=(FLOOR, PEER, "biomock"),
         label="product workload: `biomock serve` (1 subject), 2,000 subscribers",
     ),
@@ -95,6 +99,7 @@ SIM = [
         "sim8",
         2000,
         subjects=8,
+        rounds=3,
         servers=(FLOOR, PEER, "biomock"),
         label="product workload: 8 subjects, 2,000 subscribers",
     ),
@@ -288,7 +293,7 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     try:
         wait_listening(port, proc)
         time.sleep(1.5)  # the generator's first tick
-        if scenario.stall:
+        if scenario.stall and name != PEER:
             wait_published(port, STALL_BACKLOG)
         argv = [
             sys.executable,
@@ -366,6 +371,21 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     connected = max(1, result["connected"])
     result["rss_per_sub_kb"] = (result["rss_kb"] - result["rss_idle_kb"]) / connected
     return result
+
+
+def median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median CPU per write (per sample without a write count),
+    carrying every round's figure."""
+
+    def cost(r: dict[str, Any]) -> float:
+        value = r.get("cpu_us_per_write") or r.get("cpu_us_per_sample")
+        return float("inf") if value is None else float(value)
+
+    ordered = sorted(runs, key=cost)
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["rounds"] = [r.get("cpu_us_per_write") for r in runs]
+    return chosen
 
 
 def add_ratios(results: list[dict[str, Any]]) -> None:
@@ -453,6 +473,14 @@ def render_markdown(
         "oldest.",
         "",
     ]
+    for merge in info.get("merged", []):
+        lines += [
+            f"Rerun on {merge['started']} and merged here (load average "
+            f"{merge['loadavg_before'][0]:.2f} before, {merge['loadavg_after'][0]:.2f} after): "
+            + ", ".join(f"`{name}`" for name in merge["scenarios"])
+            + ".",
+            "",
+        ]
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         by_scenario.setdefault(r["scenario"], []).append(r)
@@ -506,6 +534,12 @@ def render_markdown(
                     f"others' p99 {_ms(stall.get('p99_before'))} before the stall, "
                     f"{_ms(stall.get('p99_after'))} after; the stalled client "
                     + (f"was cut within {cut:.1f} s" if cut is not None else "was not cut")
+                )
+            if r.get("rounds"):
+                figures = " / ".join(_num(v, "{:.1f}") for v in r["rounds"])
+                note.append(
+                    f"the median of {len(r['rounds'])} interleaved rounds "
+                    f"(CPU per write {figures} µs)"
                 )
             if r["client_cpu_frac"] > 0.85:
                 note.append(
@@ -779,6 +813,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default=None, help="comma-separated server names")
     parser.add_argument("--out", type=Path, default=None, help="results JSON")
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: replace those scenarios' rows in the last run's results",
+    )
+    parser.add_argument(
+        "--previous", type=Path, default=None, help="the run to compare with [the last one]"
+    )
     args = parser.parse_args(argv)
 
     scenarios = QUICK if args.quick else FULL
@@ -786,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = set(args.only.split(","))
         scenarios = [s for s in scenarios if s.name in wanted]
     cores: tuple[int | None, int | None] = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
-    previous = load_previous(RESULTS)
+    previous = load_previous(args.previous or RESULTS)
     info = machine()
     started = time.monotonic()
     results = []
@@ -794,20 +836,35 @@ def main(argv: list[str] | None = None) -> int:
         servers = scenario.servers
         if args.servers:
             servers = tuple(s for s in servers if s in args.servers.split(","))
-        for name in servers:
-            print(f"{scenario.name}: {name} ...", file=sys.stderr, flush=True)
-            result = run_one(scenario, name, cores)
-            print(
-                f"  {result['events_in_window']:,} samples, "
-                f"server CPU {result['server_cpu_s']:.2f} s, "
-                f"p99 {_ms(result['latency_p99_s'])}, gaps {result['gaps']}, dups {result['dups']}",
-                file=sys.stderr,
-                flush=True,
-            )
-            results.append(result)
-    add_ratios(results)
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+        for _ in range(scenario.rounds):
+            for name in servers:
+                print(f"{scenario.name}: {name} ...", file=sys.stderr, flush=True)
+                try:
+                    result = run_one(scenario, name, cores)
+                except (subprocess.SubprocessError, RuntimeError, OSError, ValueError):
+                    continue  # reported by run_one; the rest of the run goes on
+                print(
+                    f"  {result['events_in_window']:,} samples, "
+                    f"server CPU {result['server_cpu_s']:.2f} s, "
+                    f"p99 {_ms(result['latency_p99_s'])}, "
+                    f"gaps {result['gaps']}, dups {result['dups']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                rounds[name].append(result)
+        results += [median_round(runs) for runs in rounds.values() if runs]
     info["loadavg_after"] = os.getloadavg()
     elapsed = time.monotonic() - started
+    if args.merge:
+        last = json.loads(RESULTS.read_text())
+        ran = {s.name for s in scenarios}
+        kept = [r for r in last["results"] if r["scenario"] not in ran]
+        merged = last["machine"].setdefault("merged", [])
+        merged.append({"scenarios": sorted(ran), **info})
+        results, info, elapsed = kept + results, last["machine"], last["elapsed_s"] + elapsed
+        scenarios = [s for s in FULL if any(r["scenario"] == s.name for r in results)]
+    add_ratios(results)
     out = args.out or (None if args.quick else RESULTS)
     if out is not None:
         out.write_text(
