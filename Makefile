@@ -20,13 +20,14 @@ FE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 FE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts \
 	$(FRONTEND)/tsconfig.json -type f 2>/dev/null)
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,testing]'
 	touch $@
 
 install: $(STAMP)
@@ -50,7 +51,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy biomock
 
 # The dashboard is built first, so that the runtime-layout test serves the real build.
-pytest: $(STAMP) dashboard
+pytest: $(STAMP) dashboard $(REDIS_SERVER)
 	$(BIN)/pytest -q
 
 $(FE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
@@ -78,6 +79,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
 
+# Debian's Redis for the shared-bus tests (pytest-redis starts one per test run on a free port).
+$(REDIS_SERVER):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends redis-server
+
 frontend-e2e: $(STAMP) frontend-build $(CHROMIUM)
 	cd $(FRONTEND) && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
@@ -89,8 +95,9 @@ frontend-bench: $(FE_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest frontend-test
 
-# The fan-out comparison (about 20 minutes): rewrites docs/performance.md's tables and docs/img/fanout.png.
-bench-fanout: $(STAMP)
+# The fan-out comparison (about 25 minutes, the bus rows with a throwaway Redis included):
+# rewrites docs/performance.md's tables and docs/img/fanout.png.
+bench-fanout: $(STAMP) $(REDIS_SERVER)
 	$(BIN)/python -m benchmarks.fanout.run
 
 clean:

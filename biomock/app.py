@@ -7,11 +7,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
-from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope, WebsocketScope
 from quart_trio import QuartTrio
 from quart_trio.wrappers import TrioRequest
 
@@ -34,11 +36,13 @@ from biomock.hub import Hub
 from biomock.hygiene import RequestPolicy, body_before_answer, default_allowed_hosts
 from biomock.ids import choose_id_base, write_state
 from biomock.logs import log_request
+from biomock.metrics import BusCollector
 from biomock.openapi import install_openapi
 from biomock.recording import start_recording
 from biomock.replay import open_replay
 from biomock.routes import BLUEPRINTS
 from biomock.routes.stream import PATH as STREAM_PATH
+from biomock.sessions import LocalSessions, session_id_of
 from biomock.sim import (
     Simulator,
     parse_cadences,
@@ -50,7 +54,10 @@ from biomock.source import Source
 from biomock.state import EXTENSION, AppState, current_state
 from biomock.stream import StreamRoute
 from biomock.ws import PATH as WS_PATH
-from biomock.ws import WsContext, serve_ws
+from biomock.ws import WsContext, reject, serve_ws
+
+if TYPE_CHECKING:
+    from biomock.bus.node import BusNode
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +105,7 @@ class BiomockApp(QuartTrio):
                 return
             handshake = await self.gate.admit(scope, send)  # 401/403 before the upgrade
             if handshake is not None:
-                await serve_ws(self.ws_context, handshake, receive, send)
+                await self._serve_ws(handshake, receive, send)
             return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
@@ -137,7 +144,46 @@ class BiomockApp(QuartTrio):
         elif not stream:
             await super().asgi_app(scope, receive, shield_final_send(send))
         else:
-            await self.stream_route(scope, receive, send, server_send=server_send)
+            try:
+                simulation = await self.state.simulation_for(scope)
+            except ApiError as error:
+                await send_error(send, error)
+                duration_s = trio.current_time() - started
+                log_request(
+                    scope["method"],
+                    request_target(scope),
+                    error.status,
+                    duration_s,
+                    client_address(scope),
+                )
+                return
+            await self.stream_route(
+                scope, receive, send, server_send=server_send, simulation=simulation
+            )
+
+    async def _serve_ws(
+        self, scope: WebsocketScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """A WebSocket connection, on the simulation its query names."""
+        context = self.ws_context
+        if scope["path"] == WS_PATH and session_id_of(scope) is not None:
+            try:
+                simulation = await self.state.simulation_for(scope)
+            except ApiError as error:
+                if (await receive())["type"] == "websocket.connect":
+                    await reject(send, error)
+                log_request("GET", request_target(scope), error.status, 0.0, client_address(scope))
+                return
+            source = simulation.source
+            context = replace(
+                context,
+                hub=simulation.hub,
+                subjects=source.subjects,
+                source_finished=lambda: source.finished,
+                admit=_no_admission,  # a session is this process's own, not the bus's
+                older=None,
+            )
+        await serve_ws(context, scope, receive, send)
 
 
 def default_static_dir() -> Path | None:
@@ -160,6 +206,11 @@ def open_source(config: Config, wall_ms: int) -> Source:
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
     logger.info("seed %d (set BIOMOCK_SEED to reproduce)", seed)
     start_ms = wall_ms - wall_ms % 1000  # whole seconds, so timestamps read as their cadences
+    return build_simulator(config, seed, start_ms)
+
+
+def build_simulator(config: Config, seed: int, start_ms: int) -> Simulator:
+    """The simulator ``config`` describes, with ``seed``, starting at ``start_ms``."""
     return Simulator(
         start_ms,
         seed=seed,
@@ -193,8 +244,12 @@ def create_app(
             ``wall_ms`` is given (then simulated time starts at ``start()``).
     """
     gate = open_gate(config)  # first: bad credentials refuse to start before anything else
+    rebuild = None if source is not None or config.replay is not None else config
     state = build_state(config, source=source, wall_ms=wall_ms, wall_clock=wall_clock)
     hub, source = state.hub, state.source
+    if config.bus is not None:
+        state.bus = open_bus(config, state, rebuild=rebuild, wall_clock=wall_clock)
+        state.registry.register(BusCollector(state.bus.status))
     app = BiomockApp(__name__, static_folder=None)  # the dashboard has its own routes
     app.state = app.extensions[EXTENSION] = state
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes  # behind RequestPolicy's check
@@ -211,6 +266,9 @@ def create_app(
         heartbeat_s=config.heartbeat_s,
         slow_client_timeout_s=config.slow_client_timeout_s,
         fast_path=config.fast_path,
+        admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
+        fault_counts=state.faults_injected,
     )
     app.ws_context = WsContext(
         hub,
@@ -218,6 +276,9 @@ def create_app(
         config.heartbeat_s,
         config.slow_client_timeout_s,
         source_finished=lambda: source.finished,
+        admit=_no_admission if state.bus is None else state.bus.admit,
+        older=None if state.bus is None else state.bus.older,
+        fault_counts=state.faults_injected,
     )
     install_openapi(app)
     add_whoami_route(app)
@@ -226,6 +287,36 @@ def create_app(
     app.before_serving(mark_started)
     app.after_serving(stop_recording)
     return app
+
+
+def open_bus(
+    config: Config,
+    state: AppState,
+    *,
+    rebuild: Config | None,
+    wall_clock: Callable[[], int] | None,
+) -> BusNode:
+    """This process's part in the stream shared through ``config.bus``; it runs when served.
+
+    Args:
+        rebuild: the settings a simulation is rebuilt from when this process takes over
+            (``None`` for a replay or an injected source: those are jumped to the present).
+    """
+    from biomock.bus.node import BusNode  # only with a bus: coredis stays off the plain path
+
+    assert config.bus is not None
+    return BusNode(
+        config.bus.get_secret_value(),
+        state,
+        lease_s=config.bus_lease_s,
+        max_batch=config.max_batch,
+        rebuild=None if rebuild is None else partial(build_simulator, rebuild),
+        wall_ms=wall_clock or _wall_clock_ms,
+    )
+
+
+def _no_admission() -> None:
+    """Without a bus every stream may start (the hub's own limits still apply)."""
 
 
 def upgrade_required(method: str) -> ApiError:
@@ -263,6 +354,7 @@ def build_state(
         config=config,
         hub=hub,
         source=source,
+        sessions=LocalSessions(config, wall_clock=wall_clock or _wall_clock_ms, default_hub=hub),
         clock=SimClock(
             source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
         ),

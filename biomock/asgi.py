@@ -14,9 +14,9 @@ from hypercorn.typing import ASGISendCallable, ASGISendEvent, HTTPScope, Websock
 
 from biomock.errors import ApiError
 
-ALLOWED_METHODS = b"GET, POST, OPTIONS"
+ALLOWED_METHODS = b"GET, POST, DELETE, OPTIONS"
 # `*` does not cover Authorization, so every header a client may send is listed.
-ALLOWED_HEADERS = b"Last-Event-ID, Authorization, Content-Type, Cache-Control"
+ALLOWED_HEADERS = b"Last-Event-ID, Authorization, Content-Type, Cache-Control, X-Biomock-Session"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from biomock.convert import convert_command
 from biomock.generate import generate_command
 from biomock.logs import configure_logging
 from biomock.replay import ReplayError
+from biomock.session_cli import session_command
 
 
 def _fail(message: str) -> None:
@@ -114,6 +115,10 @@ def run_server(config: Config) -> int:
         sock.close()
         _fail(str(error))
         return 2
+    if config.workers > 1:
+        from biomock.workers import run_workers
+
+        return run_workers(config, sock)  # each worker builds its own app after the fork
     tune_gc()
     trio.run(serve, app, config, sock)
     return 0
@@ -122,3 +127,4 @@ def run_server(config: Config) -> int:
 main.add_command(generate_command)
 main.add_command(convert_command)
 main.add_command(token_command)
+main.add_command(session_command)

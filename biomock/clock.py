@@ -129,6 +129,21 @@ class SimClock:
         self._changed.set()
         self._changed = trio.Event()
 
+    def adopt(self, now_ms: int, *, speed: float, paused: bool) -> None:
+        """Follow a clock kept elsewhere (the shared bus): read ``now_ms`` now, at ``speed``.
+
+        Unlike :meth:`set` this may move simulated time back and never counts as a jump:
+        a process that does not generate only mirrors the generating one's clock.
+        """
+        self._anchor_ms = now_ms
+        self._anchor_real = self._current_time()
+        self._speed = speed
+        self._paused = paused
+        self._lag_ms = 0
+        self._grid_real = self._anchor_real - (self._anchor_ms % 1000) / (self._speed * 1000)
+        self._changed.set()
+        self._changed = trio.Event()
+
     def take_jump(self) -> int | None:
         """The simulated time jumped to since the last call, if the clock jumped."""
         jump, self._jump_to = self._jump_to, None

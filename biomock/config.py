@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from biomock.bus.url import BUS_SCHEMES, SentinelUrl
 from biomock.limits import DEFAULT_MAX_BODY_BYTES, MAX_BUFFER_SIZE, MAX_SPEED
 from biomock.sim import parse_cadences, parse_devices, parse_time_zones, subject_names
 
@@ -55,6 +57,9 @@ class Config(BaseModel):
     heartbeat_s: float = Field(15.0, gt=0, le=3600, description="Keepalive after this silence.")
     retry_ms: int = Field(3000, ge=0, le=3_600_000, description="Client reconnection delay.")
     max_subscribers: int = Field(10000, ge=1, description="Streams served at once; then 503.")
+    max_sessions: int = Field(
+        100, ge=0, le=10_000, description="Sessions (private simulations) at once; then 503."
+    )
     slow_client_timeout_s: float = Field(
         60.0, gt=0, le=3600, description="A client that stops reading is cut after this."
     )
@@ -142,6 +147,20 @@ class Config(BaseModel):
         "run never start below it (nor below the newest id of --record).",
     )
 
+    # Sharing one stream across processes (biomock.bus).
+    bus: SecretStr | None = Field(
+        None,
+        description="Redis URL (redis://, rediss://, unix://, or redis+sentinel://host:26379,"
+        "host:26379/service) through which every worker and replica serves one stream; "
+        "empty: everything in this process.",
+    )
+    bus_lease_s: float = Field(
+        3.0, gt=0, le=60, description="The generator's lease: a dead leader is replaced within it."
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Hypercorn worker processes; more than 1 needs BIOMOCK_BUS."
+    )
+
     # Authentication (biomock.auth): off unless a tokens file, a secret or a key is set.
     auth_tokens_file: Path | None = Field(
         None, description="TOML file of static tokens ([[token]] name, token, scopes)."
@@ -226,6 +245,36 @@ class Config(BaseModel):
                 )
         return self
 
+    @field_validator("bus", mode="before")
+    @classmethod
+    def _empty_is_no_bus(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bus")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value()
+        if urlsplit(url).scheme not in BUS_SCHEMES:
+            raise ValueError(f"must be a URL with one of the schemes {', '.join(BUS_SCHEMES)}")
+        SentinelUrl.parse(url)  # raises ValueError (its message holds no part of the URL)
+        return value
+
+    @model_validator(mode="after")
+    def _workers_share_a_bus(self) -> Config:
+        if self.workers > 1 and self.bus is None:
+            raise ValueError(
+                f"{self.workers} workers would each run their own generator, ids and clock; "
+                "set BIOMOCK_BUS=redis://... so that they serve one stream, or use 1 worker"
+            )
+        if self.workers > 1 and self.record is not None:
+            raise ValueError(
+                f"{self.workers} workers would all append to the record file {self.record}; "
+                "record from a process of its own (every process serves the same samples)"
+            )
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -286,6 +335,9 @@ def load_config(
         return Config.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "settings"
+        if not first["loc"]:  # a rule across settings: its message names them
+            message = first["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"invalid settings: {message}") from None
+        name = str(first["loc"][0])
         where = origin.get(name, name)
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,10 +13,14 @@ import trio
 from biomock.clock import SimClock
 from biomock.hub import Hub
 from biomock.pacer import Pacer
+from biomock.sample import Sample
 
 logger = logging.getLogger(__name__)
 
 GeneratorState = Literal["starting", "running", "stopped", "finished"]
+
+Sink = Callable[[list[Sample]], Awaitable[None]]
+"""Where a generator that does not publish to its own hub sends each batch (the shared bus)."""
 
 
 @dataclass(slots=True)
@@ -46,6 +51,8 @@ async def run_generator(
     clock: SimClock,
     status: GeneratorStatus,
     *,
+    active: Callable[[], bool] | None = None,
+    sink: Sink | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Tick without drift, advance the source to the simulated now and publish the batch.
@@ -54,6 +61,12 @@ async def run_generator(
     pacer's ``max_batch``), so subscribers are woken once per tick. A change of
     the clock (speed, pause, jump) restarts the tick grid at once. When the pacer
     cannot keep up, the clock falls behind rather than memory piling up.
+
+    With ``active`` (a session's generator), it returns once ``active()`` is false
+    after a tick: a session nobody watches does not tick (``biomock.simulation``).
+
+    With a ``sink`` (the shared bus) each batch goes there instead of to ``hub``; the
+    hub then gets it back, numbered, from the bus's reader like every other process's.
 
     Cancellation: runs until cancelled (or until a finished source is drained);
     the hub is left as it is, so history stays queryable.
@@ -67,6 +80,8 @@ async def run_generator(
     # one to come, rather than running through every tick missed while it was down.
     tick = clock.next_tick() - 1
     while not (source_done() and pacer.backlog == 0):
+        if active is not None and not active():
+            return
         deadline = clock.next_tick_at(tick)
         with trio.move_on_at(deadline) as scope:
             await clock.wait_changed()
@@ -84,7 +99,10 @@ async def run_generator(
         status.ticks += 1
         if samples:
             cpu_started = time.thread_time()
-            hub.publish(samples)
+            if sink is None:
+                hub.publish(samples)
+            else:
+                await sink(samples)
             # Under overload the fan-out in publish could take the whole tick. Leave
             # the rest of the server (accepting, requests) at least as much CPU time
             # as it took: ticks falling in that time are skipped, and their samples

@@ -40,12 +40,22 @@ FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
 
 StopReason = Literal[
-    "disconnected", "head", "shutdown", "finished", "lagged", "stalled", "error", "expired"
+    "disconnected",
+    "head",
+    "shutdown",
+    "ended",
+    "finished",
+    "lagged",
+    "stalled",
+    "error",
+    "expired",
+    "fault",
 ]
-"""Why a stream ended: the client left, a HEAD request, the server shuts down, the
-source is drained (WebSocket only: SSE streams go on), the client's token expired,
-or the server cut it (``lagged``: fell behind the buffer; ``stalled``: stopped
-reading; ``error``: its delivery failed)."""
+"""Why a stream ended: the client left, a HEAD request, the server shuts down, its session ended
+(deleted or expired), the source is drained (WebSocket only: SSE streams go on), the client's token
+expired, the client asked for it (``fault``: ``faults=disconnect_after=N``, see
+``biomock.faults``), or the server cut it (``lagged``: fell behind the buffer; ``stalled``:
+stopped reading; ``error``: its delivery failed)."""
 
 DROP_REASONS: tuple[StopReason, ...] = ("lagged", "stalled", "error")
 """The stop reasons that are the server disconnecting a subscriber."""
@@ -89,13 +99,17 @@ class HubStatistics:
 
 
 class Closing:
-    """The hub's shutdown signal, with the moment by which every stream must have ended."""
+    """The hub's shutdown signal, with the moment by which every stream must have ended
+    and why they end (``shutdown``, or ``ended`` for a session's hub)."""
 
     def __init__(self) -> None:
         self.event = trio.Event()
         self.deadline = math.inf
+        self.reason: StopReason = "shutdown"
 
-    def begin(self, deadline: float) -> None:
+    def begin(self, deadline: float, reason: StopReason = "shutdown") -> None:
+        if not self.event.is_set():
+            self.reason = reason
         self.deadline = min(self.deadline, deadline)
         self.event.set()
 
@@ -121,6 +135,12 @@ class Hub:
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
+        self.peers: Callable[[], int] | None = None
+        """Subscribers of other hubs that count against the same ``max_subscribers``
+        (the default simulation's and the sessions' together: one limit per process)."""
+        self.on_subscribers_changed: Callable[[], None] | None = None
+        """Called (synchronously, in the subscriber's task) when a subscription opens or
+        closes; a session uses it to start ticking and to count stream activity."""
 
     @property
     def buffer(self) -> RingBuffer[Record]:
@@ -141,6 +161,11 @@ class Hub:
     def subscriptions(self) -> list[Subscription]:
         """The subscriptions open now."""
         return list(self._subscribers)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions are open now."""
+        return len(self._subscribers)
 
     def publish(self, samples: Sequence[Sample]) -> list[Record]:
         """Number, encode and buffer ``samples``, then wake every subscriber.
@@ -175,16 +200,38 @@ class Hub:
             self._count_direct_writes(takes.chunks.values())
         return records
 
+    def publish_numbered(self, first_id: int, samples: Sequence[Sample]) -> list[Record]:
+        """Publish ``samples`` numbered ``first_id, first_id + 1, ...`` by someone else.
+
+        The shared bus (``biomock.bus``) numbers samples once, for every process; each
+        process's reader hands them over here. Ids at or below the newest buffered one
+        are already here and are skipped; a jump forward (a new generator) is kept, and
+        an empty hub starts at the bus's ids whatever its own ``id_base``.
+        """
+        newest = self.buffer.newest_id
+        skip = 0 if newest is None else max(0, newest + 1 - first_id)
+        if skip >= len(samples):
+            return []
+        self._next_id = first_id + skip
+        return self.publish(samples[skip:])
+
     @contextmanager
     def subscribe(
-        self, filter: Filter, *, last_event_id: int | None = None, history: int = 0
+        self,
+        filter: Filter,
+        *,
+        last_event_id: int | None = None,
+        history: int = 0,
+        older: Sequence[tuple[int, Sample]] = (),
     ) -> Iterator[Subscription]:
         """Register a subscriber for the duration of the ``with`` block.
 
         The subscription's ``reset`` says why the resume point cannot be honoured, if
         so, and its ``replay`` holds what is sent first: the replay (resume) or the
         newest ``history`` matching samples; its ``initial`` bytes are all that as
-        Server-Sent Events, after the ``retry:`` field.
+        Server-Sent Events, after the ``retry:`` field. ``older``: numbered samples
+        from just before the buffer (the shared bus keeps more than the buffer),
+        replayed first when they reach back to the resume point.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
@@ -192,7 +239,8 @@ class Hub:
         """
         if self.closed:
             raise HubClosed
-        if len(self._subscribers) >= self.max_subscribers:
+        elsewhere = 0 if self.peers is None else self.peers()
+        if len(self._subscribers) + elsewhere >= self.max_subscribers:
             raise TooManySubscribers
         buffer = self.buffer
         newest = self._next_id - 1
@@ -204,10 +252,11 @@ class Hub:
                 replay = self._newest_matching(filter, history)
         else:
             self.counters.resumes += 1
-            cursor, reset = self._resume_point(last_event_id)
+            before = self._before_buffer(older, last_event_id)
+            cursor, reset = self._resume_point(last_event_id, before[0].id if before else None)
             if reset is not None:
                 self.counters.resets += 1
-            for record in buffer.after(cursor):
+            for record in [*before, *buffer.after(cursor)]:
                 if filter.matches(record.sample) and record.json(filter.format) is not None:
                     replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
@@ -215,26 +264,53 @@ class Hub:
         parts = [sse.retry(self.retry_ms)]
         if reset is not None:
             parts.append(sse.event(dumps(reset), name="reset"))
-        initial = b"".join(parts) + b"".join(frames)
+        head = b"".join(parts)
         subscription = Subscription(
-            self._shared, filter, cursor, initial, len(frames), reset=reset, replay=replay
+            self._shared,
+            filter,
+            cursor,
+            head + b"".join(frames),
+            len(frames),
+            head=head,
+            reset=reset,
+            replay=replay,
         )
         self._subscribers.add(subscription)
+        changed = self.on_subscribers_changed
+        if changed is not None:
+            changed()
         try:
             yield subscription
         finally:
             self._subscribers.discard(subscription)
             subscription.close()
+            if changed is not None:
+                changed()
 
-    def _resume_point(self, last_event_id: int) -> tuple[int, dict[str, Any] | None]:
+    def _before_buffer(
+        self, older: Sequence[tuple[int, Sample]], last_event_id: int
+    ) -> list[Record]:
+        """``older``'s samples after ``last_event_id`` as records, if they join the buffer."""
+        oldest = self.buffer.oldest_id
+        if not older or oldest is None or older[-1][0] != oldest - 1:
+            return []  # the buffer moved on while they were fetched: a plain resume
+        now, faults = self.timer(), self.faults
+        return [Record(i, s, now, faults) for i, s in older if i > last_event_id]
+
+    def _resume_point(
+        self, last_event_id: int, first_before: int | None = None
+    ) -> tuple[int, dict[str, Any] | None]:
         oldest, newest = self.buffer.oldest_id, self.buffer.newest_id
         # With an empty buffer, the next id stands in for the oldest one.
         first = oldest if oldest is not None else self._next_id
+        if first_before is not None:
+            first = first_before
         last = newest if newest is not None else self._next_id - 1
         if last_event_id > last:
             return last, {"reason": "unknown", "oldest_id": oldest, "newest_id": newest}
         if last_event_id < first - 1:
-            return first - 1, {"reason": "expired", "oldest_id": oldest, "newest_id": newest}
+            shown = oldest if first_before is None else first
+            return first - 1, {"reason": "expired", "oldest_id": shown, "newest_id": newest}
         return last_event_id, None
 
     def _newest_matching(self, filter: Filter, n: int) -> list[Record]:
@@ -281,14 +357,16 @@ class Hub:
         """Count a subscriber disconnected by the server (one of :data:`DROP_REASONS`)."""
         self.counters.dropped[reason] += 1
 
-    def close(self, *, deadline: float = math.inf) -> None:
+    def close(self, *, deadline: float = math.inf, reason: StopReason = "shutdown") -> None:
         """End every stream: each subscriber's ``wait`` raises :class:`HubClosed`.
 
         Args:
             deadline: the trio time by which every stream must have ended; writes
                 still blocked then are aborted (see ``biomock.watchdog``).
+            reason: why the streams end (``ended``: their session was deleted or
+                expired; a WebSocket then closes with 1000 rather than 1001).
         """
-        self.closing.begin(deadline)
+        self.closing.begin(deadline, reason)
         for subscription in self._subscribers:
             subscription.close()
 

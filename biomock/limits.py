@@ -30,9 +30,39 @@ MIN_YEAR, MAX_YEAR = 1970, 2999
 """Times a client may send (``now`` of ``POST /api/clock``) fall within these years."""
 
 BODY_TIMEOUT_S = 60.0
+"""A request body that has not fully arrived after this long is a 408 (as Quart's default)."""
 DRAIN_BYTES = 256 * 1024
 """How much of a refused body is read and dropped before answering: closing a socket
 with unread data makes the kernel reset it, and the client may lose the answer."""
 DRAIN_TIMEOUT_S = 1.0
 """How long draining a refused body may take at most."""
-"""A request body that has not fully arrived after this long is a 408 (as Quart's default)."""
+
+MAX_FAULT_SAMPLES = 10**9
+"""``faults=disconnect_after=N`` and ``stall_after=N``: N at most this."""
+
+MAX_FAULT_DELAY_MS = 60_000
+"""``faults=delay_ms=D`` and ``jitter_ms=J``: each at most this (a minute, as the slow-client
+timeout; a client that wants silence for longer asks for ``stall_after``)."""
+
+FAULT_STATUSES = (429, 500, 502, 503, 504)
+"""``faults=status=CODE``: the statuses a stream request can be answered with instead."""
+
+DEFAULT_SESSION_TTL_S = 3600
+MAX_SESSION_TTL_S = 86_400
+"""A session expires ``ttl_s`` after its last request or stream activity: 3600 s unless asked,
+at most a day."""
+
+MAX_SESSION_SUBJECTS = 10
+"""Subjects of one session at most: a session is a test fixture, not a population."""
+
+MAX_SEED = 2**53 - 1
+"""Seeds a client may choose (and that survive a round trip through JavaScript)."""
+
+RUN_THROUGH_SUBJECT_MS = 6 * 3_600_000
+"""A paused session jumped forward with ``POST /api/clock {"now"}`` publishes every sample of
+the skipped time, up to this much simulated time divided by its number of subjects (about
+24,000 samples, a second of CPU); time before that is skipped as a running clock's jump is."""
+
+CATCH_UP_BATCHES = 12
+"""A session nobody watched catches up to its clock in at most this many batches of
+``BIOMOCK_MAX_BATCH`` per request; beyond that its clock falls behind, as a watched one does."""

@@ -186,3 +186,11 @@ def configure_logging(log_format: LogFormat = "text", level: int | str = logging
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # coredis (the bus) logs each reload of a Lua script after a Redis restart as a retry
+    # at INFO; the bus logs what matters about Redis itself.
+    numeric = (
+        level
+        if isinstance(level, int)
+        else logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    )
+    logging.getLogger("coredis").setLevel(max(numeric, logging.WARNING))

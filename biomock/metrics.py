@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
@@ -19,8 +20,13 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from biomock.faults import KINDS as FAULT_KINDS
+from biomock.faults import FaultCounts
 from biomock.generator import GeneratorStatus
 from biomock.hub import DROP_REASONS, FANOUT_BUCKETS_S, Hub
+
+if TYPE_CHECKING:
+    from biomock.bus.status import BusStatus
 
 
 class BiomockCollector(Collector):
@@ -30,12 +36,20 @@ class BiomockCollector(Collector):
         hub: the hub whose counters are exported.
         generator: the generator's status (tick lag).
         uptime_s: returns the seconds since the server started serving.
+        faults: the faults clients asked for on their streams (``biomock.faults``).
     """
 
-    def __init__(self, hub: Hub, generator: GeneratorStatus, uptime_s: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        generator: GeneratorStatus,
+        uptime_s: Callable[[], float],
+        faults: FaultCounts | None = None,
+    ) -> None:
         self._hub = hub
         self._generator = generator
         self._uptime_s = uptime_s
+        self._faults = FaultCounts() if faults is None else faults
 
     def collect(self) -> Iterator[Metric]:
         stats = self._hub.statistics()
@@ -109,6 +123,17 @@ class BiomockCollector(Collector):
         for kind, count in sorted(stats.contained_errors.items()):
             contained.add_metric([kind], count)
         yield contained
+        injected = CounterMetricFamily(
+            "biomock_faults_injected",
+            "Faults injected into streams because their clients asked (?faults=): disconnect, "
+            "stall, drop, duplicate, malformed (one per sample), delay (one per held write), "
+            "status (one per refused request).",
+            labels=["kind"],
+        )
+        counts = self._faults.counts
+        for kind in FAULT_KINDS:
+            injected.add_metric([kind], counts.get(kind, 0))
+        yield injected
         bounds = [str(b) for b in FANOUT_BUCKETS_S] + ["+Inf"]
         yield HistogramMetricFamily(
             "biomock_fanout_latency_seconds",
@@ -120,10 +145,43 @@ class BiomockCollector(Collector):
 
 
 def make_registry(
-    hub: Hub, generator: GeneratorStatus, uptime_s: Callable[[], float]
+    hub: Hub,
+    generator: GeneratorStatus,
+    uptime_s: Callable[[], float],
+    faults: FaultCounts | None = None,
 ) -> CollectorRegistry:
     """A registry of one app: its own counters and the process's (CPU, memory, open files)."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(BiomockCollector(hub, generator, uptime_s))
+    registry.register(BiomockCollector(hub, generator, uptime_s, faults))
     ProcessCollector(registry=registry)
     return registry
+
+
+class BusCollector(Collector):
+    """The shared bus's gauges and counter (``biomock.bus``), read at scrape time."""
+
+    def __init__(self, status: BusStatus) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Metric]:
+        status = self._status
+        yield GaugeMetricFamily(
+            "biomock_bus_leader",
+            "1 on the process running the generator of the shared stream, else 0.",
+            value=int(status.leader),
+        )
+        yield GaugeMetricFamily(
+            "biomock_bus_connected",
+            "1 while Redis (BIOMOCK_BUS) is reachable.",
+            value=int(status.connected),
+        )
+        yield GaugeMetricFamily(
+            "biomock_bus_lag_seconds",
+            "Wall time from the leader's append to this process's reader, for the last read.",
+            value=status.lag_s,
+        )
+        yield CounterMetricFamily(
+            "biomock_bus_failovers",
+            "Generator leaderships after the first, as Redis counts them.",
+            value=status.failovers,
+        )

@@ -33,8 +33,9 @@ UPGRADE_ATTRIBUTE = "_biomock_upgrade"
 # --- Decorators for views whose body is not JSON ---------------------------------------------
 
 
-def media_type(value: str, description: str) -> Callable[[F], F]:
-    """Document that the view answers 200 with ``value`` (e.g. ``text/html``)."""
+def media_type(value: str | None, description: str) -> Callable[[F], F]:
+    """Document that the view answers 200 with ``value`` (e.g. ``text/html``), or 204 with
+    no body when ``value`` is ``None``."""
 
     def decorator(func: F) -> F:
         setattr(func, MEDIA_TYPE_ATTRIBUTE, (value, description))
@@ -83,12 +84,13 @@ def finish_document(schema: dict[str, Any], app: Quart) -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
     }
     views = {
-        _PATH_PARAMETER.sub(r"{\1}", rule.rule): app.view_functions[rule.endpoint]
+        (method.lower(), _PATH_PARAMETER.sub(r"{\1}", rule.rule)): app.view_functions[rule.endpoint]
         for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
     }
     for path, operations in schema["paths"].items():
-        view = views.get(path)
-        for operation in operations.values():
+        for method, operation in operations.items():
+            view = views.get((method, path))
             responses = operation.setdefault("responses", {})
             messages = getattr(view, UPGRADE_ATTRIBUTE, None)
             if messages is not None:
@@ -101,10 +103,13 @@ def finish_document(schema: dict[str, Any], app: Quart) -> dict[str, Any]:
             declared = getattr(view, MEDIA_TYPE_ATTRIBUTE, None)
             if declared is not None:
                 value, description = declared
-                responses["200"] = {
-                    "description": description,
-                    "content": {value: {"schema": {"type": "string"}}},
-                }
+                if value is None:
+                    responses["204"] = {"description": description}
+                else:
+                    responses["200"] = {
+                        "description": description,
+                        "content": {value: {"schema": {"type": "string"}}},
+                    }
             responses = {str(code): body for code, body in responses.items()}
             for body in responses.values():
                 body["description"] = body.get("description") or "OK"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from biomock.errors import from_validation, invalid_parameter
 from biomock.filter import Filter
-from biomock.models import SampleQuery, StreamHeaders, StreamQuery, type_names
+from biomock.models import FaultSpec, SampleQuery, StreamHeaders, StreamQuery, type_names
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -70,11 +70,17 @@ def sample_filter(query: SampleQuery, subjects: Collection[str]) -> Filter:
 
 @dataclass(frozen=True, slots=True)
 class StreamRequest:
-    """What a client asked of ``/api/stream``, validated."""
+    """What a client asked of ``/api/stream`` (or ``/api/ws``), validated.
+
+    ``faults`` and ``fault_seed`` belong to the connection, not to the subscription:
+    a WebSocket ``subscribe`` keeps them.
+    """
 
     filter: Filter
     last_event_id: int | None
     history: int
+    faults: FaultSpec | None = None
+    fault_seed: int | None = None
 
 
 def stream_request(
@@ -103,4 +109,6 @@ def stream_request(
         raise invalid_parameter(
             "history", f"history must be at most the buffer's size, {capacity}; got {history}"
         )
-    return StreamRequest(sample_filter(query, subjects), resume, history)
+    return StreamRequest(
+        sample_filter(query, subjects), resume, history, query.faults, query.fault_seed
+    )

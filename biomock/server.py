@@ -113,8 +113,9 @@ async def serve(
     """Serve ``app`` on ``sock`` until ``shutdown_trigger`` returns.
 
     The generator runs beside Hypercorn, supervised (``biomock.supervisor``), in
-    this task's nursery: not in the app's lifespan nursery, where a crash would
-    go unseen. Shutdown ends every open stream first (each client sees the end
+    this task's nursery (as does the session registry, which owns every session's
+    generator): not in the app's lifespan nursery, where a crash would go unseen.
+    Shutdown ends every open stream first (each client sees the end
     of its chunked body), then Hypercorn stops accepting and waits up to the
     graceful timeout for requests in flight.
 
@@ -124,22 +125,32 @@ async def serve(
 
     async def shutdown() -> None:
         await shutdown_trigger()
+        if state.bus is not None:
+            await state.bus.resign()  # another process generates from now on
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.
-        state.hub.close(deadline=trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s)
+        deadline = trio.current_time() + STREAMS_SHARE * config.graceful_timeout_s
+        state.hub.close(deadline=deadline)
+        state.sessions.close(deadline)
 
     async with trio.open_nursery() as nursery:
-        await nursery.start(
-            partial(
-                supervise_generator,
-                state.hub,
-                state.source,
-                state.clock,
-                state.generator,
-                max_batch=config.max_batch,
+        if state.bus is not None:
+            # One generator for every process sharing the bus: this one's runs only
+            # while it holds the lease (biomock.bus).
+            await nursery.start(state.bus.run)
+        else:
+            await nursery.start(
+                partial(
+                    supervise_generator,
+                    state.hub,
+                    state.source,
+                    state.clock,
+                    state.generator,
+                    max_batch=config.max_batch,
+                )
             )
-        )
+        await nursery.start(state.sessions.run)  # every session's generator runs in there
         await hypercorn_serve(
             app,
             hypercorn_config(config, sock),

@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
-from biomock import fastpath, sse
+from biomock import fastpath, faults, sse
 from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
-from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
+from biomock.sample import Sample
+from biomock.simulation import Simulation
+from biomock.subscriber import (
+    OlderSamples,
+    Retarget,
+    Transport,
+    log_ended,
+    open_watchdog,
+    pump,
+    settle,
+)
 from biomock.watchdog import StallWatchdog
 
 logger = logging.getLogger(__name__)
@@ -44,6 +55,12 @@ class StreamRoute:
             is aborted (``biomock.watchdog``).
         fast_path: write published samples straight to the socket where that is safe
             (``biomock.fastpath``).
+        admit: raises an :class:`ApiError` when no new stream may start (the shared
+            bus is unreachable).
+        older: fetches the numbered samples after a resume point that the buffer no
+            longer has (the shared bus keeps more), up to the buffer's oldest.
+        fault_counts: where the faults that clients ask for are counted
+            (``biomock.faults``).
     """
 
     def __init__(
@@ -54,12 +71,18 @@ class StreamRoute:
         heartbeat_s: float,
         slow_client_timeout_s: float,
         fast_path: bool = True,
+        admit: Callable[[], None] = lambda: None,
+        older: OlderSamples | None = None,
+        fault_counts: faults.FaultCounts | None = None,
     ) -> None:
         self.hub = hub
+        self.fault_counts = faults.FaultCounts() if fault_counts is None else fault_counts
         self.subjects = subjects
         self.heartbeat_s = heartbeat_s
         self.slow_client_timeout_s = slow_client_timeout_s
         self.fast_path = fast_path and fastpath.AVAILABLE
+        self.admit = admit
+        self.older = older
 
     async def __call__(
         self,
@@ -68,31 +91,46 @@ class StreamRoute:
         send: ASGISendCallable,
         *,
         server_send: ASGISendCallable | None = None,
+        simulation: Simulation | None = None,
     ) -> None:
-        """Serve one stream.
+        """Serve one stream, of ``simulation`` (a session's) or else of the route's hub.
 
         ``server_send`` is the send callable exactly as the server passed it (before
         any wrapping); the fast path and the watchdog use it to find the connection.
         """
+        hub, subjects = self.hub, self.subjects
+        if simulation is not None:
+            hub, subjects = simulation.hub, simulation.source.subjects
         started = trio.current_time()
         target = _target(scope)
         client = _client(scope)
         with ExitStack() as stack:
             try:
+                # The default simulation (not a session's, which is lazy and local to
+                # this process) is the one on the shared bus, if there is one.
+                shared = simulation is None or not simulation.lazy
+                if shared:
+                    self.admit()
                 asked = stream_request(
                     query_args(scope["query_string"]),
                     header(scope, b"last-event-id"),
-                    self.subjects,
-                    capacity=self.hub.buffer.capacity,
+                    subjects,
+                    capacity=hub.buffer.capacity,
                 )
+                if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
+                    raise injected
+                resume = asked.last_event_id
+                older: Sequence[tuple[int, Sample]] = ()
+                if shared and self.older is not None and resume is not None:
+                    older = await self.older(resume)
                 sub = stack.enter_context(
-                    self.hub.subscribe(
-                        asked.filter, last_event_id=asked.last_event_id, history=asked.history
+                    hub.subscribe(
+                        asked.filter, last_event_id=resume, history=asked.history, older=older
                     )
                 )
             except (ApiError, TooManySubscribers, HubClosed) as refused:
                 if isinstance(refused, TooManySubscribers):
-                    error = _too_many(self.hub.max_subscribers)
+                    error = _too_many(hub.max_subscribers)
                 elif isinstance(refused, HubClosed):
                     error = _shutting_down()
                 else:
@@ -107,12 +145,17 @@ class StreamRoute:
                 client,
                 extra={"client": client, "path": target},
             )
-            watchdog = open_watchdog(self.hub, server_send or send, self.slow_client_timeout_s)
+            watchdog = open_watchdog(hub, server_send or send, self.slow_client_timeout_s)
+            injector = None
+            if asked.faults is not None and faults.needs_injector(asked.faults):
+                injector = faults.Injector(asked.faults, asked.fault_seed, self.fault_counts)
             reason: StopReason = "error"  # unless serve returns
             try:
-                reason = await self._serve(scope, receive, send, server_send or send, sub, watchdog)
+                reason = await self._serve(
+                    scope, receive, send, server_send or send, hub, sub, watchdog, injector
+                )
             finally:
-                reason = settle(self.hub, reason, watchdog)
+                reason = settle(hub, reason, watchdog)
                 log_ended(logger, client, scope["method"], target, 200, reason, started)
 
     async def _serve(
@@ -121,14 +164,17 @@ class StreamRoute:
         receive: ASGIReceiveCallable,
         send: ASGISendCallable,
         server_send: ASGISendCallable,
+        hub: Hub,
         sub: Subscription,
         watchdog: StallWatchdog,
+        injector: faults.Injector | None,
     ) -> StopReason:
         """Write the response until it ends; returns why it ended.
 
         Every write runs under a :class:`StallWatchdog`. The response always ends in
         one of two ways: a complete last chunk and the final empty body, or (client
-        gone, write aborted) a closed connection, never a half-written chunk.
+        gone, write aborted) a closed connection, never a half-written chunk. A
+        connection with faults (``injector``) never takes the fast path.
         """
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
@@ -142,18 +188,19 @@ class StreamRoute:
                 if scope["method"] == "HEAD":
                     reason = "head"
                 else:
-                    if self.fast_path:
+                    if self.fast_path and injector is None:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
-                            direct = fastpath.DirectDelivery(self.hub, sub, writer)
+                            direct = fastpath.DirectDelivery(hub, sub, writer)
                     transport = _Sse(send, direct)
                     reason = await pump(
-                        self.hub,
+                        hub,
                         sub,
                         transport,
                         watchdog,
                         heartbeat_s=self.heartbeat_s,
                         deadline=stream_deadline(scope),
+                        faults=injector,
                     )
             if pumping.cancelled_caught or isinstance(reason, Retarget):
                 reason = "disconnected"  # (an SSE client sends nothing to re-target with)
@@ -196,9 +243,10 @@ class _Sse(Transport):
         self._direct = direct
         self.direct = direct
 
-    async def write_initial(self, sub: Subscription) -> int:
-        await self.write(sub.initial)
-        return len(sub.initial)
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
+        initial = sub.initial if replay else sub.head
+        await self.write(initial)
+        return len(initial)
 
     async def write(self, chunk: bytes) -> None:
         direct = self._direct

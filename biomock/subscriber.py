@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,10 +22,16 @@ import trio
 
 from biomock import fastpath
 from biomock.errors import HubClosed, SubscriberLagged
+from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
 from biomock.params import StreamRequest
+from biomock.sample import Sample
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
+
+OlderSamples = Callable[[int], Awaitable[Sequence[tuple[int, Sample]]]]
+"""Given a resume point, the numbered samples after it that the buffer no longer has
+(the shared bus keeps more than the buffer), up to the buffer's oldest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +56,9 @@ class Transport:
     framing: Framing = SSE_FRAMING
     direct: Callable[[], bool] | None = None
 
-    async def write_initial(self, sub: Subscription) -> int:
-        """Write what comes first (reset, replay); returns the bytes written."""
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
+        """Write what comes first (reset, and the replay unless ``replay`` is false);
+        returns the bytes written."""
         raise NotImplementedError
 
     async def write(self, chunk: bytes) -> None:
@@ -78,6 +85,11 @@ class Transport:
         wake only to find that it was not silent.
         """
 
+    async def discard_messages(self) -> None:
+        """Read and drop what the client sends, until cancelled (while stalled on purpose:
+        a client's messages must not pile up unread, or its close would go unseen)."""
+        await trio.sleep_forever()
+
     def written_while_idle(self) -> float:
         """When :attr:`direct` last wrote (trio time): that was not a silence."""
         return -math.inf
@@ -95,20 +107,35 @@ async def pump(
     *,
     heartbeat_s: float,
     deadline: float = math.inf,
+    faults: Injector | None = None,
 ) -> StopReason | Retarget:
     """Write ``sub``'s stream through ``transport`` until it must stop; returns why.
 
     Every write runs under ``watchdog``; a heartbeat goes out after ``heartbeat_s``
-    of silence. Stops with ``shutdown`` when the hub closes, ``lagged`` when samples
-    the subscriber wants left the buffer before it took them, ``error`` when its
-    direct delivery failed, ``finished`` after a silence once the source is drained
-    (if the transport ends with it), ``expired`` once ``deadline`` (trio time: when
-    the client's token expires) has passed, or the client's :class:`Retarget`.
+    of silence. Stops with ``shutdown`` when the hub closes (``ended``: a session's
+    hub), ``lagged`` when samples the subscriber wants left the buffer before it took
+    them, ``error`` when its direct delivery failed, ``finished`` after a silence once
+    the source is drained (if the transport ends with it), ``expired`` once
+    ``deadline`` (trio time: when the client's token expires) has passed, or the
+    client's :class:`Retarget`.
+
+    With ``faults`` (the connection's ``?faults=``), samples are taken as records and
+    written as the injector decides, each write held as it asks; ``fault`` when it
+    disconnects. Without, nothing of that runs.
     """
-    with watchdog.writing():
-        sent = await transport.write_initial(sub)
-    if sent:
-        hub.count_write(sent, len(sub.replay))
+    pieces: list[Piece] = []  # the writes of a faulted take, in order
+    if faults is None:
+        with watchdog.writing():
+            sent = await transport.write_initial(sub)
+        if sent:
+            hub.count_write(sent, len(sub.replay))
+    else:
+        await faults.hold(hub.closing.event)
+        with watchdog.writing():
+            sent = await transport.write_initial(sub, replay=False)
+        if sent:
+            hub.count_write(sent, 0)
+        pieces = faults.pieces(sub.replay, transport.framing, sub.filter.format)
     last_sent = trio.current_time()
     chunk, events = b"", 0
     published_at: float | None = None  # of the oldest sample in chunk, if it is live
@@ -116,10 +143,27 @@ async def pump(
         if await transport.flush(watchdog):
             last_sent = trio.current_time()
         if chunk:
+            if faults is not None:
+                await faults.hold(hub.closing.event)
             with watchdog.writing():
                 await transport.write(chunk)
             last_sent = trio.current_time()
             hub.count_write(len(chunk), events, published_at)
+        if pieces:
+            assert faults is not None
+            for piece, piece_events in pieces:
+                await faults.hold(hub.closing.event)
+                with watchdog.writing():
+                    await transport.write(piece)
+                last_sent = trio.current_time()
+                hub.count_write(len(piece), piece_events)  # held on purpose: no latency
+            pieces = []
+        if faults is not None and faults.ending is not None:
+            if faults.ending == "disconnect":
+                faults.disconnected()
+                return "fault"
+            closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
+            return hub.closing.reason if closed else "expired"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:
@@ -132,7 +176,7 @@ async def pump(
             try:
                 await sub.wait()
             except HubClosed:
-                return "shutdown"
+                return hub.closing.reason
             finally:
                 sub.direct = None
         if sub.failed is not None:
@@ -147,8 +191,11 @@ async def pump(
                 chunk = transport.heartbeat()
             continue
         try:
-            chunk, events = sub.take(transport.framing)
-            published_at = sub.taken_published_at
+            if faults is None:
+                chunk, events = sub.take(transport.framing)
+                published_at = sub.taken_published_at
+            else:
+                pieces = faults.pieces(sub.take_records(), transport.framing, sub.filter.format)
         except SubscriberLagged:
             return "lagged"
 

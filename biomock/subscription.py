@@ -14,6 +14,7 @@ from typing import Any
 
 import trio
 
+from biomock import sse
 from biomock.buffer import RingBuffer
 from biomock.errors import HubClosed, SubscriberLagged
 from biomock.filter import Filter
@@ -28,15 +29,24 @@ class Framing:
         name: tells framings apart in the take cache.
         encode: one record in a format; empty or ``None`` when it has no such sample.
         join: the encoded records of one take as one write.
+        broken: a write carrying one sample whose JSON was cut short (given the cut
+            JSON and the sample's id), for fault injection's ``malformed``
+            (``biomock.faults``).
     """
 
     name: str
     encode: Callable[[Record, str], bytes | None]
     join: Callable[[list[bytes]], bytes]
+    broken: Callable[[bytes, int], bytes]
 
 
-SSE_FRAMING = Framing("sse", Record.frame, b"".join)
-"""Server-Sent Events: each record's event, concatenated."""
+def _broken_event(data: bytes, event_id: int) -> bytes:
+    return sse.event(data, event_id=event_id)
+
+
+SSE_FRAMING = Framing("sse", Record.frame, b"".join, _broken_event)
+"""Server-Sent Events: each record's event, concatenated; a broken sample is an event
+with its id whose data is not JSON."""
 
 
 @dataclass(slots=True, eq=False)
@@ -154,6 +164,7 @@ class Subscription:
         "direct",
         "failed",
         "filter",
+        "head",
         "initial",
         "initial_events",
         "replay",
@@ -170,12 +181,15 @@ class Subscription:
         initial: bytes,
         initial_events: int,
         *,
+        head: bytes = b"",
         reset: dict[str, Any] | None = None,
         replay: Sequence[Record] = (),
     ) -> None:
         self.filter = filter
         self.initial = initial
         """The first bytes of an SSE stream: retry, reset and replay."""
+        self.head = head
+        """:attr:`initial` without the replay: the retry field and the reset event."""
         self.initial_events = initial_events
         self.reset = reset
         """Why the resume point could not be honoured (API.md's ``reset``), if so."""
@@ -311,3 +325,38 @@ class Subscription:
         published_at = records[0].published_at if records else 0.0
         chunk = framing.join(frames) if frames else b""
         return Take(cursor, token, framing, chunk, len(frames), published_at, last_id, newest)
+
+    def take_records(self) -> list[Record]:
+        """Every record after the cursor that matches the filter and exists in its
+        format, for a connection that writes each sample its own way (fault injection);
+        moves the cursor past them. Shares nothing with other subscribers.
+
+        Raises:
+            SubscriberLagged: as :meth:`take`.
+        """
+        self._check_lag()
+        buffer = self._shared.buffer
+        newest = buffer.newest_id
+        if newest is None or newest <= self._cursor:
+            return []
+        fmt, filt = self.filter.format, self.filter
+        records = [
+            record
+            for record in buffer.after(self._cursor)
+            if filt.matches(record.sample) and record.json(fmt)
+        ]
+        self._cursor = newest
+        if records:
+            self.taken_published_at = records[0].published_at
+            self.taken_last_id = records[-1].id
+        return records
+
+    def _check_lag(self) -> None:
+        shared = self._shared
+        oldest = shared.buffer.oldest_id
+        if (
+            oldest is not None
+            and self._cursor < oldest - 1
+            and shared.lost_for(self.filter, self._cursor)
+        ):
+            raise SubscriberLagged

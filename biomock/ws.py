@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ import trio
 from hypercorn.protocol.ws_stream import Handshake, WSStream
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, WebsocketScope
 
-from biomock import wsframes
+from biomock import faults, wsframes
 from biomock.asgi import header
 from biomock.auth import stream_deadline
 from biomock.errors import (
@@ -32,8 +32,16 @@ from biomock.errors import (
 from biomock.hub import Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import StreamRequest, query_args, stream_request
-from biomock.sample import format_time
-from biomock.subscriber import Retarget, Transport, log_ended, open_watchdog, pump, settle
+from biomock.sample import Sample, format_time
+from biomock.subscriber import (
+    OlderSamples,
+    Retarget,
+    Transport,
+    log_ended,
+    open_watchdog,
+    pump,
+    settle,
+)
 from biomock.subscription import Framing
 from biomock.watchdog import StallWatchdog
 
@@ -41,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 PATH = "/api/ws"
 
-WS_FRAMING = Framing("ws", Record.json, wsframes.samples)
+WS_FRAMING = Framing("ws", Record.json, wsframes.samples, wsframes.broken_samples)
 """A take as one ``samples`` message around the samples' JSON."""
 
 REPLAY_ITEMS = 1000
@@ -57,10 +65,12 @@ CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_INTERNAL, CLOSE_TRY_AGAIN = 
 CLOSE_TOKEN_EXPIRED = 4401
 CLOSES: dict[str, tuple[int, str]] = {
     "shutdown": (CLOSE_GOING_AWAY, "the server is shutting down"),
+    "ended": (CLOSE_NORMAL, "the session ended"),
     "lagged": (CLOSE_POLICY, "too slow: reconnect with last_event_id"),
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
     "finished": (CLOSE_NORMAL, "the replay is finished"),
     "expired": (CLOSE_TOKEN_EXPIRED, "the token expired: reconnect with a fresh one"),
+    "fault": (CLOSE_GOING_AWAY, "faults=disconnect_after: ended on purpose; reconnect"),
 }
 """The close code and reason for each way the server ends a stream."""
 
@@ -75,6 +85,12 @@ class WsContext:
     slow_client_timeout_s: float
     source_finished: Callable[[], bool] = lambda: False
     """Whether the source is drained (a replay without loop): streams then end with 1000."""
+    admit: Callable[[], None] = lambda: None
+    """Raises an ``ApiError`` when no new stream may start (the shared bus is unreachable)."""
+    older: OlderSamples | None = None
+    """Fetches what a resume needs from before the buffer (``biomock.stream.StreamRoute``)."""
+    fault_counts: faults.FaultCounts = field(default_factory=faults.FaultCounts)
+    """Where the faults that clients ask for are counted (``biomock.faults``)."""
     _text: tuple[bytes, str] = field(default=(b"", ""))
 
     def text(self, message: bytes) -> str:
@@ -117,12 +133,15 @@ async def serve_ws(
     try:
         if scope["path"] != PATH:
             raise not_found(f"no WebSocket route {scope['path']}")
+        context.admit()
         params = stream_request(
             query_args(scope["query_string"]),
             header(scope, b"last-event-id"),
             context.subjects,
             capacity=context.hub.buffer.capacity,
         )
+        if (injected := faults.refusal(params.faults, context.fault_counts)) is not None:
+            raise injected  # before the upgrade, as every refusal
     except ApiError as error:
         await reject(send, error)
         log_request("GET", target, error.status, trio.current_time() - started, client)
@@ -130,6 +149,8 @@ async def serve_ws(
     watchdog = open_watchdog(context.hub, send, context.slow_client_timeout_s)
     connection = _Connection(context, send, watchdog)
     connection.deadline = stream_deadline(scope)
+    if params.faults is not None and faults.needs_injector(params.faults):
+        connection.faults = faults.Injector(params.faults, params.fault_seed, context.fault_counts)
     reason: StopReason | None = "disconnected"  # unless run returns, the client went away
     try:
         async with trio.open_nursery() as nursery:
@@ -160,6 +181,8 @@ class _Connection(Transport):
         self.refused: ApiError | None = None
         self.deadline = math.inf
         """When the client's token expires (trio time): the stream then ends with 4401."""
+        self.faults: faults.Injector | None = None
+        """The connection's ``?faults=``; a ``subscribe`` keeps them."""
         self._send = send
         self._sub: Subscription | None = None
         self._position = 0
@@ -170,9 +193,17 @@ class _Connection(Transport):
         hub = self.context.hub
         accepted = False
         while True:
+            older: Sequence[tuple[int, Sample]] = ()
+            resume = params.last_event_id
+            if not accepted and resume is not None and self.context.older is not None:
+                # Only before the first subscription: a retarget stays one synchronous step.
+                older = await self.context.older(resume)
             try:
                 with hub.subscribe(
-                    params.filter, last_event_id=params.last_event_id, history=params.history
+                    params.filter,
+                    last_event_id=params.last_event_id,
+                    history=params.history,
+                    older=older,
                 ) as sub:
                     if not accepted:
                         decline_compression(self._send)
@@ -189,6 +220,7 @@ class _Connection(Transport):
                         self.watchdog,
                         heartbeat_s=self.context.heartbeat_s,
                         deadline=self.deadline,
+                        faults=self.faults,
                     )
             except (TooManySubscribers, HubClosed) as refused:
                 closing = isinstance(refused, HubClosed)
@@ -207,10 +239,14 @@ class _Connection(Transport):
             await self._close(*CLOSES.get(outcome, (CLOSE_NORMAL, "")))
             return outcome
 
-    async def write_initial(self, sub: Subscription) -> int:
+    async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
         sent = 0
         if sub.reset is not None:
             sent += await self._write(wsframes.reset(sub.reset))
+        if not replay:  # the pump writes it, as it writes a take
+            if sub.replay:
+                self._position = max(self._position, sub.replay[-1].id)
+            return sent
         fmt = sub.filter.format
         for start in range(0, len(sub.replay), REPLAY_ITEMS):
             batch = sub.replay[start : start + REPLAY_ITEMS]
@@ -239,6 +275,10 @@ class _Connection(Transport):
                 return message
             with watchdog.writing():
                 await self._write(wsframes.error(message.body()))
+
+    async def discard_messages(self) -> None:
+        async for _ in self._inbox:
+            pass
 
     async def _write(self, message: bytes) -> int:
         text = self.context.text(message)

@@ -31,6 +31,15 @@ def samples(items: list[bytes]) -> bytes:
     return SAMPLES_HEAD + b",".join(items) + SAMPLES_TAIL
 
 
+def broken_samples(data: bytes, event_id: int) -> bytes:
+    """A ``samples`` message around one sample's JSON cut short: its text is not JSON.
+
+    What fault injection's ``malformed`` sends on a WebSocket (``biomock.faults``): the
+    message that would have carried the sample, broken off inside it.
+    """
+    return SAMPLES_HEAD + data
+
+
 def _dumps(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -114,3 +114,16 @@ def test_max_batch_stays_below_the_buffer() -> None:
     # ...set explicitly, one that does not fit is refused, naming the setting
     with pytest.raises(ConfigError, match=r"BIOMOCK_MAX_BATCH.*below buffer_size"):
         load_config({}, environ={"BIOMOCK_MAX_BATCH": "10000"})
+
+
+def test_several_workers_need_a_bus_and_do_not_share_a_record_file() -> None:
+    with pytest.raises(ConfigError, match="BIOMOCK_BUS"):
+        load_config(environ={"BIOMOCK_WORKERS": "2"})
+    with pytest.raises(ConfigError, match="record file"):
+        load_config(
+            environ={"BIOMOCK_WORKERS": "2", "BIOMOCK_BUS": "redis://h/0", "BIOMOCK_RECORD": "r"}
+        )
+    with pytest.raises(ConfigError, match="BIOMOCK_BUS") as refused:
+        load_config(environ={"BIOMOCK_BUS": "http://user:s3cret@h/0"})
+    assert "s3cret" not in str(refused.value)
+    assert load_config(environ={"BIOMOCK_WORKERS": "2", "BIOMOCK_BUS": "redis://h/0"}).workers == 2

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from tests.serving import CONFIGURED, serving_in_thread
 
-DOCUMENTED = {200, 204, 400, 404, 405, 413, 415, 421, 426}  # 426: /api/ws without the upgrade
+# 426: /api/ws without the upgrade; 201 a session created, 503 once BIOMOCK_MAX_SESSIONS are;
+# 429, 500, 502, 503, 504: /api/stream?faults=status=CODE
+DOCUMENTED = {200, 201, 204, 400, 404, 405, 413, 415, 421, 426, 429, 500, 502, 503, 504}
 ERROR_CODES = {
     "invalid_parameter",
     "invalid_json",
@@ -30,6 +32,13 @@ ERROR_CODES = {
     "unsupported_media_type",
     "misdirected_request",
     "upgrade_required",
+    "too_many_sessions",
+    # ?faults=status=CODE (biomock.faults.STATUS_ERRORS)
+    "too_many_requests",
+    "internal",
+    "bad_gateway",
+    "unavailable",
+    "gateway_timeout",
 }
 PARAMETER_NAMES = [
     "types",
@@ -41,6 +50,23 @@ PARAMETER_NAMES = [
     "since",
     "until",
     "limit",
+    "session",
+    "faults",
+    "fault_seed",
+]
+FAULT_SPECS = [
+    "status=503",
+    "status=429",
+    "status=500",
+    "status=502",
+    "status=504",
+    "status=404",
+    "drop=0.5,duplicate=0.5,malformed=0.5",
+    "disconnect_after=0",
+    "stall_after=0",
+    "delay_ms=5,jitter_ms=5",
+    "bogus=1",
+    "drop=2",
 ]
 HEADER_NAMES = ["Last-Event-ID", "Accept", "Origin", "X-Requested-With", "Cookie", "Host"]
 CONTENT_TYPES = [
@@ -73,6 +99,7 @@ values = st.one_of(
     numbers,
     st.sampled_from(["heart_rate", "steps,heart_rate", ",,", "default", "fhir", "healthkit"]),
     st.sampled_from(["2026-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday"]),
+    st.sampled_from(FAULT_SPECS),
     st.text(max_size=30),
 )
 queries = st.lists(

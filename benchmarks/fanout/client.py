@@ -64,6 +64,15 @@ def read_cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
+def read_cpu_all_s(pids: list[int]) -> float:
+    """CPU seconds of every process in ``pids`` (a server's workers) together."""
+    return sum(read_cpu_s(pid) for pid in pids)
+
+
+def read_rss_all_kb(pids: list[int]) -> int:
+    return sum(read_rss_kb(pid) for pid in pids)
+
+
 def read_rss_kb(pid: int) -> int:
     """Resident set size of ``pid`` in KiB."""
     with open(f"/proc/{pid}/status") as f:
@@ -329,12 +338,13 @@ def read_writes(port: int, path: str | None) -> int | None:
 
 def coordinate(args: argparse.Namespace) -> dict[str, Any]:
     """Run ``args.procs`` worker processes through the phases and merge what they counted."""
-    pid, procs = args.server_pid, max(1, args.procs)
+    pid = [int(p) for p in args.server_pid.split(",") if p]
+    redis_pid, procs = args.redis_pid, max(1, args.procs)
     result: dict[str, Any] = {"n": args.n, "procs": procs, "nofile": raise_nofile(args.n + 1000)}
     if pid:
-        result["rss_idle_kb"] = read_rss_kb(pid)
+        result["rss_idle_kb"] = read_rss_all_kb(pid)
     context = multiprocessing.get_context("fork")
-    connect_cpu0 = read_cpu_s(pid) if pid else 0.0
+    connect_cpu0 = read_cpu_all_s(pid) if pid else 0.0
     pipes, workers = [], []
     for index in range(procs):
         share = argparse.Namespace(**vars(args))
@@ -349,7 +359,9 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
         workers.append(worker)
     try:
         connects = [pipe.recv() for pipe in pipes]
-        result["server_connect_cpu_s"] = round((read_cpu_s(pid) if pid else 0.0) - connect_cpu0, 4)
+        result["server_connect_cpu_s"] = round(
+            (read_cpu_all_s(pid) if pid else 0.0) - connect_cpu0, 4
+        )
         times = sorted(t for c in connects for t in c["connect_times"])
         failures: dict[str, int] = {}
         for c in connects:
@@ -366,7 +378,8 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(args.warmup)
         writes0 = read_writes(args.port, args.writes_path)
         children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu0 = read_cpu_s(pid) if pid else 0.0
+        cpu0 = read_cpu_all_s(pid) if pid else 0.0
+        redis0 = read_cpu_s(redis_pid) if redis_pid else 0.0
         w0 = time.perf_counter()
         for pipe in pipes:
             pipe.send(("open", args.duration))
@@ -374,9 +387,10 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
         for pipe in pipes:
             pipe.send(("close",))
         elapsed = time.perf_counter() - w0
-        cpu1 = read_cpu_s(pid) if pid else 0.0
+        cpu1 = read_cpu_all_s(pid) if pid else 0.0
+        redis1 = read_cpu_s(redis_pid) if redis_pid else 0.0
         if pid:
-            result["rss_kb"] = read_rss_kb(pid)
+            result["rss_kb"] = read_rss_all_kb(pid)
         writes1 = read_writes(args.port, args.writes_path)
         newest = max(pipe.recv() for pipe in pipes)
         for pipe in pipes:
@@ -413,6 +427,8 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
         latencies.extend(part["latencies"])
         published.extend(part["published"])
     lat = sorted(latencies)
+    if args.latencies_out:
+        result["_latencies"] = lat
     if args.stall:
         at = stall["at"]
         before, after = [], []
@@ -441,6 +457,7 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
     result.update(
         window_s=round(elapsed, 3),
         server_cpu_s=round(cpu1 - cpu0, 6),
+        redis_cpu_s=round(redis1 - redis0, 6) if redis_pid else None,
         server_writes=None if writes0 is None or writes1 is None else writes1 - writes0,
         client_cpu_s=round(window_cpu, 3),
         client_cpu_all_s=round(
@@ -489,7 +506,13 @@ def main() -> None:
     parser.add_argument("--path", default="/api/stream")
     parser.add_argument("--ws", action="store_true", help="subscribe over WebSocket at --path")
     parser.add_argument("--n", type=int, default=100, help="subscribers")
-    parser.add_argument("--server-pid", type=int, default=0, help="read CPU and RSS from /proc")
+    parser.add_argument(
+        "--server-pid",
+        default="",
+        help="read CPU and RSS from /proc; several comma-separated pids (workers) are summed",
+    )
+    parser.add_argument("--redis-pid", type=int, default=0, help="also read Redis's CPU")
+    parser.add_argument("--latencies-out", default=None, help="write the window's latencies")
     parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--connect-concurrency", type=int, default=1000)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -506,6 +529,9 @@ def main() -> None:
     parser.add_argument("--writes-path", default=None, help="where the server counts its writes")
     args = parser.parse_args()
     result = coordinate(args)
+    if args.latencies_out:  # for a run split over several clients, merged by run.py
+        with open(args.latencies_out, "w") as f:
+            json.dump(result.pop("_latencies"), f)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

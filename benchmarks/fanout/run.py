@@ -1,7 +1,9 @@
 """Run the fan-out comparison: every server, every workload, one invocation.
 
 Each server runs in its own process pinned to core 0 (``os.sched_setaffinity``);
-the load client runs in another process pinned to core 1. The client reads the
+the load client runs in another process pinned to core 1. The bus scenarios run a
+Redis (Debian's ``redis-server``) beside the server; the two-worker one pins the
+server's workers to both cores and leaves the client unpinned. The client reads the
 server's CPU time and RSS from ``/proc`` around its measurement window, so every
 figure in a row comes from the same seconds, and every ratio compares servers
 measured minutes apart on the same machine.
@@ -33,8 +35,10 @@ DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "img" / "fanout.png"
 RESULTS = ROOT / "benchmarks" / "fanout" / "last-run.json"
 BEGIN, END = "<!-- fanout:begin -->", "<!-- fanout:end -->"
+BUS_BEGIN, BUS_END = "<!-- fanout-bus:begin -->", "<!-- fanout-bus:end -->"
 PEER = "peer"
 FLOOR = "floor"
+BUS, BUS_2W = "biomock-bus", "biomock-bus-2w"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,14 @@ class Scenario:
     rounds: int = 1
     """Rounds of every server, interleaved; each row is the round with the median CPU
     per write (per sample without a write count)."""
+    spread: bool = False
+    """Server on every core, client unpinned (the two-worker bus run)."""
+    clients: int = 1
+    """Load client processes, each with ``n / clients`` subscribers, started together."""
+
+    @property
+    def bus(self) -> bool:
+        return any(server.startswith(BUS) for server in self.servers)
 
 
 @dataclass
@@ -74,6 +86,8 @@ SERVER_LABELS = {
     "biomock": "biomock (direct write)",
     "biomock-public": "biomock (public ASGI path only)",
     "biomock-ws": "biomock (WebSocket, /api/ws)",
+    BUS: "biomock, 1 process with the Redis bus",
+    BUS_2W: "biomock, 2 workers with the Redis bus",
 }
 
 COLORS = {
@@ -166,6 +180,33 @@ FULL = [
         servers=(PEER, "biomock", "biomock-public", WS),
         label="synthetic workload, 2,000 subscribers; halfway through, one more that stops reading",
     ),
+    Scenario(
+        "bus",
+        2000,
+        servers=("biomock", BUS),
+        label="2,000 subscribers, 1 tick/s: one process without and with the bus",
+    ),
+    Scenario(
+        "bus5k",
+        5000,
+        servers=("biomock", BUS),
+        label="5,000 subscribers, 1 tick/s: one process without and with the bus",
+    ),
+    Scenario(
+        "bus2w",
+        4000,
+        servers=(BUS_2W,),
+        spread=True,
+        label="4,000 subscribers, 1 tick/s: two workers sharing the bus, on both cores",
+    ),
+    Scenario(
+        "bus2w2c",
+        4000,
+        servers=(BUS_2W,),
+        spread=True,
+        clients=2,
+        label="the same, the load split over two client processes of 2,000 each",
+    ),
 ]
 QUICK = [
     Scenario(
@@ -207,6 +248,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A throwaway Redis without persistence on a free port; its process and URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_listening(port, proc)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a server's workers)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except OSError:
+        return []
+
+
 def make_server(name: str, scenario: Scenario, port: int) -> Server:
     python = sys.executable
     sim = {"BIOMOCK_SUBJECTS": str(scenario.subjects), "BIOMOCK_SEED": SIM_SEED}
@@ -224,6 +296,8 @@ def make_server(name: str, scenario: Scenario, port: int) -> Server:
         "BIOMOCK_LOG_LEVEL": "warning",
         "BIOMOCK_FAST_PATH": "false" if name == "biomock-public" else "true",
     }
+    if name == BUS_2W:
+        env["BIOMOCK_WORKERS"] = "2"
     argv = [python, "-m", "benchmarks.fanout.serve_biomock"]
     if scenario.subjects:
         env.update(sim)
@@ -262,12 +336,12 @@ def wait_published(port: int, samples: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"the server did not publish {samples} samples within {timeout} s")
 
 
-def prepare_server(core: int | None) -> Any:
-    """What runs in each server process before it starts: one core, enough descriptors."""
+def prepare_server(core: int | set[int] | None) -> Any:
+    """What runs in each server process before it starts: its cores, enough descriptors."""
 
     def prepare() -> None:
         if core is not None:
-            os.sched_setaffinity(0, {core})
+            os.sched_setaffinity(0, core if isinstance(core, set) else {core})
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         wanted = 20000 if hard == resource.RLIM_INFINITY else min(20000, hard)
         if soft < wanted:
@@ -281,12 +355,18 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
     server = make_server(name, scenario, port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIOMOCK_")}
     env.update(server.env)
+    redis = None
+    if name.startswith(BUS):
+        redis, env["BIOMOCK_BUS"] = start_redis()
+    server_cores: int | set[int] | None = cores[0]
+    if scenario.spread:
+        server_cores, cores = set(range(os.cpu_count() or 1)), (None, None)
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         server.argv,
         cwd=ROOT,
         env=env,
-        preexec_fn=prepare_server(cores[0]),
+        preexec_fn=prepare_server(server_cores),
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
@@ -295,6 +375,7 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         time.sleep(1.5)  # the generator's first tick
         if scenario.stall and name != PEER:
             wait_published(port, STALL_BACKLOG)
+        pids = [proc.pid, *children(proc.pid)] if name == BUS_2W else [proc.pid]
         argv = [
             sys.executable,
             "-m",
@@ -304,7 +385,7 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
             "--n",
             str(scenario.n),
             "--server-pid",
-            str(proc.pid),
+            ",".join(map(str, pids)),
             "--warmup",
             str(scenario.warmup),
             "--duration",
@@ -320,6 +401,8 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         ]
         if cores[1] is not None:
             argv += ["--cpus", str(cores[1])]
+        if redis is not None:
+            argv += ["--redis-pid", str(redis.pid)]
         if scenario.late:
             argv += ["--late", str(scenario.late)]
         if scenario.light:
@@ -331,10 +414,13 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         if scenario.stall:
             argv += ["--stall", "--stall-path", f"{stream}?history=10000"]
         limit = 120 + scenario.warmup + scenario.duration + scenario.drain
-        out = subprocess.run(
-            argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
-        ).stdout
-        result: dict[str, Any] = json.loads(out)
+        if scenario.clients == 1:
+            out = subprocess.run(
+                argv, cwd=ROOT, capture_output=True, check=True, timeout=limit, env=env
+            ).stdout
+            result: dict[str, Any] = json.loads(out)
+        else:
+            result = run_clients(argv, scenario, limit, env)
     except (subprocess.SubprocessError, RuntimeError) as error:
         log.seek(0)
         tail = log.read()[-3000:].decode(errors="replace")
@@ -346,12 +432,15 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         raise
     finally:
         log.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for running in (proc, redis):
+            if running is None:
+                continue
+            running.terminate()
+            try:
+                running.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                running.kill()
+                running.wait()
     result["server"] = name
     result["scenario"] = scenario.name
     window = result["window_s"] or 1.0
@@ -359,6 +448,11 @@ def run_one(scenario: Scenario, name: str, cores: tuple[int | None, int | None])
         result["events_in_window"] / result["server_cpu_s"] if result["server_cpu_s"] else None
     )
     result["server_cpu_frac"] = result["server_cpu_s"] / window
+    result["cpu_us_per_sample"] = (
+        result["server_cpu_s"] / result["events_in_window"] * 1e6
+        if result["events_in_window"]
+        else None
+    )
     result["client_cpu_frac"] = result["client_cpu_s"] / window
     subscriber_ticks = result["connected"] * scenario.rate * window
     result["cpu_us_per_subscriber_tick"] = (
@@ -386,6 +480,65 @@ def median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if len(runs) > 1:
         chosen["rounds"] = [r.get("cpu_us_per_write") for r in runs]
     return chosen
+
+
+def run_clients(
+    argv: list[str], scenario: Scenario, limit: float, env: dict[str, str]
+) -> dict[str, Any]:
+    """``scenario.clients`` load clients at once, ``n / clients`` subscribers each; one
+    result: the first client's (its window reads the server's CPU), with the counts
+    summed and the latencies of every client merged."""
+    share = scenario.n // scenario.clients
+    argv = [*argv]
+    argv[argv.index("--n") + 1] = str(share)
+    with tempfile.TemporaryDirectory() as folder:
+        procs = []
+        for k in range(scenario.clients):
+            own = [*argv, "--latencies-out", f"{folder}/{k}.json"]
+            if k:  # only the first reads the server's CPU over its window
+                own[own.index("--server-pid") + 1] = ""
+                if "--redis-pid" in own:
+                    own[own.index("--redis-pid") + 1] = "0"
+            procs.append(
+                subprocess.Popen(
+                    own, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+            )
+        outs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=limit)
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+            outs.append(json.loads(out))
+        latencies = sorted(
+            value
+            for k in range(scenario.clients)
+            for value in json.loads(Path(f"{folder}/{k}.json").read_text())
+        )
+    result = dict(outs[0])
+    for key in (
+        "n",
+        "connected",
+        "events_in_window",
+        "reads_in_window",
+        "events",
+        "gaps",
+        "dups",
+        "resets",
+        "closed_by_server",
+        "errors",
+        "behind_at_end",
+        "client_cpu_s",
+    ):
+        result[key] = sum(out[key] for out in outs)
+    result["connect_all_s"] = max(out["connect_all_s"] for out in outs)
+    result["clients"] = scenario.clients
+
+    def at(q: float) -> float | None:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
+
+    result.update(latency_p50_s=at(0.5), latency_p99_s=at(0.99), latency_max_s=at(1.0))
+    return result
 
 
 def add_ratios(results: list[dict[str, Any]]) -> None:
@@ -756,14 +909,72 @@ def load_previous(path: Path) -> dict[tuple[str, str], dict[str, Any]] | None:
     return {(r["scenario"], r["server"]): {**r, "started": started} for r in results}
 
 
-def write_doc(section: str) -> None:
+def render_bus(
+    results: list[dict[str, Any]], scenarios: list[Scenario], info: dict[str, Any]
+) -> str:
+    """The bus rows: one process with and without it, and two workers with twice the load."""
+    plain_runs = {r["scenario"]: r for r in results if r["server"] == "biomock"}
+    lines = [
+        BUS_BEGIN,
+        f"Measured {info['started']} by `make bench-fanout` (scenarios `bus`, `bus5k`, "
+        "`bus2w`, `bus2w2c`), on "
+        f"the machine above (load average {info['loadavg_before'][0]:.2f} before the run). "
+        "One process: server pinned to core 0, client to core 1, Redis unpinned. Two "
+        "workers: the server's workers on both cores and the client unpinned, so the client "
+        "competes with them: its own CPU is shown to judge by. Server CPU is summed over the "
+        "workers, as a share of one core. CPU per delivered sample: server CPU-seconds over "
+        "samples received by the client in the window. Redis CPU: the `redis-server` "
+        "process over the same window.",
+        "",
+    ]
+    header = (
+        "| run | server | delivered in window | server CPU | CPU / delivered sample "
+        "| vs no bus | p50 | p99 | connected | Redis CPU | client CPU | gaps / dups |"
+    )
+    for scenario in scenarios:
+        rows = [r for r in results if r["scenario"] == scenario.name]
+        if not rows:
+            continue
+        lines += [f"**{scenario.label}**", "", header, "| " + " | ".join(["---"] * 12) + " |"]
+        for r in rows:
+            per = r["cpu_us_per_sample"]
+            plain = plain_runs.get(scenario.name) or plain_runs.get("bus")
+            base = plain["cpu_us_per_sample"] if plain else None
+            versus = f"{per / base - 1:+.0%}" if per and base and r is not plain else "-"
+            redis = r.get("redis_cpu_s")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        scenario.name,
+                        SERVER_LABELS.get(r["server"], r["server"]),
+                        f"{r['events_in_window']:,}",
+                        f"{r['server_cpu_frac'] * 100:.0f}%",
+                        _num(per, "{:.2f} µs"),
+                        versus,
+                        _ms(r["latency_p50_s"]),
+                        _ms(r["latency_p99_s"]),
+                        f"{r['connected']:,}/{r['n']:,}",
+                        "-" if redis is None else f"{redis / (r['window_s'] or 1) * 100:.1f}%",
+                        f"{r['client_cpu_frac'] * 100:.0f}%",
+                        f"{r['gaps']} / {r['dups']}",
+                    ]
+                )
+                + " |"
+            )
+        lines.append("")
+    lines.append(BUS_END)
+    return "\n".join(lines)
+
+
+def write_doc(section: str, begin: str = BEGIN, end: str = END, heading: str = "") -> None:
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    heading = "## Fan-out: biomock against the asyncio peer (`make bench-fanout`)\n\n"
+    heading = heading or "## Fan-out: biomock against the asyncio peer (`make bench-fanout`)"
     text = DOC.read_text() if DOC.exists() else "# Performance\n"
-    if BEGIN not in text:
-        text = text.rstrip() + "\n\n" + heading + BEGIN + "\n" + END + "\n"
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in text:
+        text = text.rstrip() + "\n\n" + heading + "\n\n" + begin + "\n" + end + "\n"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
     DOC.write_text(head + section + tail)
 
 
@@ -871,8 +1082,21 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps({"machine": info, "elapsed_s": elapsed, "results": results}, indent=1)
         )
     if not args.quick and not args.no_doc:
-        write_doc(render_markdown(results, scenarios, info, elapsed, previous))
-        plot(results, PLOT)
+        # Each section is rewritten only when its scenarios ran (`--only bus,bus2w`
+        # refreshes the bus rows and leaves the rest as measured before).
+        fanout = [s for s in scenarios if not s.bus]
+        bus = [s for s in scenarios if s.bus]
+        if fanout:
+            write_doc(render_markdown(results, fanout, info, elapsed, previous))
+            plot(results, PLOT)
+        if bus:
+            write_doc(
+                render_bus(results, bus, info),
+                BUS_BEGIN,
+                BUS_END,
+                "## Fan-out through the Redis bus (`make bench-fanout`, scenarios `bus`, "
+                "`bus5k`, `bus2w`, `bus2w2c`)",
+            )
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 import trio
@@ -18,6 +19,7 @@ from benchmarks.fanout.bench_source import BenchSource
 from biomock.app import create_app
 from biomock.config import load_config
 from biomock.server import open_listen_socket, serve, tune_gc
+from biomock.workers import run_workers
 
 
 def main() -> None:
@@ -30,6 +32,10 @@ def main() -> None:
     wall_ms = int(time.time() * 1000)
     source = BenchSource(wall_ms, backlog=args.backlog_samples, padding=args.padding)
     sock = open_listen_socket(config.host, config.port, user_timeout_s=config.slow_client_timeout_s)
+    if config.workers > 1:  # BIOMOCK_WORKERS with BIOMOCK_BUS: the bus scenario
+        sys.exit(
+            run_workers(config, sock, lambda: create_app(config, source=source, wall_ms=wall_ms))
+        )
     app = create_app(config, source=source, wall_ms=wall_ms)
     tune_gc()  # as biomock serve does
     trio.run(serve, app, config, sock)

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from biomock.routes import catalogue, common, control, dashboard, docs, history, ops, stream, ws
+from biomock.routes import (
+    catalogue,
+    common,
+    control,
+    dashboard,
+    docs,
+    history,
+    ops,
+    sessions,
+    stream,
+    ws,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     common.blueprint,
@@ -18,6 +29,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     history.blueprint,
     catalogue.blueprint,
     control.blueprint,
+    sessions.blueprint,
     ops.blueprint,
     docs.blueprint,
     dashboard.blueprint,  # last: its catch-all path must not shadow the others

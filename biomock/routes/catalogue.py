@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response
+from quart_schema import document_headers, document_response, validate_querystring
 
 from biomock.catalogue import TYPES
-from biomock.models import ScenarioList, SubjectList, TypeList
+from biomock.models import ScenarioList, SessionHeaders, SessionQuery, SubjectList, TypeList
 from biomock.routes.common import json_response
 from biomock.sim import SCENARIOS, Simulator
-from biomock.state import current_state
+from biomock.state import current_simulation
 
 blueprint = Blueprint("catalogue", __name__)
 
@@ -39,10 +39,12 @@ async def types() -> Response:
 
 
 @blueprint.get("/api/subjects")
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(SubjectList)
-async def subjects() -> Response:
+async def subjects(query_args: SessionQuery) -> Response:
     """The simulated people, with their profiles and scenarios."""
-    source = current_state().source
+    source = (await current_simulation()).source
     if isinstance(source, Simulator):
         return json_response(source.describe_subjects())
     return json_response([{"name": name, "scenario": None} for name in source.subjects])

@@ -6,28 +6,48 @@ server knows (its subjects, the clock's present) is checked here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
+from quart_schema import (
+    document_headers,
+    document_response,
+    validate_querystring,
+    validate_request,
+)
 
 from biomock.clock import SimClock
 from biomock.errors import invalid_parameter, not_found
-from biomock.models import ClockState, ClockUpdate, ScenarioSwitch, ScenarioSwitched
+from biomock.limits import RUN_THROUGH_SUBJECT_MS
+from biomock.models import (
+    ClockState,
+    ClockUpdate,
+    ScenarioSwitch,
+    ScenarioSwitched,
+    SessionHeaders,
+    SessionQuery,
+)
 from biomock.routes.common import json_response
 from biomock.sample import format_time
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
-from biomock.state import current_state
+from biomock.simulation import Simulation
+from biomock.state import current_simulation, current_state
+
+if TYPE_CHECKING:
+    from biomock.bus.node import BusNode
 
 blueprint = Blueprint("control", __name__)
 
 
 @blueprint.post("/api/scenario")
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @validate_request(ScenarioSwitch)
 @document_response(ScenarioSwitched)
-async def switch_scenario(data: ScenarioSwitch) -> Response:
+async def switch_scenario(data: ScenarioSwitch, query_args: SessionQuery) -> Response:
     """Switch a subject's scenario now; 404 for an unknown subject."""
-    source = current_state().source
+    simulation = await current_simulation()
+    source = simulation.source
     if data.subject not in source.subjects:
         raise not_found(f"unknown subject {data.subject!r}; valid: {', '.join(source.subjects)}")
     if not isinstance(source, Simulator):
@@ -35,12 +55,16 @@ async def switch_scenario(data: ScenarioSwitch) -> Response:
             "scenario", "this server replays a recording; scenarios apply to simulated subjects"
         )
     previous = source.scenario_of(data.subject)
-    try:
-        source.set_scenario(data.subject, data.scenario)
-    except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
-        raise invalid_parameter("scenario", str(error)) from None
-    except UnknownSubject as error:  # pragma: no cover - checked above
-        raise not_found(str(error)) from None
+    bus = shared_bus(simulation)
+    if bus is not None:  # applied by every process, this one included, from Redis
+        await bus.switch_scenario(data.subject, data.scenario)
+    else:
+        try:
+            source.set_scenario(data.subject, data.scenario)
+        except UnknownScenario as error:  # pragma: no cover - the model knows the scenarios
+            raise invalid_parameter("scenario", str(error)) from None
+        except UnknownSubject as error:  # pragma: no cover - checked above
+            raise not_found(str(error)) from None
     return json_response(
         {
             "subject": data.subject,
@@ -52,28 +76,53 @@ async def switch_scenario(data: ScenarioSwitch) -> Response:
 
 
 @blueprint.get("/api/clock")
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @document_response(ClockState)
-async def get_clock() -> Response:
+async def get_clock(query_args: SessionQuery) -> Response:
     """The simulated clock."""
-    return json_response(clock_body(current_state().clock))
+    return json_response(clock_body((await current_simulation()).clock))
 
 
 @blueprint.post("/api/clock")
+@validate_querystring(SessionQuery)
+@document_headers(SessionHeaders)
 @validate_request(ClockUpdate)
 @document_response(ClockState)
-async def post_clock(data: ClockUpdate) -> Response:
-    """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay."""
-    state = current_state()
-    clock = state.clock
+async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
+    """Change the simulated clock's speed, pause it, or jump forward; omitted fields stay.
+
+    A session that stays paused runs through the time it jumps over, publishing its
+    samples (at most RUN_THROUGH_SUBJECT_MS / subjects of it: the time before is skipped).
+    """
+    simulation = await current_simulation()
+    clock = simulation.clock
     now_ms = data.now_ms()
+    if now_ms is not None and now_ms < clock.now_ms():
+        raise invalid_parameter(
+            "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
+        )
+    bus = shared_bus(simulation)
+    if bus is not None:  # applied by every process, this one included, from Redis
+        await bus.change_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
+        return json_response(clock_body(clock))
     if now_ms is not None:
-        if now_ms < clock.now_ms():
-            raise invalid_parameter(
-                "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
-            )
-        state.source.jump(now_ms)
+        stays_paused = clock.paused if data.paused is None else data.paused
+        if simulation.lazy and stays_paused:
+            span_ms = RUN_THROUGH_SUBJECT_MS // len(simulation.source.subjects)
+            await simulation.run_through(now_ms, span_ms=span_ms)
+        else:
+            simulation.jump(now_ms)
     clock.set(speed=data.speed, paused=data.paused, now_ms=now_ms)
+    simulation.nudge()
     return json_response(clock_body(clock))
+
+
+def shared_bus(simulation: Simulation) -> BusNode | None:
+    """The shared bus, when ``simulation`` is the one on it: the default simulation with
+    ``BIOMOCK_BUS`` set (a session is this process's own)."""
+    state = current_state()
+    return state.bus if simulation is state.default else None
 
 
 def clock_body(clock: SimClock) -> dict[str, Any]:

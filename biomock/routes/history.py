@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring
+from quart_schema import document_headers, document_response, validate_querystring
 
-from biomock.models import HistoryPage, HistoryQuery
+from biomock.models import HistoryPage, HistoryQuery, SessionHeaders
 from biomock.params import sample_filter
-from biomock.state import current_state
+from biomock.state import current_simulation
 
 blueprint = Blueprint("history", __name__)
 
 
 @blueprint.get("/api/history")
 @validate_querystring(HistoryQuery)
+@document_headers(SessionHeaders)
 @document_response(HistoryPage)
 async def history(query_args: HistoryQuery) -> Response:
     """Buffered samples as JSON pages, oldest first."""
-    state = current_state()
-    filter = sample_filter(query_args, state.source.subjects)
+    simulation = await current_simulation()
+    filter = sample_filter(query_args, simulation.source.subjects)
     since_ms, until_ms = query_args.bounds_ms()
-    records, next_after_id = state.hub.history(
+    records, next_after_id = simulation.hub.history(
         filter,
         after_id=query_args.after_id,
         since_ms=since_ms,

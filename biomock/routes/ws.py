@@ -28,6 +28,9 @@ class WsHeaders(BaseModel):
     connection: Literal["Upgrade"] = Field(description="The WebSocket handshake.")
     sec_websocket_key: str = Field(description="The WebSocket handshake's nonce.")
     sec_websocket_version: Literal["13"] = Field(description="The WebSocket handshake.")
+    x_biomock_session: str | None = Field(
+        None, description="A session's id, as ?session= (the query parameter wins)."
+    )
 
 
 MESSAGES = (

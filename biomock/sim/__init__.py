@@ -19,6 +19,7 @@ from biomock.sim.simulator import (
     Simulator,
     UnknownScenario,
     UnknownSubject,
+    is_subject_name,
     parse_cadences,
     subject_names,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Simulator",
     "UnknownScenario",
     "UnknownSubject",
+    "is_subject_name",
     "make_profile",
     "parse_cadences",
     "parse_devices",

@@ -31,6 +31,12 @@ class UnknownScenario(ValueError):
     """A scenario name that does not exist."""
 
 
+def is_subject_name(name: str) -> bool:
+    """Whether ``name`` can name a subject: 1-64 letters, digits, '.', '_' or '-', starting
+    with a letter or digit."""
+    return _NAME.match(name) is not None
+
+
 def subject_names(spec: str) -> list[str]:
     """Turn ``--subjects`` into names: ``"3"`` gives three (the first is ``default``),
     ``"alice,bob"`` gives those.
@@ -150,6 +156,7 @@ class Simulator:
             if name not in subjects:
                 raise ValueError(f"time zones: unknown subject {name!r}")
             load_zone(zone)
+        self.seed = seed
         self._start_ms = start_ms
         self._now = start_ms
         self._imperfect = imperfect

@@ -65,3 +65,35 @@ test('asks for a token; a read-only token shows data but no scenario controls', 
   await expect(page.getByTestId('switch-scenario')).toBeEnabled();
   await expect(page.getByTestId('value-heart_rate')).toHaveText(/^\d+$/);
 });
+
+test("sessions keep the token flow: each token lists only its own, and another's is gone for it", async ({
+  page,
+}) => {
+  const made = await fetch(`${backend.url}/api/sessions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${CONTROL_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ seed: 2, subjects: ['ivy'], ttl_s: 600 }),
+  });
+  expect(made.status).toBe(201);
+  const { id } = (await made.json()) as { id: string };
+
+  // The operator sees its session in the picker and watches it.
+  await page.goto(`${backend.url}/?session=${id}`);
+  await page.getByTestId('token-input').fill(CONTROL_TOKEN);
+  await page.getByTestId('token-submit').click();
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  await expect(page.getByTestId('subject')).toHaveValue('ivy');
+  await expect(page.getByTestId('session-select').locator(`option[value="${id}"]`)).toHaveCount(1);
+  await expect(page.getByTestId('delete-session')).toBeVisible();
+
+  // The viewer's token does not own it: for that token it does not exist, and nothing to delete.
+  await page.getByTestId('change-token').click();
+  await page.getByTestId('token-input').fill(READ_TOKEN);
+  await page.getByTestId('token-submit').click();
+  await expect(page.getByTestId('session-gone')).toContainText('does not exist');
+  await expect(page.getByTestId('delete-session')).toHaveCount(0);
+  await expect(page.getByTestId('new-session')).toHaveCount(0);
+  await page.getByTestId('leave-session').click();
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  await expect(page.getByTestId('session-select').locator(`option[value="${id}"]`)).toHaveCount(0);
+});

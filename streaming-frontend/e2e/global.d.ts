@@ -6,6 +6,14 @@ declare global {
     __biomock?: {
       ids: () => number[];
       lastId: () => number | null;
+      counts: () => {
+        received: number;
+        malformed: number;
+        duplicates: number;
+        outOfOrder: number;
+        missing: number;
+        reconnects: number;
+      };
     };
   }
 }

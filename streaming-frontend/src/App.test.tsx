@@ -356,7 +356,11 @@ describe('App', () => {
       document.dispatchEvent(new Event('visibilitychange'));
     });
     const before = fake.calls.length;
-    await settle(60_000);
+    // A minute in a hidden tab; the server's keepalives keep the stream's watchdog content.
+    for (let i = 0; i < 6; i += 1) {
+      server.latest().write(': keepalive\n\n');
+      await settle(10_000);
+    }
     expect(fake.calls.length).toBe(before);
     expect(server.latest().closed).toBe(false);
     Object.defineProperty(document, 'visibilityState', { configurable: true, value: 'visible' });

@@ -1,24 +1,31 @@
 /** The dashboard: controls and live panel on the side, tiles and charts in a grid, the inspector beside. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Banners } from './components/Banners';
-import { type ChartKind, type TimeRange, Chart } from './components/Chart';
+import type { ChartKind, TimeRange } from './components/Chart';
+import { ChartCard } from './components/ChartCard';
 import { SimulationControls, ViewControls, WINDOWS } from './components/Controls';
+import { FaultMenu } from './components/FaultMenu';
 import { type HealthRow, HealthPanel } from './components/HealthPanel';
 import { Inspector } from './components/Inspector';
 import { LivePanel } from './components/LivePanel';
+import { SessionNotices } from './components/SessionNotices';
+import { SessionPanel, shortId } from './components/SessionPanel';
 import { Tile } from './components/Tile';
 import { useBackfill } from './hooks/useBackfill';
 import { useStream } from './hooks/useStream';
 import type { SocketLike } from './hooks/useWebSocketStream';
 import { useResource } from './hooks/useResource';
+import { useSessionGone } from './hooks/useSessionGone';
+import { useNow } from './hooks/useNow';
 import { useSnapshot } from './hooks/useStore';
 import { useTheme } from './hooks/useTheme';
 import { useVisible } from './hooks/useVisible';
 import type { Api } from './lib/api';
 import { allows } from './lib/auth';
 import { TYPE_LABELS, typeLabel } from './lib/catalogue';
+import { type FaultSpec, NO_FAULTS, withFaults } from './lib/faults';
 import type { Frame } from './lib/frameLog';
-import { type TimeZoneChoice, formatCount, formatUnit } from './lib/format';
+import { type TimeZoneChoice, formatCount } from './lib/format';
 import { holdableSpan, staleFor } from './lib/health';
 import { toSample } from './lib/parse';
 import { type SeriesState, type Store, seriesKey } from './lib/store';
@@ -42,11 +49,14 @@ export interface AppProps {
   onChangeToken?: () => void;
   /** For tests: makes the WebSocket when the transport is `ws`. */
   createSocket?: (url: string) => SocketLike;
+  /** The session watched (`?session=`), which `api` already addresses; null for the default simulation. */
+  session?: string | null;
+  /** Watch another session (null: the default simulation): the dashboard starts over. */
+  onSessionChange?: (session: string | null) => void;
 }
 
 const CATALOGUE_ORDER = Object.keys(TYPE_LABELS);
 const INTERVAL_TYPES = new Set(['steps', 'distance_walking_running', 'active_energy_burned']);
-const NO_SERIES: readonly SeriesState[] = [];
 
 function catalogueOrder(a: string, b: string): number {
   const ia = CATALOGUE_ORDER.indexOf(a);
@@ -58,21 +68,6 @@ function replaceUrl(search: string): void {
   window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
 }
 
-/** Wall-clock time, ticking once a second while the page is visible. */
-function useNow(visible: boolean, now: () => number, onTick: (t: number) => void): number {
-  const [time, setTime] = useState(now);
-  useEffect(() => {
-    if (!visible) return undefined;
-    const id = setInterval(() => {
-      const t = now();
-      setTime(t);
-      onTick(t);
-    }, 1000);
-    return () => clearInterval(id);
-  }, [visible, now, onTick]);
-  return time;
-}
-
 export function App({
   store,
   api,
@@ -82,6 +77,8 @@ export function App({
   onAuthFailure,
   onChangeToken,
   createSocket,
+  session = null,
+  onSessionChange,
 }: AppProps): React.JSX.Element {
   const snapshot = useSnapshot(store);
   // Tiles and counters follow the store ten times a second; the charts every frame.
@@ -95,8 +92,11 @@ export function App({
   const backfill = useBackfill(api, store);
   // After a switch of transport the new one resumes after the newest sample held.
   const [resumeFrom, setResumeFrom] = useState<{ id: number | null } | null>(null);
-  const streamUrl =
+  const { gone, note: noteFailures, deleted: sessionDeleted } = useSessionGone(session);
+  const baseUrl =
     backfill.streamUrl === null || resumeFrom === null ? backfill.streamUrl : api.streamUrl(resumeFrom.id);
+  const streamUrl =
+    baseUrl === null || gone !== null ? null : withFaults(baseUrl, view.faults, view.faultSeed);
   const connection = useStream(
     api,
     view.transport,
@@ -121,6 +121,7 @@ export function App({
   const scenarios = useResource((signal) => api.scenarios(signal), { enabled: reachable });
   const clock = useResource((signal) => api.clockReading(signal), { pollMs: 5000, enabled: reachable });
   const whoami = useResource((signal) => api.whoami(signal), { pollMs: 60_000, enabled: reachable });
+  noteFailures([backfill.error, stats.error, subjectInfo.error, clock.error], connection);
   const identity = whoami.data;
   const refused = [backfill.error, stats.error, whoami.error, connection.error].find(
     (e) => e?.status === 401,
@@ -232,7 +233,8 @@ export function App({
     const parsed = toSample(JSON.parse(selectedFrame.data) as unknown);
     return parsed.ok ? parsed.value.timestamp / 1000 : null;
   };
-  const streamBase = api.base === '' ? window.location.origin : api.base;
+  // The inspector's curl resumes this stream (its session included, never the token) from anywhere.
+  const curlStream = `${api.base === '' ? window.location.origin : ''}${api.withToken(null).streamUrl()}`;
   const update = (change: Partial<ViewState>): void => setView((v) => ({ ...v, ...change }));
   // Stable handlers and props, so the controls (memoised) skip the per-frame renders.
   const closeInspector = useCallback(() => setView((v) => ({ ...v, inspector: false })), []);
@@ -248,6 +250,15 @@ export function App({
     },
     [store],
   );
+  // New faults: a new connection that resumes after the newest sample held.
+  const setFaults = useCallback(
+    (faults: FaultSpec, faultSeed: number | null) => {
+      setResumeFrom({ id: store.lastId() });
+      setView((v) => ({ ...v, faults, faultSeed }));
+    },
+    [store],
+  );
+  const clearFaults = useCallback(() => setFaults(NO_FAULTS, null), [setFaults]);
   const selectedTypes = useMemo(() => view.types ?? new Set(types), [view.types, types]);
   const compareKey = compare.join(',');
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the list's content, not its identity
@@ -294,7 +305,14 @@ export function App({
           )}
         </div>
         <p className="muted small">
-          {api.base === '' ? 'this server' : api.base} · subject <strong>{subject}</strong>
+          {api.base === '' ? 'this server' : api.base}
+          {session !== null && (
+            <>
+              {' '}
+              · session <strong title={session}>{shortId(session)}</strong>
+            </>
+          )}{' '}
+          · subject <strong>{subject}</strong>
           {snapshot.paused && <strong className="paused-flag"> · view paused</strong>}
           {identity?.authentication === true && (
             <span data-testid="identity">
@@ -322,8 +340,29 @@ export function App({
         zone={view.zone}
         onDismiss={(id) => store.dismissNotice(id)}
       />
+      <SessionNotices
+        session={session}
+        gone={gone}
+        onLeave={() => onSessionChange?.(null)}
+        faults={view.faults}
+        faultSeed={view.faultSeed}
+        onClearFaults={clearFaults}
+      />
       <div className="layout">
         <aside className="sidebar">
+          {onSessionChange !== undefined && (
+            <SessionPanel
+              api={api}
+              session={session}
+              onSwitch={onSessionChange}
+              onDeleted={sessionDeleted}
+              gone={gone !== null}
+              scenarios={scenarios.data}
+              canControl={allows(identity, 'control')}
+              visible={visible}
+              zone={view.zone}
+            />
+          )}
           <LivePanel
             snapshot={slow}
             connection={connection}
@@ -331,6 +370,7 @@ export function App({
             statsError={stats.error}
             visible={visible}
             now={now}
+            ended={gone !== null}
           />
           <ViewControls
             windowS={view.windowS}
@@ -359,6 +399,7 @@ export function App({
             clock={clock}
             canControl={allows(identity, 'control')}
           />
+          <FaultMenu faults={view.faults} seed={view.faultSeed} onApply={setFaults} />
           <HealthPanel rows={healthRows} subject={subject} />
         </aside>
         <main className="content">
@@ -410,7 +451,7 @@ export function App({
             types={types}
             subjects={subjects}
             zone={view.zone}
-            streamUrl={`${streamBase}/api/stream`}
+            streamUrl={curlStream}
             selected={selectedFrame?.seq ?? null}
             onSelect={setSelectedFrame}
             onClose={closeInspector}
@@ -419,40 +460,4 @@ export function App({
       </div>
     </div>
   );
-}
-
-interface ChartCardProps extends Omit<
-  React.ComponentProps<typeof Chart>,
-  'label' | 'unit' | 'testId' | 'series'
-> {
-  type: string;
-  series: SeriesState[];
-}
-
-/** A chart's card; the series list keeps its identity while its states do, so the chart's memo holds. */
-function ChartCard({ type, series, ...rest }: ChartCardProps): React.JSX.Element {
-  const stable = useStableList(series);
-  const unit = stable[0]?.unit ?? null;
-  return (
-    <article className="card" data-testid={`card-${type}`}>
-      <h3>
-        {typeLabel(type)}
-        {unit !== null && <span className="muted small"> · {formatUnit(unit)}</span>}
-      </h3>
-      <Chart
-        {...rest}
-        series={stable.length > 0 ? stable : NO_SERIES}
-        label={typeLabel(type)}
-        unit={unit}
-        testId={`chart-${type}`}
-      />
-    </article>
-  );
-}
-
-function useStableList<T>(items: T[]): readonly T[] {
-  const [held, setHeld] = useState<readonly T[]>(items);
-  const same = held.length === items.length && held.every((item, i) => item === items[i]);
-  if (!same) setHeld(items);
-  return same ? held : items;
 }

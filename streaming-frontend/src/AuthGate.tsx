@@ -3,13 +3,21 @@
  * for one when the server answers 401, and remounts the dashboard with a new
  * token so every request, poll and stream starts over with it (the store, and
  * so the samples already shown, stay).
+ *
+ * The session watched (`?session=`) is held here too: switching it empties
+ * the store (another simulation, whose ids start again at 1) and remounts the
+ * dashboard addressing the new session, so nothing of the old one lingers.
  */
 import { useCallback, useMemo, useState } from 'react';
 import { App, type AppProps } from './App';
 import { TokenPrompt } from './components/TokenPrompt';
 import { type TokenNeed, type TokenStore, tokenNeed } from './lib/auth';
+import { readSession, writeSession } from './lib/urlState';
 
-export interface AuthGateProps extends Omit<AppProps, 'onAuthFailure' | 'onChangeToken'> {
+export interface AuthGateProps extends Omit<
+  AppProps,
+  'onAuthFailure' | 'onChangeToken' | 'session' | 'onSessionChange'
+> {
   tokens: TokenStore;
 }
 
@@ -20,6 +28,7 @@ function replaceUrl(search: string): void {
 export function AuthGate({
   tokens,
   api,
+  store,
   search = '',
   onViewChange = replaceUrl,
   ...rest
@@ -29,7 +38,8 @@ export function AuthGate({
   const [need, setNeed] = useState<TokenNeed | 'asked' | null>(null);
   // The view as last written, so a remount with a new token keeps it.
   const [current, setCurrent] = useState(search);
-  const authed = useMemo(() => api.withToken(token), [api, token]);
+  const session = readSession(current);
+  const authed = useMemo(() => api.withToken(token).withSession(session), [api, token, session]);
   const viewChanged = useCallback(
     (next: string) => {
       setCurrent(next);
@@ -42,6 +52,13 @@ export function AuthGate({
     [token],
   );
   const changeToken = useCallback(() => setNeed('asked'), []);
+  const switchSession = useCallback(
+    (next: string | null) => {
+      store.reset();
+      viewChanged(writeSession(current, next));
+    },
+    [store, current, viewChanged],
+  );
   const use = (next: string): void => {
     tokens.write(next);
     setToken(next);
@@ -57,9 +74,12 @@ export function AuthGate({
         />
       )}
       <App
-        key={token ?? ''}
+        key={`${token ?? ''}\u0000${session ?? ''}`}
         {...rest}
+        store={store}
         api={authed}
+        session={session}
+        onSessionChange={switchSession}
         search={current}
         onViewChange={viewChanged}
         onAuthFailure={failed}

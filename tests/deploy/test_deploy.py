@@ -221,7 +221,7 @@ def option(command: list[str], name: str) -> str:
 
 def test_compose_has_a_dev_and_a_staging_profile() -> None:
     assert set(services("dev")) == {"api", "dashboard"}
-    assert set(services("staging")) == {"biomock", "proxy"}
+    assert set(services("staging")) == {"biomock", "proxy", "redis"}
     for svc in compose()["services"].values():
         assert svc.get("profiles"), "a service without a profile would start with every profile"
 
@@ -329,16 +329,38 @@ def proxied_locations() -> list[tuple[Directive, Directive, Directive]]:
     return out
 
 
+def upstreams() -> dict[str, Directive]:
+    return {d["args"][0]: d for d in nginx_http()["block"] if d["directive"] == "upstream"}
+
+
+def upstream_choice() -> tuple[str, list[tuple[str, str]]]:
+    """The variable ``proxy_pass`` names an upstream by, and its map: (pattern, upstream)."""
+    maps = [d for d in nginx_http()["block"] if d["directive"] == "map"]
+    chooser = next(m for m in maps if m["args"][1] == "$biomock_upstream")
+    return chooser["args"][0], [(d["directive"], d["args"][0]) for d in chooser["block"]]
+
+
+def chosen_upstream(uri: str, session: str) -> str:
+    """The upstream nginx picks for ``uri`` with this session id (``""``: none)."""
+    source, rules = upstream_choice()
+    assert source == "$uri|$arg_session$http_x_biomock_session"
+    key = f"{uri}|{session}"
+    for pattern, upstream in rules:
+        if pattern.startswith("~") and re.search(pattern[1:], key):
+            return upstream
+    return dict(rules)["default"]
+
+
 def test_nginx_proxies_to_the_staging_service() -> None:
-    http = nginx_http()
-    upstream = next(d for d in http["block"] if d["directive"] == "upstream")
-    servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
     svc = compose()["services"]["biomock"]
-    assert servers == [f"biomock:{option(svc['command'], '--port')}"]
+    for upstream in upstreams().values():
+        servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
+        assert servers == [f"biomock:{option(svc['command'], '--port')}"]
+    assert {upstream for _, upstream in upstream_choice()[1]} <= set(upstreams())
     locations = proxied_locations()
-    assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/"}
+    assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/api/ws", "/"}
     for blocks in locations:
-        assert effective("proxy_pass", *blocks) == [[f"http://{upstream['args'][0]}"]]
+        assert effective("proxy_pass", *blocks) == [["http://$biomock_upstream"]]
 
 
 def test_nginx_keeps_sse_flowing() -> None:
@@ -413,13 +435,14 @@ def location(path: str) -> tuple[Directive, Directive, Directive]:
 
 
 def test_staging_containers_are_read_only_without_capabilities() -> None:
-    for name in ["biomock", "proxy"]:
+    for name in ["biomock", "proxy", "redis"]:
         svc = compose()["services"][name]
         assert svc["read_only"] is True, name
         assert "/tmp" in svc["tmpfs"], name
         assert svc["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in svc["security_opt"], name
     assert "cap_add" not in compose()["services"]["biomock"]
+    assert "cap_add" not in compose()["services"]["redis"]
     # nginx's master binds 80/443 and switches its workers to the nginx user: nothing else.
     proxy = compose()["services"]["proxy"]
     assert set(proxy["cap_add"]) <= {"CHOWN", "SETGID", "SETUID", "NET_BIND_SERVICE"}
@@ -509,3 +532,38 @@ def test_nginx_refuses_large_bodies_and_limits_each_address() -> None:
             assert zones[zone]["directive"] == "limit_req_zone", where
     assert effective("limit_req_status", http) == [["429"]]
     assert effective("limit_conn_status", http) == [["429"]]
+
+
+def test_staging_runs_two_replicas_sharing_one_redis_behind_least_conn() -> None:
+    svc = compose()["services"]["biomock"]
+    redis = compose()["services"]["redis"]
+    assert svc["deploy"]["replicas"] == 2
+    bus = svc["environment"]["BIOMOCK_BUS"]
+    (port,) = redis["expose"]
+    assert bus == f"redis://redis:{port}/0"
+    assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+    # Pinned to a release, no persistence (the log is a buffer; an empty Redis is handled).
+    assert re.fullmatch(r"redis:7\.\d+\.\d+(-\w+)?", redis["image"]), redis["image"]
+    command = redis["command"]
+    assert command[0] == "redis-server"
+    assert option(command, "--save") == "" and option(command, "--appendonly") == "no"
+    assert option(command, "--maxmemory-policy") == "noeviction"
+    assert "redis-cli" in redis["healthcheck"]["test"]
+    upstream = upstreams()["biomock"]
+    assert "least_conn" in [d["directive"] for d in upstream["block"]]
+
+
+def test_nginx_keeps_a_clients_sessions_on_one_replica() -> None:
+    # Sessions live in the replica that made them: creating one and every request naming
+    # one go to the replica hashed from the client's address; the rest balances.
+    sessions = upstreams()["biomock_sessions"]
+    assert [d["args"] for d in sessions["block"] if d["directive"] == "hash"] == [
+        ["$binary_remote_addr", "consistent"]
+    ]
+    assert chosen_upstream("/api/sessions", "") == "biomock_sessions"
+    assert chosen_upstream("/api/sessions/s_abc", "") == "biomock_sessions"
+    assert chosen_upstream("/api/stream", "s_abc") == "biomock_sessions"
+    assert chosen_upstream("/api/ws", "s_abc") == "biomock_sessions"
+    assert chosen_upstream("/api/stream", "") == "biomock"
+    assert chosen_upstream("/api/clock", "") == "biomock"
+    assert chosen_upstream("/", "") == "biomock"

@@ -91,8 +91,15 @@ async def test_the_stream_is_documented_from_its_declared_parameters(
         ("query", "format"),
         ("query", "last_event_id"),
         ("query", "history"),
+        ("query", "faults"),
+        ("query", "fault_seed"),
+        ("query", "session"),
         ("header", "last-event-id"),
+        ("header", "x-biomock-session"),
     }
+    faults = next(p for p in op["parameters"] if p["name"] == "faults")
+    assert faults["schema"]["type"] == "string"
+    assert "drop=0.1" in faults["description"]
     assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
     assert op["summary"].startswith("Server-Sent Events")
 
@@ -110,15 +117,41 @@ async def test_the_websocket_is_documented_as_a_get_that_upgrades(
         ("query", "format"),
         ("query", "last_event_id"),
         ("query", "history"),
+        ("query", "faults"),
+        ("query", "fault_seed"),
         ("header", "upgrade"),
         ("header", "connection"),
         ("header", "sec-websocket-key"),
         ("header", "sec-websocket-version"),
+        ("query", "session"),
+        ("header", "x-biomock-session"),
     }
     assert "101" in op["responses"] and "200" not in op["responses"]
     assert op["summary"].startswith("WebSocket")
     for message in ('"samples"', '"reset"', '"heartbeat"', '"error"', '"subscribe"', "1008"):
         assert message in op["description"], message
+
+
+async def test_every_data_and_control_route_documents_the_session(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(20):
+        doc = await document(make_app())
+    for method, path in (
+        ("get", "/api/stream"),
+        ("get", "/api/ws"),
+        ("get", "/api/history"),
+        ("get", "/api/subjects"),
+        ("post", "/api/scenario"),
+        ("get", "/api/clock"),
+        ("post", "/api/clock"),
+        ("get", "/api/stats"),
+    ):
+        params = {(p["in"], p["name"]) for p in doc["paths"][path][method]["parameters"]}
+        assert {("query", "session"), ("header", "x-biomock-session")} <= params, (method, path)
+    created = doc["paths"]["/api/sessions"]["post"]
+    assert "201" in created["responses"] and "requestBody" in created
+    assert "204" in doc["paths"]["/api/sessions/{id}"]["delete"]["responses"]
 
 
 async def test_every_operation_documents_the_error_shape(autojump_clock: trio.abc.Clock) -> None:

@@ -71,7 +71,8 @@ def test_the_configuration_reference_lists_every_setting_as_the_code_has_it() ->
 
 async def test_the_metrics_table_lists_every_metric_served(autojump_clock: trio.abc.Clock) -> None:
     with trio.fail_after(20):
-        app = create_app(Config(seed=1))
+        # With a bus, so that its metrics are served too (nothing connects before serving).
+        app = create_app(Config(seed=1, bus="redis://127.0.0.1:9/0"))
         async with app.test_app():
             response = await app.test_client().get("/metrics")
             text = (await response.get_data()).decode()

@@ -35,6 +35,10 @@ ERROR_CODES = {
     "too_many_subscribers",
     "unavailable",
     "internal",
+    # Only from ?faults=status=CODE on the streams (biomock.faults.STATUS_ERRORS):
+    "too_many_requests",
+    "bad_gateway",
+    "gateway_timeout",
 }
 
 
@@ -117,6 +121,10 @@ def test_no_server_error_and_every_error_in_shape(api_url: str) -> None:
         ({"history": "-1"}, {}, 400),
         ({"last_event_id": "abc"}, {}, 400),
         ({}, {"Last-Event-ID": "1.5"}, 400),
+        ({"faults": "drop=2"}, {}, 400),
+        ({"faults": "drop=0.1", "fault_seed": "x"}, {}, 400),
+        ({"faults": "status=503"}, {}, 503),
+        ({"faults": "status=429"}, {}, 429),
     ],
 )
 def test_stream_errors_come_before_the_stream_in_shape(
@@ -132,7 +140,16 @@ def test_stream_accepts_every_documented_parameter(api_url: str) -> None:
     params = {
         p["name"]: p for p in doc["paths"]["/api/stream"]["get"]["parameters"] if p["in"] == "query"
     }
-    example = {"types": "heart_rate", "format": "native", "history": "2", "subject": "default"}
+    session = httpx.post(f"{api_url}/api/sessions", json={}, timeout=10).json()["id"]
+    example = {
+        "types": "heart_rate",
+        "format": "native",
+        "history": "2",
+        "subject": "default",
+        "faults": "duplicate=0.5",
+        "fault_seed": "7",
+        "session": session,
+    }
     assert set(example) | {"last_event_id"} == set(params)
     with (
         httpx.Client(base_url=api_url, timeout=10) as client,

@@ -54,8 +54,15 @@ export function Banners({
   onDismiss,
 }: BannersProps): React.JSX.Element {
   const where = api.base === '' ? 'this address' : api.base;
-  const historyError = backfill.error !== null && !backfill.error.unreachable ? backfill.error : null;
-  const streamError = connection.error !== null && connection.error.status >= 400 ? connection.error : null;
+  // A session that is gone is said once, with the way back, by SessionNotices.
+  const historyError =
+    backfill.error !== null && !backfill.error.unreachable && !backfill.error.sessionGone
+      ? backfill.error
+      : null;
+  const streamError =
+    connection.error !== null && connection.error.status >= 400 && connection.error.parameter !== 'session'
+      ? connection.error
+      : null;
   const status = down
     ? 'Backend unreachable'
     : historyError !== null || streamError !== null

@@ -178,7 +178,7 @@ function ViewControlsImpl(props: ViewControlsProps): React.JSX.Element {
 export const ViewControls = memo(ViewControlsImpl);
 
 /** A labelled control; the label names the control alone (not its current value too). */
-function Field({
+export function Field({
   label,
   children,
 }: {

@@ -8,7 +8,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useId, useLayoutEffect, useRef, useState } from 'react';
 import { typeLabel } from '../lib/catalogue';
-import type { Frame, FrameLog } from '../lib/frameLog';
+import type { Frame, FrameFlag, FrameLog } from '../lib/frameLog';
 import { type TimeZoneChoice, formatClock, formatCount, formatTime, zoneName } from '../lib/format';
 import { ALL_FRAMES, FrameFilter, type FrameQuery, resumeCurl, toCsv, toNdjson } from '../lib/inspect';
 
@@ -25,6 +25,14 @@ export interface InspectorProps {
   onSelect: (frame: Frame | null) => void;
   onClose: () => void;
 }
+
+/** What a flag is called in the list (where it replaces the event name) and said in the detail. */
+export const FLAG_WORDS: Record<FrameFlag, { short: string; long: string }> = {
+  malformed: { short: 'malformed', long: 'not a valid sample: counted as malformed and ignored' },
+  duplicate: { short: 'duplicate', long: 'an id already held: counted as a duplicate and skipped' },
+  gap: { short: 'after gap', long: 'taken in, but ids before it never arrived (counted as missing)' },
+  'out-of-order': { short: 'late', long: "older than its series' newest point: skipped" },
+};
 
 const ROW_HEIGHT = 24;
 /** A row shows the start of the data (the detail shows all): long text costs layout on every scroll. */
@@ -135,6 +143,15 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
             onChange={(e) => setQuery({ ...query, text: e.target.value })}
           />
         </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={query.problems}
+            onChange={(e) => setQuery({ ...query, problems: e.target.checked })}
+            data-testid="filter-problems"
+          />
+          Only problems
+        </label>
       </div>
       <div className="row">
         <span className="muted small" data-testid="frame-count">
@@ -168,18 +185,20 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
             const seq = filter.seqAt(log, item.index);
             const id = log.idAt(seq);
             const event = log.eventAt(seq);
+            const flag = log.flagAt(seq);
             return (
               <button
                 type="button"
                 key={seq}
-                className={`frame-row${seq === selected ? ' selected' : ''}${event !== 'message' ? ' named' : ''}`}
+                className={`frame-row${seq === selected ? ' selected' : ''}${event !== 'message' ? ' named' : ''}${flag !== null ? ` flagged flag-${flag}` : ''}`}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 aria-pressed={seq === selected}
                 data-testid="frame-row"
+                data-flag={flag ?? undefined}
                 onClick={() => onSelect(log.get(seq))}
               >
                 <span className="frame-id">{id ?? '—'}</span>
-                <span className="frame-event">{event}</span>
+                <span className="frame-event">{flag === null ? event : FLAG_WORDS[flag].short}</span>
                 <span className="frame-time">{formatClock(log.arrivedAt(seq), zone)}</span>
                 <span className="frame-data">{log.dataAt(seq).slice(0, ROW_TEXT)}</span>
               </button>
@@ -192,6 +211,11 @@ function InspectorImpl(props: InspectorProps): React.JSX.Element {
           <h3>
             Frame {frame.id ?? '(no id)'} · {frame.event} · arrived {formatTime(frame.arrivedAt, zone)}
           </h3>
+          {frame.flag !== null && (
+            <p className="small warn" data-testid="frame-flag">
+              {FLAG_WORDS[frame.flag].short}: {FLAG_WORDS[frame.flag].long}
+            </p>
+          )}
           {/* Focusable: a long frame scrolls, and keyboard users must be able to scroll it too. */}
           <pre tabIndex={0} aria-label="The frame as received">
             {pretty(frame.data)}

@@ -29,7 +29,7 @@ describe('LivePanel', () => {
       <LivePanel
         snapshot={{
           ...store.getSnapshot(),
-          counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 3, missing: 7 },
+          counts: { received: 1234, malformed: 2, duplicates: 1, outOfOrder: 3, missing: 7, reconnects: 6 },
           lastId: 99,
         }}
         connection={{ ...base, retryAt: Date.now() + 3000, failures: 4 }}
@@ -50,6 +50,7 @@ describe('LivePanel', () => {
     );
     expect(screen.getByTestId('connection-state')).toHaveTextContent(/reconnecting in [23]\.\d s/);
     expect(screen.getByTestId('connection-state')).toHaveAttribute('data-state', 'reconnecting');
+    expect(screen.getByTestId('reconnects')).toHaveTextContent('6');
     expect(screen.getByTestId('received')).toHaveTextContent('1,234');
     expect(screen.getByTestId('malformed')).toHaveTextContent('2');
     expect(screen.getByTestId('out-of-order')).toHaveTextContent('3');

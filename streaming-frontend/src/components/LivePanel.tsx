@@ -14,6 +14,8 @@ export interface LivePanelProps {
   /** False in a hidden tab: the countdown stops ticking. */
   visible: boolean;
   now?: () => number;
+  /** The simulation watched is gone (a deleted or expired session): no stream will open. */
+  ended?: boolean;
 }
 
 const STATE_TEXT = {
@@ -42,6 +44,7 @@ export function LivePanel({
   statsError,
   visible,
   now = Date.now,
+  ended = false,
 }: LivePanelProps): React.JSX.Element {
   // The countdown moves with the wall clock, but only while there is one to show.
   const [time, setTime] = useState(now);
@@ -61,11 +64,11 @@ export function LivePanel({
         <dt>Stream</dt>
         <dd>
           <span
-            className={`state state-${connection.state}`}
+            className={`state state-${ended ? 'ended' : connection.state}`}
             data-testid="connection-state"
-            data-state={connection.state}
+            data-state={ended ? 'ended' : connection.state}
           >
-            {connectionText(connection, counting ? time : now())}
+            {ended ? 'ended' : connectionText(connection, counting ? time : now())}
           </span>
         </dd>
         <dt>Samples/s</dt>
@@ -117,7 +120,14 @@ export function LivePanel({
         <dd data-testid="out-of-order">{count(counts.outOfOrder)}</dd>
         <dt title="Failed connection attempts in a row">Failures</dt>
         <dd data-testid="failures">{connection.failures}</dd>
+        <dt title="Times the stream opened again after it was cut or refused">Reconnects</dt>
+        <dd data-testid="reconnects">{count(counts.reconnects)}</dd>
       </dl>
+      {connection.state === 'reconnecting' && connection.error !== null && connection.error.status < 400 && (
+        <p className="muted small" data-testid="cut-reason">
+          Reconnecting because {connection.error.message}.
+        </p>
+      )}
       {statsError !== null && !statsError.missing && !statsError.unreachable && (
         <p className="muted small">
           Stats unavailable: {statsError.status} {statsError.message}

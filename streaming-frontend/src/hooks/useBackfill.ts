@@ -50,6 +50,11 @@ export function useBackfill(
       } catch (caught) {
         if (controller.signal.aborted) return;
         const error = caught instanceof ApiError ? caught : new ApiError(0, 'unreachable', String(caught));
+        if (error.sessionGone) {
+          // The session is gone for good: no stream to open, nothing to retry.
+          setState({ streamUrl: null, loaded, error, retryAt: null });
+          return;
+        }
         if (!error.missing) {
           failures += 1;
           const delay = backoffDelay(failures, {

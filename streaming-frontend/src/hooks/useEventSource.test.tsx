@@ -1,7 +1,7 @@
 import { act, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamServer } from '../test/fakeStream';
-import { type EventSourceHandlers, useEventSource, withLastEventId } from './useEventSource';
+import { type EventSourceHandlers, SILENCE_MS, useEventSource, withLastEventId } from './useEventSource';
 
 let server: StreamServer;
 
@@ -111,6 +111,7 @@ describe('useEventSource', () => {
       code: 'too_many_subscribers',
       message: 'the server has 100 subscribers, its limit',
       retryAfterMs: 5000,
+      parameter: null,
     });
     // The backoff alone would retry after 1.5-3 s; the server asked for 5 s.
     expect(result.current.retryAt).toBe(Date.now() + 5000);
@@ -157,6 +158,58 @@ describe('useEventSource', () => {
     const b = second.result.current.retryAt;
     expect(a).not.toBeNull();
     expect(a).not.toBe(b);
+  });
+
+  it('reconnects after a stream that went silent, and resumes after the newest id', async () => {
+    const { result } = setup('/api/stream');
+    await settle();
+    await act(async () => {
+      server.latest().message('{}', '7');
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    // Keepalives are signs of life: no reconnection while they come.
+    for (let i = 0; i < 4; i += 1) {
+      await advance(SILENCE_MS - 1000);
+      await act(async () => {
+        server.latest().write(': keepalive\n\n');
+        await vi.advanceTimersByTimeAsync(0);
+      });
+    }
+    expect(server.connections).toHaveLength(1);
+    // Then a stall (`stall_after`): the connection stays open but nothing comes.
+    await advance(SILENCE_MS);
+    expect(result.current.state).toBe('reconnecting');
+    expect(result.current.error).toMatchObject({ status: 200, code: 'stalled' });
+    expect(result.current.error?.message).toContain('45 s');
+    await advance(3000);
+    expect(server.connections).toHaveLength(2);
+    expect(server.latest().url).toBe('/api/stream?last_event_id=7');
+    expect(result.current.state).toBe('open');
+  });
+
+  it('tells a stream the server ended (disconnect_after) from a backend that is gone', async () => {
+    const { result } = setup('/api/stream');
+    await settle();
+    await act(async () => {
+      server.latest().message('{}', '3');
+      server.latest().end();
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(result.current.state).toBe('reconnecting');
+    expect(result.current.error).toMatchObject({ status: 200, code: 'ended' });
+    await advance(3000);
+    expect(server.latest().url).toBe('/api/stream?last_event_id=3');
+    expect(result.current.state).toBe('open');
+  });
+
+  it('keeps the parameter a refusal blames (a session that is gone)', async () => {
+    server.refuse({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'unknown session', parameter: 'session' } },
+    });
+    const { result } = setup('/api/stream?session=s_x');
+    await settle();
+    expect(result.current.error).toMatchObject({ status: 404, parameter: 'session' });
   });
 
   it('does not retry after unmount', async () => {

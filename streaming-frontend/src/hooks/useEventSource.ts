@@ -9,6 +9,10 @@
  * backs off exponentially with jitter while attempts fail, never comes sooner
  * than `Retry-After`, and resumes with `last_event_id` after the newest id seen.
  *
+ * A watchdog ends a stream that goes silent (no sample, not even the
+ * server's keepalive comment) for `silenceMs`, and reconnects: a stalled
+ * connection looks open but would never deliver again.
+ *
  * Handlers are kept in a ref, so passing new functions on every render does
  * not reconnect; only a new `url` does. Cleanup aborts the request, and events
  * that arrive after it are ignored. The stream keeps running in a hidden tab.
@@ -37,12 +41,33 @@ export interface EventSourceHandlers {
   onOpen?: (reconnected: boolean) => void;
 }
 
-/** Why the last attempt failed: `status` 0 when the backend could not be reached. */
+/**
+ * Why the last attempt failed: `status` 0 when the backend could not be
+ * reached, 200 when a stream that was open ended or went silent.
+ */
 export interface StreamError {
   status: number;
   code: string;
   message: string;
   retryAfterMs: number | null;
+  /** The request parameter the server blamed (`session` for a session that is gone). */
+  parameter?: string | null;
+}
+
+/**
+ * How long a stream may stay silent before the watchdog reconnects: three of
+ * the server's keepalives at its default 15 s heartbeat (`BIOMOCK_HEARTBEAT_S`).
+ */
+export const SILENCE_MS = 45_000;
+
+/** The error a watchdog reports for a stream silent for `ms`. */
+export function stalledError(ms: number): StreamError {
+  return {
+    status: 200,
+    code: 'stalled',
+    message: `nothing arrived for ${Math.round(ms / 1000)} s, not even a keepalive`,
+    retryAfterMs: null,
+  };
 }
 
 export interface EventSourceStatus {
@@ -67,6 +92,8 @@ export interface UseEventSourceOptions {
   now?: () => number;
   /** Jitter source in [0, 1). */
   random?: () => number;
+  /** The watchdog: reconnect after this long without a byte (SILENCE_MS). */
+  silenceMs?: number;
 }
 
 /** Both transports' status before a URL is given, and as a connection starts. */
@@ -104,6 +131,7 @@ export async function refusal(response: Response): Promise<StreamError> {
     code: error?.code ?? 'http_error',
     message: error?.message ?? `the stream answered ${response.status} ${response.statusText}`.trim(),
     retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')),
+    parameter: error?.parameter ?? null,
   };
 }
 
@@ -203,18 +231,40 @@ export function useEventSource(
         },
       });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      const silenceMs = optionsRef.current.silenceMs ?? SILENCE_MS;
+      let watchdog: ReturnType<typeof setTimeout> | null = null;
+      let stalled = false;
+      const arm = (): void => {
+        if (watchdog !== null) clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          stalled = true;
+          // Ends the pending read (done) and, with it, the request.
+          void reader.cancel().catch(() => undefined);
+        }, silenceMs);
+      };
+      let ended = false;
       try {
+        arm();
         for (;;) {
           const { done, value } = await reader.read();
-          if (done || signal.aborted) break;
+          if (done || signal.aborted) {
+            ended = done;
+            break;
+          }
+          arm();
           parser.feed(value);
         }
       } catch {
         // The connection dropped mid-stream: reconnect below.
+      } finally {
+        if (watchdog !== null) clearTimeout(watchdog);
       }
-      if (!signal.aborted) {
-        retry({ status: 0, code: 'disconnected', message: 'the stream was cut', retryAfterMs: null });
-      }
+      if (signal.aborted) return;
+      if (stalled) retry(stalledError(silenceMs));
+      else if (ended)
+        // The server ended the response (a restart, `disconnect_after`): it was reachable.
+        retry({ status: 200, code: 'ended', message: 'the server ended the stream', retryAfterMs: null });
+      else retry({ status: 0, code: 'disconnected', message: 'the stream was cut', retryAfterMs: null });
     };
 
     void connect();

@@ -3,8 +3,8 @@
  * is visible and the backend is thought reachable). A failure is retried with
  * exponential backoff and jitter, never sooner than the server's
  * `Retry-After`; a route that does not exist (404) is reported as `missing`
- * and not asked again. When it is enabled again, a resource whose data is older
- * than its poll period is loaded at once.
+ * and not asked again, nor is a session that is gone. When it is enabled
+ * again, a resource whose data is older than its poll period is loaded at once.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../lib/api';
@@ -63,14 +63,16 @@ export function useResource<T>(
         const apiError = caught instanceof ApiError ? caught : new ApiError(0, 'unreachable', String(caught));
         setError(apiError);
         failures += 1;
-        next = apiError.missing
-          ? null
-          : backoffDelay(failures, {
-              baseMs: retryMs,
-              capMs: 30_000,
-              retryAfterMs: apiError.retryAfterMs,
-              random: randomRef.current,
-            });
+        // A missing route, or a session that is gone, will not come back by asking again.
+        next =
+          apiError.missing || apiError.sessionGone
+            ? null
+            : backoffDelay(failures, {
+                baseMs: retryMs,
+                capMs: 30_000,
+                retryAfterMs: apiError.retryAfterMs,
+                random: randomRef.current,
+              });
       }
       if (next !== null) timer = setTimeout(() => void run(), next);
     };

@@ -4,7 +4,8 @@ import { SocketServer } from '../test/fakeSocket';
 import type { EventSourceHandlers } from './useEventSource';
 import { fakeFetch } from '../test/fakeFetch';
 import type { StreamError } from './useEventSource';
-import { probeRefusal, useWebSocketStream, webSocketUrl } from './useWebSocketStream';
+import { SILENCE_MS } from './useEventSource';
+import { CLOSE_STALLED, probeRefusal, useWebSocketStream, webSocketUrl } from './useWebSocketStream';
 
 let server: SocketServer;
 
@@ -120,6 +121,53 @@ describe('useWebSocketStream', () => {
     expect(server.sockets).toHaveLength(1);
   });
 
+  it('hands on garbage as it came, so it is counted as malformed, and stays open', () => {
+    const onMessage = vi.fn();
+    const { result } = setup('ws://h/api/ws', { onMessage });
+    act(() => server.latest().open());
+    act(() => {
+      server.latest().raw('{"type":"samples","items":[{"value":61,"id":4,"ty');
+      server.latest().raw('{"type":"samples","items":[{"value":61,"id":10');
+      server.latest().frame({ type: 'samples', items: ['{"id": 5, "val', sample(6)] });
+    });
+    expect(onMessage.mock.calls.map((call) => call[0] as { data: string; id: string | null })).toEqual([
+      { data: '{"type":"samples","items":[{"value":61,"id":4,"ty', id: '4', event: 'message' },
+      // The cut may have broken the number off: no id is guessed.
+      { data: '{"type":"samples","items":[{"value":61,"id":10', id: null, event: 'message' },
+      { data: '{"id": 5, "val', id: null, event: 'message' },
+      { data: JSON.stringify(sample(6)), id: '6', event: 'message' },
+    ]);
+    expect(result.current.state).toBe('open');
+  });
+
+  it('replaces a socket that went silent, resuming after the newest id', async () => {
+    const { result } = setup('ws://h/api/ws');
+    act(() => server.latest().open());
+    act(() => server.latest().frame({ type: 'samples', items: [sample(8)] }));
+    for (let i = 0; i < 3; i += 1) {
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(SILENCE_MS - 1000);
+      });
+      act(() => server.latest().frame({ type: 'heartbeat', time: '2026-02-03T10:00:00.000Z' }));
+    }
+    expect(server.sockets).toHaveLength(1);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SILENCE_MS);
+    });
+    const stalled = server.sockets[0];
+    expect(stalled?.closedByClient).toBe(CLOSE_STALLED);
+    expect(result.current.state).toBe('reconnecting');
+    expect(result.current.error).toMatchObject({ code: 'stalled' });
+    // Its late close does not count twice.
+    act(() => stalled?.serverClose(1006));
+    expect(result.current.failures).toBe(1);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1000);
+    });
+    expect(server.sockets).toHaveLength(2);
+    expect(server.latest().url).toBe('ws://h/api/ws?last_event_id=8');
+  });
+
   it('keeps an error frame as the error and stays open', () => {
     const { result } = setup('ws://h/api/ws');
     act(() => {
@@ -201,6 +249,7 @@ describe('a refused upgrade', () => {
       code: 'too_many_subscribers',
       message: 'full',
       retryAfterMs: 5000,
+      parameter: null,
     });
     expect(fake.calls.map((c) => c.url.href)).toEqual([
       'http://127.0.0.1:8000/api/stream?types=steps',

@@ -5,7 +5,10 @@
  *
  * Each `samples` frame is handed on one sample at a time, as the SSE stream
  * delivers them; `reset` goes to `onReset`; `heartbeat` only shows the
- * connection is alive; an `error` frame is kept as the status's error. A close
+ * connection is alive; an `error` frame is kept as the status's error. A
+ * frame that is not JSON (a `malformed` fault) is handed on as it came, so it
+ * is counted and shown like a malformed SSE event. A socket silent for
+ * `silenceMs` (no frame, not even a heartbeat) is closed and replaced. A close
  * is followed by a reconnection with exponential backoff and jitter that
  * resumes with `last_event_id` after the newest id seen, except close 4401
  * (the token expired while connected): that one waits for a new token, since
@@ -26,8 +29,10 @@ import {
   type EventSourceHandlers,
   type EventSourceStatus,
   IDLE,
+  SILENCE_MS,
   type StreamError,
   refusal,
+  stalledError,
   withLastEventId,
 } from './useEventSource';
 
@@ -48,14 +53,25 @@ export interface UseWebSocketStreamOptions {
   probe?: (url: string) => Promise<StreamError | null>;
   now?: () => number;
   random?: () => number;
+  /** The watchdog: replace the socket after this long without a frame (SILENCE_MS). */
+  silenceMs?: number;
 }
+
+/**
+ * The id of a sample inside a frame cut short: `"id":N` followed by a comma or a
+ * brace, so a number the cut broke off is never taken for an id.
+ */
+const BROKEN_ID = /"id":\s*(\d{1,16})\s*[,}]/;
+
+/** The close code the dashboard uses for a socket its watchdog gave up on. */
+export const CLOSE_STALLED = 4000;
 
 /** The close code biomock sends when the connection's token expired. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
 
 const CLOSE_REASONS: Record<number, string> = {
   1000: 'the server ended the stream',
-  1001: 'the server is shutting down',
+  1001: 'the server went away (shutting down, or a disconnect_after fault)',
   1006: 'the connection was lost or refused',
   1008: 'the server cut the stream (too slow or lagged)',
   1011: 'the server hit an internal error',
@@ -114,14 +130,21 @@ export function useWebSocketStream(
       try {
         frame = JSON.parse(text);
       } catch {
-        return; // Not JSON: nothing biomock sends; ignore rather than drop the stream.
+        // Garbage (a `malformed` fault, or a broken server): counted and shown, never thrown.
+        // Its sample's id, when the cut left it whole, still counts as arrived (as SSE's `id:` does).
+        const id = BROKEN_ID.exec(text)?.[1] ?? null;
+        if (id !== null) lastEventId = id;
+        handlersRef.current.onMessage?.({ data: text, id, event: 'message' });
+        return;
       }
       if (!isObject(frame)) return;
       if (frame.type === 'samples' && Array.isArray(frame.items)) {
         for (const item of frame.items) {
           const id = isObject(item) && typeof item.id === 'number' ? String(item.id) : null;
           if (id !== null) lastEventId = id;
-          handlersRef.current.onMessage?.({ data: JSON.stringify(item), id, event: 'message' });
+          // An item that is a string is data as sent (a malformed sample): hand it on unquoted.
+          const data = typeof item === 'string' ? item : JSON.stringify(item);
+          handlersRef.current.onMessage?.({ data, id, event: 'message' });
         }
       } else if (frame.type === 'reset') {
         handlersRef.current.onReset?.({ data: text, id: null, event: 'reset' });
@@ -161,13 +184,36 @@ export function useWebSocketStream(
       if (!closed) retry(error);
     };
 
+    const silenceMs = optionsRef.current.silenceMs ?? SILENCE_MS;
+    let watchdog: ReturnType<typeof setTimeout> | null = null;
+    const disarm = (): void => {
+      if (watchdog !== null) clearTimeout(watchdog);
+      watchdog = null;
+    };
+
     const connect = (): void => {
       const target = withLastEventId(url, lastEventId);
       const ws = create(target);
       let opened = false;
       socket = ws;
+      const arm = (): void => {
+        disarm();
+        watchdog = setTimeout(() => {
+          watchdog = null;
+          if (closed || socket !== ws) return;
+          // Given up on: its late events must not count, so it is forgotten before it closes.
+          ws.onopen = null;
+          ws.onmessage = null;
+          ws.onclose = null;
+          socket = null;
+          ws.close(CLOSE_STALLED, 'silent too long');
+          failures += 1;
+          retry(stalledError(silenceMs));
+        }, silenceMs);
+      };
       ws.onopen = () => {
         if (closed) return;
+        arm();
         opened = true;
         const reconnected = wasOpen || failures > 0;
         wasOpen = true;
@@ -176,10 +222,13 @@ export function useWebSocketStream(
         handlersRef.current.onOpen?.(reconnected);
       };
       ws.onmessage = (event) => {
-        if (!closed && typeof event.data === 'string') onFrame(event.data);
+        if (closed) return;
+        arm();
+        if (typeof event.data === 'string') onFrame(event.data);
       };
       ws.onclose = (event) => {
         if (closed) return;
+        disarm();
         socket = null;
         const error = closeError(event.code, event.reason);
         failures += 1;
@@ -195,6 +244,7 @@ export function useWebSocketStream(
     connect();
     return () => {
       closed = true;
+      disarm();
       if (timer !== null) clearTimeout(timer);
       socket?.close(1000, 'closed by the dashboard');
     };

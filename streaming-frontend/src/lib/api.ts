@@ -4,6 +4,7 @@ import {
   type HistoryPage,
   type Parsed,
   type ScenarioInfo,
+  type SessionInfo,
   type Stats,
   type SubjectInfo,
   type TypeInfo,
@@ -11,6 +12,8 @@ import {
   parseClock,
   parseHistoryPage,
   parseScenarios,
+  parseSession,
+  parseSessions,
   parseStats,
   parseSubjects,
   parseTypes,
@@ -24,18 +27,32 @@ export class ApiError extends Error {
   readonly code: string;
   /** The server's `Retry-After`, ms, when it sent one. */
   readonly retryAfterMs: number | null;
+  /** The request parameter the server blamed (`session` for a session that is gone). */
+  readonly parameter: string | null;
 
-  constructor(status: number, code: string, message: string, retryAfterMs: number | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfterMs: number | null = null,
+    parameter: string | null = null,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.retryAfterMs = retryAfterMs;
+    this.parameter = parameter;
   }
 
   /** The route does not exist on this backend (an older or partial one). */
   get missing(): boolean {
-    return this.status === 404 || this.status === 405;
+    return (this.status === 404 && !this.sessionGone) || this.status === 405;
+  }
+
+  /** The session asked for does not exist (never did, was deleted, or expired). */
+  get sessionGone(): boolean {
+    return this.status === 404 && this.parameter === 'session';
   }
 
   get unreachable(): boolean {
@@ -57,6 +74,15 @@ export interface ClockReading {
 }
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** What `POST /api/sessions` takes; every field optional (API.md v2 "Sessions"). */
+export interface NewSession {
+  seed?: number;
+  subjects?: readonly string[];
+  scenario?: string;
+  paused?: boolean;
+  ttl_s?: number;
+}
 
 /**
  * Picks the backend's base URL: `?backend=` in the page's address wins, then
@@ -94,20 +120,32 @@ export class Api {
   readonly fetchImpl: Fetch;
   /** Sent as `Authorization: Bearer` on requests and as `access_token` on the stream. */
   readonly token: string | null;
+  /**
+   * The session every data and control request addresses (`?session=`); null
+   * for the default simulation.
+   */
+  readonly session: string | null;
 
   constructor(
     base: string,
     fetchImpl: Fetch = (input, init) => fetch(input, init),
     token: string | null = null,
+    session: string | null = null,
   ) {
     this.base = base;
     this.fetchImpl = fetchImpl;
     this.token = token;
+    this.session = session;
   }
 
   /** The same backend, called with `token`. */
   withToken(token: string | null): Api {
-    return token === this.token ? this : new Api(this.base, this.fetchImpl, token);
+    return token === this.token ? this : new Api(this.base, this.fetchImpl, token, this.session);
+  }
+
+  /** The same backend, addressing `session` (null: the default simulation). */
+  withSession(session: string | null): Api {
+    return session === this.session ? this : new Api(this.base, this.fetchImpl, this.token, session);
   }
 
   /**
@@ -115,7 +153,11 @@ export class Api {
    * token goes in the query, as EventSource and browser WebSockets cannot send headers.
    */
   streamUrl(lastEventId: number | null = null): string {
-    return `${this.base}/api/stream${query({ last_event_id: lastEventId, access_token: this.token })}`;
+    return `${this.base}/api/stream${query({
+      session: this.session,
+      last_event_id: lastEventId,
+      access_token: this.token,
+    })}`;
   }
 
   /** Who the token is; `authentication: false` when the server has it off. */
@@ -127,6 +169,7 @@ export class Api {
 
   async history(q: HistoryQuery, signal?: AbortSignal): Promise<HistoryPage> {
     const path = `/api/history${query({
+      session: this.session,
       after_id: q.afterId,
       limit: q.limit ?? 10_000,
       subject: q.subject,
@@ -136,7 +179,7 @@ export class Api {
   }
 
   async stats(signal?: AbortSignal): Promise<Stats> {
-    return this.parsed(await this.request('/api/stats', { signal }), parseStats);
+    return this.parsed(await this.request(this.scoped('/api/stats'), { signal }), parseStats);
   }
 
   async types(signal?: AbortSignal): Promise<TypeInfo[]> {
@@ -144,7 +187,7 @@ export class Api {
   }
 
   async subjects(signal?: AbortSignal): Promise<SubjectInfo[]> {
-    return this.parsed(await this.request('/api/subjects', { signal }), parseSubjects);
+    return this.parsed(await this.request(this.scoped('/api/subjects'), { signal }), parseSubjects);
   }
 
   async scenarios(signal?: AbortSignal): Promise<ScenarioInfo[]> {
@@ -152,7 +195,7 @@ export class Api {
   }
 
   async clock(signal?: AbortSignal): Promise<ClockState> {
-    return this.parsed(await this.request('/api/clock', { signal }), parseClock);
+    return this.parsed(await this.request(this.scoped('/api/clock'), { signal }), parseClock);
   }
 
   /** The clock and the wall time it describes (the middle of the request), for latency. */
@@ -163,11 +206,30 @@ export class Api {
   }
 
   async setClock(change: { speed?: number; paused?: boolean }): Promise<ClockState> {
-    return this.parsed(await this.post('/api/clock', change), parseClock);
+    return this.parsed(await this.post(this.scoped('/api/clock'), change), parseClock);
   }
 
   async setScenario(scenario: string, subject: string): Promise<void> {
-    await this.post('/api/scenario', { scenario, subject });
+    await this.post(this.scoped('/api/scenario'), { scenario, subject });
+  }
+
+  /** The sessions this caller may see (its own when authentication is on). */
+  async sessions(signal?: AbortSignal): Promise<SessionInfo[]> {
+    return this.parsed(await this.request('/api/sessions', { signal }), parseSessions);
+  }
+
+  async createSession(body: NewSession): Promise<SessionInfo> {
+    return this.parsed(await this.post('/api/sessions', body), parseSession);
+  }
+
+  /** Deletes session `id`; its streams end. */
+  async deleteSession(id: string): Promise<void> {
+    await this.request(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** `path` addressing this API's session. */
+  private scoped(path: string): string {
+    return `${path}${query({ session: this.session })}`;
   }
 
   private async post(path: string, body: unknown): Promise<unknown> {
@@ -209,6 +271,7 @@ export class Api {
         error?.code ?? 'http_error',
         error?.message ?? `${path} answered ${status}`,
         parseRetryAfter(response.headers.get('Retry-After')),
+        error?.parameter ?? null,
       );
     }
     return body;

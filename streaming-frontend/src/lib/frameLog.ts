@@ -7,6 +7,14 @@
  * frame costs a few slot writes and the strings the browser already made.
  */
 
+/**
+ * What the store made of a frame, so the inspector can show it: `malformed`
+ * (not a valid sample, ignored), `duplicate` (an id already held, skipped),
+ * `gap` (ids before it never arrived), `out-of-order` (older than its series'
+ * newest point, skipped); null for a frame taken in as it should be.
+ */
+export type FrameFlag = 'malformed' | 'duplicate' | 'gap' | 'out-of-order';
+
 export interface Frame {
   seq: number;
   /** The SSE `id:` as a number; null for frames without one (`reset`). */
@@ -19,6 +27,7 @@ export interface Frame {
   /** Parsed from `data` when it is a sample, for the filters; null otherwise. */
   type: string | null;
   subject: string | null;
+  flag: FrameFlag | null;
 }
 
 export class FrameLog {
@@ -29,8 +38,11 @@ export class FrameLog {
   private readonly datas: string[];
   private readonly types: (string | null)[];
   private readonly subjects: (string | null)[];
+  private readonly flags: (FrameFlag | null)[];
   /** The sequence number the next frame gets; frames `end - length` .. `end - 1` are held. */
   private end = 0;
+  /** Frames before this were cleared. */
+  private start = 0;
   /** Increases on every change, so views can tell whether to look again. */
   version = 0;
 
@@ -42,10 +54,11 @@ export class FrameLog {
     this.datas = new Array<string>(capacity).fill('');
     this.types = new Array<string | null>(capacity).fill(null);
     this.subjects = new Array<string | null>(capacity).fill(null);
+    this.flags = new Array<FrameFlag | null>(capacity).fill(null);
   }
 
   get length(): number {
-    return Math.min(this.end, this.capacity);
+    return Math.min(this.end - this.start, this.capacity);
   }
 
   /** The oldest sequence number still held. */
@@ -65,6 +78,7 @@ export class FrameLog {
     data: string,
     type: string | null,
     subject: string | null,
+    flag: FrameFlag | null = null,
   ): void {
     const slot = this.end % this.capacity;
     this.ids[slot] = id ?? Number.NaN;
@@ -73,7 +87,14 @@ export class FrameLog {
     this.datas[slot] = data;
     this.types[slot] = type;
     this.subjects[slot] = subject;
+    this.flags[slot] = flag;
     this.end += 1;
+    this.version += 1;
+  }
+
+  /** Forgets every frame; sequence numbers go on from where they were, so none is reused. */
+  clear(): void {
+    this.start = this.end;
     this.version += 1;
   }
 
@@ -93,6 +114,10 @@ export class FrameLog {
 
   subjectAt(seq: number): string | null {
     return this.subjects[seq % this.capacity] ?? null;
+  }
+
+  flagAt(seq: number): FrameFlag | null {
+    return this.flags[seq % this.capacity] ?? null;
   }
 
   dataAt(seq: number): string {
@@ -118,6 +143,7 @@ export class FrameLog {
       data: this.dataAt(seq),
       type: this.typeAt(seq),
       subject: this.subjectAt(seq),
+      flag: this.flagAt(seq),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameLog } from './frameLog';
-import { FrameFilter, resumeCurl, toCsv, toNdjson } from './inspect';
+import { ALL_FRAMES, FrameFilter, resumeCurl, toCsv, toNdjson } from './inspect';
 
 function logOf(n: number, capacity = 100): FrameLog {
   const log = new FrameLog(capacity);
@@ -20,24 +20,49 @@ describe('FrameFilter', () => {
   it('filters by type, subject and text, and takes new frames in incrementally', () => {
     const log = logOf(12);
     const filter = new FrameFilter(4);
-    let n = filter.update(log, { type: 'steps', subject: '', text: '' });
+    let n = filter.update(log, { ...ALL_FRAMES, type: 'steps', subject: '', text: '' });
     expect(seqs(filter, log, n)).toEqual([2, 4, 6, 8, 10, 12]);
-    n = filter.update(log, { type: 'steps', subject: 'alice', text: '' });
+    n = filter.update(log, { ...ALL_FRAMES, type: 'steps', subject: 'alice', text: '' });
     expect(seqs(filter, log, n)).toEqual([6, 12]);
-    n = filter.update(log, { type: '', subject: '', text: '"VALUE":1' });
+    n = filter.update(log, { ...ALL_FRAMES, type: '', subject: '', text: '"VALUE":1' });
     expect(seqs(filter, log, n)).toEqual([1, 10, 11, 12]);
     log.push(13, 'message', 2000, '{"value":13}', 'heart_rate', 'default');
-    n = filter.update(log, { type: '', subject: '', text: '"VALUE":1' });
+    n = filter.update(log, { ...ALL_FRAMES, type: '', subject: '', text: '"VALUE":1' });
     expect(seqs(filter, log, n)).toEqual([1, 10, 11, 12, 13]);
   });
 
   it('drops frames that left the log', () => {
     const log = logOf(12, 5);
     const filter = new FrameFilter(4);
-    const n = filter.update(log, { type: 'heart_rate', subject: '', text: '' });
+    const n = filter.update(log, { ...ALL_FRAMES, type: 'heart_rate', subject: '', text: '' });
     expect(seqs(filter, log, n)).toEqual([9, 11]);
-    const all = filter.update(log, { type: '', subject: '', text: '' });
+    const all = filter.update(log, { ...ALL_FRAMES, type: '', subject: '', text: '' });
     expect(seqs(filter, log, all)).toEqual([8, 9, 10, 11, 12]);
+  });
+});
+
+describe('problem frames', () => {
+  it('lists only the frames the store flagged, and a cleared log shows none of the old ones', () => {
+    const log = new FrameLog(10);
+    log.push(1, 'message', 1, '{"id":1}', 'heart_rate', 'default');
+    log.push(1, 'message', 2, '{"id":1}', 'heart_rate', 'default', 'duplicate');
+    log.push(2, 'message', 3, '{"id":2,', null, null, 'malformed');
+    log.push(5, 'message', 4, '{"id":5}', 'heart_rate', 'default', 'gap');
+    const filter = new FrameFilter(4);
+    const n = filter.update(log, { ...ALL_FRAMES, problems: true });
+    expect(Array.from({ length: n }, (_, i) => log.flagAt(filter.seqAt(log, i)))).toEqual([
+      'duplicate',
+      'malformed',
+      'gap',
+    ]);
+    const next = log.next;
+    log.clear();
+    expect(log.length).toBe(0);
+    expect(filter.update(log, { ...ALL_FRAMES, problems: true })).toBe(0);
+    log.push(1, 'message', 5, '{"id":1}', 'heart_rate', 'default');
+    // Sequence numbers are never reused: a selection of an old frame cannot point at a new one.
+    expect(log.first).toBe(next);
+    expect(log.get(next - 1)).toBeNull();
   });
 });
 

@@ -14,11 +14,14 @@ export interface FrameQuery {
   subject: string;
   /** Only frames whose raw data contains this text (case-insensitive); '' for all. */
   text: string;
+  /** Only frames the store flagged (malformed, duplicate, after a gap, out of order). */
+  problems: boolean;
 }
 
-export const ALL_FRAMES: FrameQuery = { type: '', subject: '', text: '' };
+export const ALL_FRAMES: FrameQuery = { type: '', subject: '', text: '', problems: false };
 
 export function matches(log: FrameLog, seq: number, query: FrameQuery, needle: string): boolean {
+  if (query.problems && log.flagAt(seq) === null) return false;
   if (query.type !== '' && log.typeAt(seq) !== query.type) return false;
   if (query.subject !== '' && log.subjectAt(seq) !== query.subject) return false;
   return needle === '' || log.dataAt(seq).toLowerCase().includes(needle);
@@ -42,11 +45,12 @@ export class FrameFilter {
     if (
       query.type !== this.query.type ||
       query.subject !== this.query.subject ||
-      query.text !== this.query.text
+      query.text !== this.query.text ||
+      query.problems !== this.query.problems
     ) {
       this.query = query;
       this.needle = query.text.toLowerCase();
-      this.matchesAll = query.type === '' && query.subject === '' && query.text === '';
+      this.matchesAll = query.type === '' && query.subject === '' && query.text === '' && !query.problems;
       this.start = 0;
       this.count = 0;
       this.scanned = log.first;

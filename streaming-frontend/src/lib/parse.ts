@@ -71,6 +71,18 @@ export interface ClockState {
   now: number | null;
 }
 
+/** A session (API.md v2 "Sessions"): a private simulation addressed with `?session=`. */
+export interface SessionInfo {
+  id: string;
+  /** ISO time it expires unless used before then. */
+  expiresAt: string | null;
+  seed: number | null;
+  subjects: readonly string[];
+  scenario: string | null;
+  paused: boolean | null;
+  ttlS: number | null;
+}
+
 export interface ApiErrorBody {
   code: string;
   message: string;
@@ -297,4 +309,33 @@ export function parseApiError(raw: unknown): ApiErrorBody | null {
   const { code, message, parameter } = raw.error;
   if (typeof code !== 'string' || typeof message !== 'string') return null;
   return { code, message, parameter: optionalString(parameter) };
+}
+
+/** Parses one session object (`POST /api/sessions`, `GET /api/sessions/{id}`). */
+export function parseSession(raw: unknown): Parsed<SessionInfo> {
+  if (!isObject(raw) || typeof raw.id !== 'string' || raw.id === '') return fail('session without an id');
+  const subjects = Array.isArray(raw.subjects)
+    ? raw.subjects.map((s) => nameOf(s, ['name', 'id'])).filter((s): s is string => s !== null)
+    : [];
+  return ok({
+    id: raw.id,
+    expiresAt: optionalString(raw.expires_at),
+    seed: finite(raw.seed),
+    subjects,
+    scenario: optionalString(raw.scenario),
+    paused: typeof raw.paused === 'boolean' ? raw.paused : null,
+    ttlS: finite(raw.ttl_s),
+  });
+}
+
+/** Parses `GET /api/sessions`: `{"items": [<session>, ...]}`; unreadable items are left out. */
+export function parseSessions(raw: unknown): Parsed<SessionInfo[]> {
+  const list = listOf(raw, ['items', 'sessions']);
+  if (list === null) return fail('sessions is not a list');
+  const sessions: SessionInfo[] = [];
+  for (const item of list) {
+    const parsed = parseSession(item);
+    if (parsed.ok) sessions.push(parsed.value);
+  }
+  return ok(sessions);
 }

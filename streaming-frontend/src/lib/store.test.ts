@@ -275,4 +275,48 @@ describe('Store', () => {
     expect(store.ingestHistory(items)).toBe(250);
     expect(store.series('heart_rate', 'default')?.ring.length).toBe(100);
   });
+
+  it('flags in the frame log what it made of each frame: duplicates, garbage, gaps', () => {
+    const { store } = manualStore();
+    const one = JSON.stringify(sampleJson({ id: 1, timestamp: at(1) }));
+    store.ingestEvent(one, undefined, '1');
+    store.ingestEvent(one, undefined, '1');
+    store.ingestEvent('{"value": 7', undefined, '2');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 5, timestamp: at(2) })), undefined, '5');
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 6, timestamp: at(3) })), undefined, '6');
+    const log = store.frames;
+    const flags = Array.from({ length: log.length }, (_, i) => log.flagAt(log.first + i));
+    expect(flags).toEqual([null, 'duplicate', 'malformed', 'gap', null]);
+    expect(store.totals()).toMatchObject({ received: 3, duplicates: 1, malformed: 1, missing: 2 });
+  });
+
+  it('forgets everything on reset, so another session starts with clean charts and counters', () => {
+    const { store, runFrames } = manualStore();
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 900, subject: 'alice' })), undefined, '900');
+    store.ingestEvent('garbage', undefined, null);
+    store.noteReconnect();
+    store.setPaused(true);
+    runFrames();
+    store.reset();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.series.size).toBe(0);
+    expect(snapshot.subjects).toEqual([]);
+    expect(snapshot.counts).toEqual({
+      received: 0,
+      malformed: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      missing: 0,
+      reconnects: 0,
+    });
+    expect(snapshot.paused).toBe(false);
+    expect(snapshot.lastId).toBeNull();
+    expect(store.ids()).toEqual([]);
+    expect(store.frames.length).toBe(0);
+    // The new session's ids start at 1: none of them is taken for a duplicate.
+    store.ingestEvent(JSON.stringify(sampleJson({ id: 1, subject: 'bob' })), undefined, '1');
+    runFrames();
+    expect(store.getSnapshot().subjects).toEqual(['bob']);
+    expect(store.totals()).toMatchObject({ received: 1, duplicates: 0, missing: 0 });
+  });
 });

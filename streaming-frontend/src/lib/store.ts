@@ -9,7 +9,7 @@
  * poll, a resize) can show newer data.
  */
 import { CATEGORY_TYPES, SLEEP_LEVELS, TYPE_LABELS } from './catalogue';
-import { FrameLog } from './frameLog';
+import { type FrameFlag, FrameLog } from './frameLog';
 import { LatencyMeter } from './latency';
 import { type Marker, type Notice, describeReset, sameRunJump } from './notices';
 import { type ClockState, type Sample, parseReset, parseSample, toSample } from './parse';
@@ -65,6 +65,15 @@ export interface Counts {
   outOfOrder: number;
   /** Ids that never arrived although later ones did (the stream is unfiltered). */
   missing: number;
+  /** Times the stream opened again after it was cut or refused. */
+  reconnects: number;
+}
+
+/** What became of one sample: taken in (`ok`, or `gap` when ids before it never came) or skipped. */
+type Verdict = 'ok' | FrameFlag;
+
+function zeroCounts(): Counts {
+  return { received: 0, malformed: 0, duplicates: 0, outOfOrder: 0, missing: 0, reconnects: 0 };
 }
 
 /** An immutable view of the store, replaced at most once per animation frame. */
@@ -122,9 +131,10 @@ export class Store {
   private readonly now: () => number;
   private readonly listeners = new Set<() => void>();
   private readonly seriesByKey = new Map<string, Series>();
-  private readonly stats: Stats;
-  private readonly latency = new LatencyMeter();
-  private readonly counts: Counts = { received: 0, malformed: 0, duplicates: 0, outOfOrder: 0, missing: 0 };
+  private readonly idLogSize: number;
+  private stats: Stats;
+  private latency = new LatencyMeter();
+  private counts: Counts = zeroCounts();
   private countsChanged = false;
   private subjects: readonly string[] = [];
   private types: readonly string[] = [];
@@ -158,7 +168,8 @@ export class Store {
     this.frames = new FrameLog(options.frameCapacity ?? FRAME_LOG_CAPACITY);
     this.requestFrame = options.requestFrame ?? ((cb) => requestAnimationFrame(cb));
     this.now = options.now ?? Date.now;
-    this.stats = new Stats(options.idLogSize ?? FRAME_LOG_CAPACITY);
+    this.idLogSize = options.idLogSize ?? FRAME_LOG_CAPACITY;
+    this.stats = new Stats(this.idLogSize);
     this.framesThrottle = new Throttle(FRAME_LIST_PERIOD_MS, this.now, () => this.changed());
     this.slowThrottle = new Throttle(SLOW_PERIOD_MS, this.now, () => this.changed());
     this.snapshot = this.buildSnapshot();
@@ -187,6 +198,18 @@ export class Store {
     const frameId = parsed.ok ? parsed.value.id : idOf(sseId);
     const quietMs = arrivedAt - this.lastFrameAt;
     this.lastFrameAt = arrivedAt;
+    let verdict: Verdict = 'malformed';
+    if (!parsed.ok) {
+      this.malformed(parsed.error);
+      // Its id still arrived: it is no gap.
+      if (frameId !== null && frameId > this.watermark) this.watermark = frameId;
+    } else {
+      verdict = this.accept(parsed.value, arrivedAt, quietMs);
+      if (verdict === 'ok' || verdict === 'gap') {
+        this.stats.noteArrival(arrivedAt);
+        if (!this.latency.note(parsed.value.timestamp, arrivedAt)) this.clockStale += 1;
+      }
+    }
     this.frames.push(
       frameId,
       'message',
@@ -194,15 +217,8 @@ export class Store {
       data,
       parsed.ok ? parsed.value.type : null,
       parsed.ok ? parsed.value.subject : null,
+      verdict === 'ok' ? null : verdict,
     );
-    if (!parsed.ok) {
-      this.malformed(parsed.error);
-      // Its id still arrived: it is no gap.
-      if (frameId !== null && frameId > this.watermark) this.watermark = frameId;
-    } else if (this.accept(parsed.value, arrivedAt, quietMs)) {
-      this.stats.noteArrival(arrivedAt);
-      if (!this.latency.note(parsed.value.timestamp, arrivedAt)) this.clockStale += 1;
-    }
     this.changed();
   }
 
@@ -214,7 +230,7 @@ export class Store {
     for (const item of items) {
       const parsed = toSample(item);
       if (!parsed.ok) this.malformed(parsed.error);
-      else if (this.accept(parsed.value, arrivedAt)) added += 1;
+      else if (accepted(this.accept(parsed.value, arrivedAt))) added += 1;
     }
     this.changed();
     return added;
@@ -261,6 +277,8 @@ export class Store {
 
   /** The stream opened again after failing. */
   noteReconnect(): void {
+    this.counts.reconnects += 1;
+    this.countsChanged = true;
     this.addMarker('reconnect', 'reconnected');
     this.changed();
   }
@@ -290,14 +308,17 @@ export class Store {
     this.lastError = error;
   }
 
-  private accept(sample: Sample, arrivedAt: number, quietMs = 0): boolean {
+  private accept(sample: Sample, arrivedAt: number, quietMs = 0): Verdict {
     this.countsChanged = true;
     if (sample.id <= this.watermark) {
       this.counts.duplicates += 1;
-      return false;
+      return 'duplicate';
     }
+    let verdict: Verdict = 'ok';
     if (this.watermark > 0 && !this.afterReset && sample.id - this.watermark <= sameRunJump(quietMs)) {
-      this.counts.missing += sample.id - this.watermark - 1;
+      const missed = sample.id - this.watermark - 1;
+      this.counts.missing += missed;
+      if (missed > 0) verdict = 'gap';
     }
     this.afterReset = false;
     const series = this.seriesFor(sample);
@@ -306,7 +327,7 @@ export class Store {
       if (typeof sample.value !== 'string') {
         this.malformed(`${sample.type} value is not a category`);
         this.watermark = sample.id;
-        return false;
+        return 'malformed';
       }
       value = this.categoryLevel(series, sample.value);
     } else if (typeof sample.value === 'number') {
@@ -314,7 +335,7 @@ export class Store {
     } else {
       this.malformed(`${sample.type} value is not a number`);
       this.watermark = sample.id;
-      return false;
+      return 'malformed';
     }
     const time = sample.timestamp / 1000;
     if (series.epoch !== this.resets) {
@@ -327,7 +348,7 @@ export class Store {
     this.watermark = sample.id;
     if (time < series.ring.lastTime()) {
       this.counts.outOfOrder += 1;
-      return false;
+      return 'out-of-order';
     }
     series.ring.push(sample.id, time, value, sample.start === null ? Number.NaN : sample.start / 1000);
     series.last = sample;
@@ -336,7 +357,7 @@ export class Store {
     this.noteScenario(sample, time);
     this.counts.received += 1;
     this.stats.noteId(sample.id);
-    return true;
+    return verdict;
   }
 
   private clearedByTime(series: Series, time: number): void {
@@ -469,6 +490,35 @@ export class Store {
     this.changed();
   }
 
+  /**
+   * Forgets everything: samples, frames, counters, notices and markers. For a
+   * switch to another simulation (a session), whose ids start over and whose
+   * subjects are other people: nothing of the old one may be taken for it.
+   */
+  reset(): void {
+    this.seriesByKey.clear();
+    this.seriesStates = new Map();
+    this.frames.clear();
+    this.stats = new Stats(this.idLogSize);
+    this.latency = new LatencyMeter();
+    this.counts = zeroCounts();
+    this.countsChanged = true;
+    this.subjects = [];
+    this.types = [];
+    this.notices = [];
+    this.markers = [];
+    this.watermark = 0;
+    this.newestTime = Number.NaN;
+    this.lastError = null;
+    this.lastFrameAt = Number.NEGATIVE_INFINITY;
+    this.afterReset = false;
+    this.lastClock = null;
+    this.scenarios = new Map();
+    this.paused = false;
+    this.receivedAtPause = 0;
+    this.flushNow();
+  }
+
   private changed(): void {
     if (this.frameScheduled) return;
     this.frameScheduled = true;
@@ -556,6 +606,10 @@ export class Store {
 
 const FRAME_LIST_PERIOD_MS = 250;
 const SLOW_PERIOD_MS = 100;
+
+function accepted(verdict: Verdict): boolean {
+  return verdict === 'ok' || verdict === 'gap';
+}
 
 function idOf(text: string | null): number | null {
   if (text === null || !/^\d+$/.test(text)) return null;

@@ -1,8 +1,12 @@
 /**
- * The view as a link: subject, compared subjects, types, window, time zone
- * the inspector and the transport live in the page's query string, so a copied address
- * reproduces the view. Other parameters (`backend`, and later the session) are kept as they are.
+ * The view as a link: subject, compared subjects, types, window, time zone,
+ * the inspector, the transport and the faults on the dashboard's own stream
+ * live in the page's query string, so a copied address reproduces the view.
+ * The session (`?session=`) lives there too, next to them, but belongs to the
+ * page rather than the view: switching it starts the dashboard over
+ * (`readSession`, `writeSession`). Other parameters (`backend`) are kept as they are.
  */
+import { type FaultSpec, NO_FAULTS, formatFaults, parseFaultSeed, parseFaults } from './faults';
 import type { TimeZoneChoice } from './format';
 
 export interface ViewState {
@@ -16,6 +20,9 @@ export interface ViewState {
   inspector: boolean;
   /** How samples arrive: Server-Sent Events (the default) or the WebSocket. */
   transport: Transport;
+  /** Faults injected into the dashboard's own stream (`faults=`), and their seed (`fault_seed=`). */
+  faults: FaultSpec;
+  faultSeed: number | null;
 }
 
 export type Transport = 'sse' | 'ws';
@@ -28,6 +35,8 @@ export const DEFAULT_VIEW: ViewState = {
   zone: 'utc',
   inspector: false,
   transport: 'sse',
+  faults: NO_FAULTS,
+  faultSeed: null,
 };
 
 function list(value: string | null): string[] {
@@ -46,6 +55,8 @@ export function readView(search: string): ViewState {
     zone: params.get('tz') === 'local' ? 'local' : 'utc',
     inspector: params.get('inspector') === '1',
     transport: params.get('transport') === 'ws' ? 'ws' : 'sse',
+    faults: parseFaults(params.get('faults')),
+    faultSeed: parseFaultSeed(params.get('fault_seed')),
   };
 }
 
@@ -63,6 +74,35 @@ export function writeView(search: string, view: ViewState): string {
   set('tz', view.zone === 'utc' ? null : view.zone);
   set('inspector', view.inspector ? '1' : null);
   set('transport', view.transport === 'sse' ? null : view.transport);
+  const faults = formatFaults(view.faults);
+  set('faults', faults === '' ? null : faults);
+  set('fault_seed', faults === '' || view.faultSeed === null ? null : String(view.faultSeed));
+  return searchOf(params);
+}
+
+function searchOf(params: URLSearchParams): string {
   const text = params.toString();
   return text === '' ? '' : `?${text}`;
+}
+
+/** Session ids are opaque; anything longer than this is no id the server made. */
+const MAX_SESSION_LENGTH = 200;
+
+/** The session the page addresses (`?session=`); null for the default simulation. */
+export function readSession(search: string): string | null {
+  const id = new URLSearchParams(search).get('session')?.trim() ?? '';
+  return id === '' || id.length > MAX_SESSION_LENGTH ? null : id;
+}
+
+/**
+ * `search` addressing `session` (null: the default simulation). The subject
+ * and compared subjects are dropped: another session has other people.
+ */
+export function writeSession(search: string, session: string | null): string {
+  const params = new URLSearchParams(search);
+  if (session === null) params.delete('session');
+  else params.set('session', session);
+  params.delete('subject');
+  params.delete('compare');
+  return searchOf(params);
 }

@@ -20,6 +20,11 @@ export class FakeSocket implements SocketLike {
     this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(body) }));
   }
 
+  /** A text frame as it is, JSON or not. */
+  raw(text: string): void {
+    this.onmessage?.(new MessageEvent('message', { data: text }));
+  }
+
   serverClose(code: number, reason = ''): void {
     this.onclose?.(new CloseEvent('close', { code, reason }));
   }
