@@ -34,6 +34,8 @@ import httpx
 import trio
 
 from biomock.config import Config
+from biomock.filter import Filter
+from biomock.formats import FORMATS
 from biomock.models import SessionCreate
 from biomock.sessions import LocalSessions
 
@@ -127,10 +129,8 @@ def measure_tracemalloc() -> dict[str, float]:
                 for i in range(SESSIONS)
             ]
             created = tracemalloc.take_snapshot()
-            for session in made:
-                await session.simulation.run_through(
-                    session.spec.start_ms + 3_600_000, span_ms=3_600_000
-                )
+            for session in made:  # paused: it runs through the hour it jumps over
+                await session.simulation.set_clock(now_ms=session.spec.start_ms + 3_600_000)
             stepped = tracemalloc.take_snapshot()
             tracemalloc.stop()
             figures["created_kib"] = _delta(created, before) / SESSIONS / 1024
@@ -156,12 +156,52 @@ def measure_tradeoff() -> dict[str, float]:
             start_ms = ticked.pacer.position_ms if ticked.pacer else 0
             began = time.process_time()
             for second in range(1, 601):  # as the generator would: a batch a second
-                await ticked.run_to(start_ms + second * 1000)
+                await ticked.set_clock(now_ms=start_ms + second * 1000)
             figures["eager_share"] = (time.process_time() - began) / 600
             lazy = (await sessions.create(body, None)).simulation
             began_wall = time.perf_counter()
-            await lazy.run_to(start_ms + 3_600_000, max_batches=None)
+            await lazy.set_clock(now_ms=start_ms + 3_600_000)
             figures["catch_up_hour_ms"] = (time.perf_counter() - began_wall) * 1000
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    return figures
+
+
+def measure_full_buffer() -> dict[str, float]:
+    """The worst case of one session: a full buffer (``BIOMOCK_BUFFER_SIZE`` samples),
+    then read in every format through history (JSON) and a stream (SSE frames): each
+    record keeps every encoding it was read in."""
+    figures: dict[str, float] = {}
+
+    async def main() -> None:
+        config = Config()
+        sessions = LocalSessions(config, wall_clock=lambda: int(time.time() * 1000))
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sessions.run)
+            body = SessionCreate(seed=1, subjects=["alice"], start=START, paused=True)
+            tracemalloc.start()
+            before = tracemalloc.take_snapshot()
+            simulation = (await sessions.create(body, None)).simulation
+            hours = 0
+            while simulation.hub.statistics().buffer_size < config.buffer_size:
+                hours += 1
+                await simulation.set_clock(now_ms=simulation.clock.now_ms() + 3_600_000)
+            full = tracemalloc.take_snapshot()
+            records, _ = simulation.hub.history(Filter(), limit=config.buffer_size)
+            for fmt in FORMATS:
+                for record in records:
+                    record.json(fmt)
+            read = tracemalloc.take_snapshot()
+            for fmt in FORMATS:
+                for record in records:
+                    record.frame(fmt)
+            streamed = tracemalloc.take_snapshot()
+            tracemalloc.stop()
+            figures["samples"] = len(records)
+            figures["native_mib"] = _delta(full, before) / 2**20
+            figures["json_mib"] = _delta(read, full) / 2**20
+            figures["frames_mib"] = _delta(streamed, read) / 2**20
             nursery.cancel_scope.cancel()
 
     trio.run(main)
@@ -190,6 +230,7 @@ def main(seconds: float, write: bool) -> None:
     server = measure_server(seconds)
     objects = measure_tracemalloc()
     tradeoff = measure_tradeoff()
+    worst = measure_full_buffer()
     added = server["with_sessions"] - server["baseline"]
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -198,6 +239,7 @@ def main(seconds: float, write: bool) -> None:
     per_sample = objects["stepped_kib"] * 1024 / max(1, objects["samples"])
     full_mib = per_sample * 10000 / 2**20
     rss_made, rss_hour = server["rss_created_kib"], server["rss_stepped_kib"]
+    worst_mib = worst["native_mib"] + worst["json_mib"] + worst["frames_mib"]
     text = f"""## Idle sessions
 
 `python -m benchmarks.idle_sessions` ({when}, Python {platform.python_version()}, load
@@ -229,8 +271,24 @@ Memory per session:
 | {objects["stepped_kib"]:.0f} KiB |
 
 The buffer is what grows, up to `BIOMOCK_BUFFER_SIZE` (10,000) samples per session. A
-buffered sample costs about {per_sample:.0f} bytes (tracemalloc), so a session with a full
-buffer holds about {full_mib:.0f} MiB; `BIOMOCK_MAX_SESSIONS` bounds the count.
+buffered sample costs about {per_sample:.0f} bytes (tracemalloc) before anyone reads it,
+so a full buffer holds about {full_mib:.0f} MiB. Reading adds more: each buffered record
+keeps every encoding it was read in (JSON for history, the SSE frame for streams; made
+once, shared by every reader). The worst case, one session with a full buffer of
+{worst["samples"]:.0f} samples read through history and a stream in all four formats:
+
+| | tracemalloc |
+| --- | --- |
+| samples, as published | {worst["native_mib"]:.1f} MiB |
+| + JSON in four formats (history) | {worst["json_mib"]:.1f} MiB |
+| + SSE frames in four formats (streams) | {worst["frames_mib"]:.1f} MiB |
+| total | {worst_mib:.1f} MiB |
+
+One format read through history adds a quarter of the JSON row; streamed, a quarter of
+both rows (a frame is made from the JSON). With
+`BIOMOCK_MAX_SESSIONS` (100) sessions at their worst that is {worst_mib * 100 / 1024:.1f} GiB:
+size the container for the sessions your tests really fill, or lower
+`BIOMOCK_BUFFER_SIZE` (it bounds every session's buffer) or `BIOMOCK_MAX_SESSIONS`.
 """
     print(text)
     if write:

@@ -344,17 +344,24 @@ def build_state(
         assert wall_clock is not None
         wall_ms = wall_clock()
     source = open_source(config, wall_ms) if source is None else source
+    # The default simulation's streams and the sessions' share one subscriber limit.
+    sessions = LocalSessions(
+        config,
+        wall_clock=wall_clock or _wall_clock_ms,
+        default_streams=lambda: hub.subscriber_count,
+    )
     hub = Hub(
         capacity=config.buffer_size,
         id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),
         max_subscribers=config.max_subscribers,
         retry_ms=config.retry_ms,
+        peers=sessions.subscriber_count,
     )
     return AppState(
         config=config,
         hub=hub,
         source=source,
-        sessions=LocalSessions(config, wall_clock=wall_clock or _wall_clock_ms, default_hub=hub),
+        sessions=sessions,
         clock=SimClock(
             source.start_ms, speed=config.speed, wall_ms=wall_clock if follows_wall else None
         ),

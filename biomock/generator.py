@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +53,7 @@ async def run_generator(
     status: GeneratorStatus,
     *,
     active: Callable[[], bool] | None = None,
+    turn: trio.Lock | None = None,
     sink: Sink | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -63,7 +65,8 @@ async def run_generator(
     cannot keep up, the clock falls behind rather than memory piling up.
 
     With ``active`` (a session's generator), it returns once ``active()`` is false
-    after a tick: a session nobody watches does not tick (``biomock.simulation``).
+    after a tick: a session nobody watches does not tick (``biomock.simulation``), and
+    each tick holds ``turn``, taking turns with requests that advance the same pacer.
 
     With a ``sink`` (the shared bus) each batch goes there instead of to ``hub``; the
     hub then gets it back, numbered, from the bus's reader like every other process's.
@@ -90,19 +93,21 @@ async def run_generator(
             tick += 1
         else:
             tick = 1  # the clock changed: a new grid from now
-        jumped_to = clock.take_jump()
-        if jumped_to is not None:
-            pacer.jump(jumped_to)
-        until_ms = clock.now_ms()
-        samples = pacer.next_batch(until_ms)
-        clock.fall_behind(until_ms - pacer.position_ms)
-        status.ticks += 1
-        if samples:
+        async with nullcontext() if turn is None else turn:
+            jumped_to = clock.take_jump()
+            if jumped_to is not None:
+                pacer.jump(jumped_to)
+            until_ms = clock.now_ms()
+            samples = pacer.next_batch(until_ms)
+            clock.fall_behind(until_ms - pacer.position_ms)
+            status.ticks += 1
             cpu_started = time.thread_time()
-            if sink is None:
-                hub.publish(samples)
-            else:
-                await sink(samples)
+            if samples:
+                if sink is None:
+                    hub.publish(samples)
+                else:
+                    await sink(samples)
+        if samples:
             # Under overload the fan-out in publish could take the whole tick. Leave
             # the rest of the server (accepting, requests) at least as much CPU time
             # as it took: ticks falling in that time are skipped, and their samples

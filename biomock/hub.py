@@ -123,9 +123,24 @@ class Hub:
             from the boot time so ids keep increasing across restarts.
         max_subscribers: the subscriber limit.
         retry_ms: the reconnection delay announced at the start of every stream.
+        peers: subscribers of other hubs that count against the same
+            ``max_subscribers`` (the default simulation's and the sessions' together:
+            one limit per process).
+        on_subscribers_changed: called (synchronously, in the subscriber's task) when a
+            subscription opens or closes; a session uses it to start ticking and to
+            count stream activity.
     """
 
-    def __init__(self, *, capacity: int, id_base: int, max_subscribers: int, retry_ms: int) -> None:
+    def __init__(
+        self,
+        *,
+        capacity: int,
+        id_base: int,
+        max_subscribers: int,
+        retry_ms: int,
+        peers: Callable[[], int] | None = None,
+        on_subscribers_changed: Callable[[], None] | None = None,
+    ) -> None:
         self.max_subscribers = max_subscribers
         self.retry_ms = retry_ms
         self.listeners: list[Callable[[Sequence[Record]], None]] = []
@@ -135,12 +150,8 @@ class Hub:
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
-        self.peers: Callable[[], int] | None = None
-        """Subscribers of other hubs that count against the same ``max_subscribers``
-        (the default simulation's and the sessions' together: one limit per process)."""
-        self.on_subscribers_changed: Callable[[], None] | None = None
-        """Called (synchronously, in the subscriber's task) when a subscription opens or
-        closes; a session uses it to start ticking and to count stream activity."""
+        self._peers = peers
+        self._on_subscribers_changed = on_subscribers_changed
 
     @property
     def buffer(self) -> RingBuffer[Record]:
@@ -239,7 +250,7 @@ class Hub:
         """
         if self.closed:
             raise HubClosed
-        elsewhere = 0 if self.peers is None else self.peers()
+        elsewhere = 0 if self._peers is None else self._peers()
         if len(self._subscribers) + elsewhere >= self.max_subscribers:
             raise TooManySubscribers
         buffer = self.buffer
@@ -276,7 +287,7 @@ class Hub:
             replay=replay,
         )
         self._subscribers.add(subscription)
-        changed = self.on_subscribers_changed
+        changed = self._on_subscribers_changed
         if changed is not None:
             changed()
         try:

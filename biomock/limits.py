@@ -6,6 +6,11 @@ clock all read these, so that the documented bound and the enforced one cannot d
 
 from __future__ import annotations
 
+STALL_MAX_S = 600
+"""A stream stalled on purpose (``faults=stall_after=N``) ends after this many seconds of
+silence (as ``disconnect_after`` does), so that a stall whose client vanished without a
+word does not hold its stream, and its session, open for ever."""
+
 MAX_SPEED = 100_000
 """The fastest simulated clock: simulated seconds per real second (API.md: 0 < speed <= this)."""
 

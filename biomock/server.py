@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import math
 import signal
 import socket
 from collections.abc import Awaitable, Callable
@@ -55,8 +56,18 @@ class PortInUse(Exception):
     """The configured address is taken."""
 
 
+KEEPALIVE_PROBES = 3
+"""Unanswered keepalive probes before the kernel resets a connection."""
+
+
 def open_listen_socket(host: str, port: int, *, user_timeout_s: float) -> socket.socket:
     """Bind a TCP socket with the slow-client timeout set; Hypercorn listens on it.
+
+    The accepted connections inherit its options: ``TCP_USER_TIMEOUT`` cuts a client
+    whose unacknowledged writes wait ``user_timeout_s``; TCP keepalive (probes after
+    ``user_timeout_s`` idle, ``KEEPALIVE_PROBES`` of them spread over ``user_timeout_s``)
+    resets one that vanished while nothing was written to it (a stalled stream,
+    ``faults=stall_after``), within about twice ``user_timeout_s``.
 
     Raises:
         PortInUse: ``host:port`` is already taken.
@@ -73,6 +84,7 @@ def open_listen_socket(host: str, port: int, *, user_timeout_s: float) -> socket
                 "TCP_USER_TIMEOUT is not available here: stalled clients are cut by the "
                 "server's watchdog alone"
             )
+        _enable_keepalive(sock, user_timeout_s)
         sock.bind((host, port))
     except OSError as error:
         sock.close()
@@ -80,6 +92,19 @@ def open_listen_socket(host: str, port: int, *, user_timeout_s: float) -> socket
             raise PortInUse(f"{host}:{port}") from None
         raise
     return sock
+
+
+def _enable_keepalive(sock: socket.socket, user_timeout_s: float) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    idle_s = max(1, round(user_timeout_s))
+    interval_s = max(1, math.ceil(user_timeout_s / KEEPALIVE_PROBES))
+    for name, value in (
+        ("TCP_KEEPIDLE", idle_s),
+        ("TCP_KEEPINTVL", interval_s),
+        ("TCP_KEEPCNT", KEEPALIVE_PROBES),
+    ):
+        if hasattr(socket, name):  # Linux; elsewhere the system's defaults apply
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 def hypercorn_config(config: Config, sock: socket.socket) -> HypercornConfig:

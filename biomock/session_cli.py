@@ -80,13 +80,18 @@ def session_command() -> None:
 @click.option("--speed", type=float, default=None, help="Clock speed [1].")
 @click.option("--paused", is_flag=True, default=False, help="Create it with the clock paused.")
 @click.option("--ttl", "ttl_s", type=int, default=None, help="Seconds of inactivity [3600].")
-def new_session(server: str, token: str | None, subjects: str | None, **fields: Any) -> None:
+def new_session(
+    server: str, token: str | None, subjects: str | None, paused: bool, **fields: Any
+) -> None:
     """Create a session; prints its id, then a line for the shell: eval it to use the id.
 
     \b
     eval "$(biomock session new --seed 7 --subjects alice --paused | tail -1)"
     """
-    body = {name: value for name, value in fields.items() if value not in (None, False)}
+    # Only what was given: the server's defaults apply to the rest (``--seed 0`` is given).
+    body = {name: value for name, value in fields.items() if value is not None}
+    if paused:
+        body["paused"] = True
     if subjects is not None:
         body["subjects"] = [name.strip() for name in subjects.split(",") if name.strip()]
     _, created = call(server, "POST", "/api/sessions", token=token, body=body)

@@ -50,14 +50,18 @@ _HEADER = SESSION_HEADER.lower().encode("latin-1")
 
 def session_id_of(scope: Mapping[str, Any]) -> str | None:
     """The session a request addresses: ``?session=`` or the ``X-Biomock-Session`` header
-    (the query wins); ``None`` (the default simulation) when neither is given or empty."""
+    (the query wins); ``None`` (the default simulation) when neither is given.
+
+    Present but empty, it is ``""``: a session that does not exist (404), so that a
+    client whose session id went missing is told rather than served the default.
+    """
     query = scope.get("query_string", b"").decode("latin-1")
     if "session" in query:
         for key, value in parse_qsl(query, keep_blank_values=True):
-            if key == "session" and value.strip():
+            if key == "session":
                 return str(value.strip())
     for key, value in scope.get("headers", ()):
-        if key.lower() == _HEADER and value.strip():
+        if key.lower() == _HEADER:
             return str(value.decode("latin-1").strip())
     return None
 
@@ -89,6 +93,9 @@ class SessionSpec:
 class Session:
     """One session: who owns it, what it was created with, and its simulation.
 
+    ``owner`` is the creating principal's :attr:`~biomock.auth.Principal.identity`
+    (``token:<name>`` or ``jwt:<sub>``), ``None`` with authentication off.
+
     ``last_active`` (trio time) belongs to the registry: it is moved by requests and by
     streams opening and closing.
     """
@@ -108,6 +115,8 @@ class SessionStatistics:
 
     active: int
     limit: int
+    subscribers: int
+    """Streams open on every session."""
     created: int
     expired: int
     deleted: int
@@ -133,7 +142,8 @@ class SessionRegistry(Protocol):
 
         Raises:
             ApiError: 503 ``too_many_sessions`` at the limit; 503 ``unavailable`` while
-                the server starts or stops.
+                the server starts or stops; 403 ``forbidden`` for a JWT without ``sub``
+                (it names nobody, so nobody could own the session).
         """
         ...
 
@@ -169,19 +179,22 @@ class LocalSessions:
         config: the server's settings (the limit, the buffer, the simulator's cadence).
         wall_clock: the wall clock in epoch ms (injected by tests), for ``start`` and
             ``expires_at``; expiry itself runs on trio's clock.
-        default_hub: the default simulation's hub: its streams and the sessions' share
-            ``BIOMOCK_MAX_SUBSCRIBERS``.
+        default_streams: how many streams the default simulation has open: they and
+            the sessions' share ``BIOMOCK_MAX_SUBSCRIBERS`` (the default hub counts the
+            sessions' through :meth:`subscriber_count`).
 
     Cancellation: :meth:`run` owns every session's task; cancelling it ends them all.
     """
 
     def __init__(
-        self, config: Config, *, wall_clock: Callable[[], int], default_hub: Hub | None = None
+        self,
+        config: Config,
+        *,
+        wall_clock: Callable[[], int],
+        default_streams: Callable[[], int] = lambda: 0,
     ) -> None:
         self._config = config
-        self._default_hub = default_hub
-        if default_hub is not None:
-            default_hub.peers = self.subscriber_count
+        self._default_streams = default_streams
         self._wall_clock = wall_clock
         self._sessions: dict[str, Session] = {}
         self._nursery: trio.Nursery | None = None
@@ -203,6 +216,7 @@ class LocalSessions:
         return SessionStatistics(
             active=len(self._sessions),
             limit=self.limit,
+            subscribers=self.subscriber_count(),
             created=self._created,
             expired=self._expired,
             deleted=self._deleted,
@@ -251,27 +265,38 @@ class LocalSessions:
                 f"the session limit ({self.limit}) is reached; delete one or retry later",
                 headers={"Retry-After": "5"},
             )
+        if principal is not None and principal.identity is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                "this JWT has no 'sub' claim: a session belongs to the token that created "
+                "it, so creating one needs a JWT with 'sub' or a static token",
+            )
         now_ms = self._wall_clock()
         start_ms = now_ms if body.start is None else parse_time(body.start)
         start_ms -= start_ms % 1000  # whole seconds, so timestamps read as their cadences
         seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
         spec = SessionSpec(seed, tuple(body.subjects), body.scenario, start_ms, body.ttl_s)
+        session_id = ID_PREFIX + secrets.token_urlsafe(ID_BYTES)
         session = Session(
-            id=ID_PREFIX + secrets.token_urlsafe(ID_BYTES),
-            owner=None if principal is None else principal.name,
+            id=session_id,
+            owner=None if principal is None else principal.identity,
             spec=spec,
-            simulation=self._simulation(spec, speed=body.speed, paused=body.paused),
+            simulation=self._simulation(session_id, spec, speed=body.speed, paused=body.paused),
             created_ms=now_ms,
             last_active=trio.current_time(),
             cancel_scope=trio.CancelScope(),
         )
-        hub = session.simulation.hub
-        hub.on_subscribers_changed = lambda: self._stream_changed(session)
-        hub.peers = lambda: self._streams_elsewhere(hub)
+        # Registered before it starts (the limit counts it while this awaits); taken
+        # out again if starting fails or the request is cancelled meanwhile.
         self._sessions[session.id] = session
+        try:
+            await nursery.start(self._run_session, session)
+        except BaseException:
+            self._end(session, "abandoned")
+            raise
         self._created += 1
         self._changed.set()
-        await nursery.start(self._run_session, session)
         logger.info("session created (%d open)", len(self._sessions), extra={"session": session.id})
         return session
 
@@ -317,7 +342,9 @@ class LocalSessions:
             "ttl_s": spec.ttl_s,
         }
 
-    def _simulation(self, spec: SessionSpec, *, speed: float, paused: bool) -> Simulation:
+    def _simulation(
+        self, session_id: str, spec: SessionSpec, *, speed: float, paused: bool
+    ) -> Simulation:
         config = self._config
         source = Simulator(
             spec.start_ms,
@@ -335,6 +362,8 @@ class LocalSessions:
             id_base=0,  # a session's ids start at 1
             max_subscribers=config.max_subscribers,
             retry_ms=config.retry_ms,
+            peers=lambda: self._streams_elsewhere(session_id),
+            on_subscribers_changed=lambda: self._stream_changed(session_id),
         )
         return Simulation(
             hub=hub,
@@ -353,15 +382,18 @@ class LocalSessions:
                 logger.error("session generator crashed", exc_info=True)
                 self._end(session, "crashed")
 
-    def _streams_elsewhere(self, hub: Hub) -> int:
-        default = 0 if self._default_hub is None else self._default_hub.subscriber_count
-        return default + self.subscriber_count() - hub.subscriber_count
+    def _streams_elsewhere(self, session_id: str) -> int:
+        session = self._sessions.get(session_id)
+        own = 0 if session is None else session.simulation.hub.subscriber_count
+        return self._default_streams() + self.subscriber_count() - own
 
-    def _stream_changed(self, session: Session) -> None:
+    def _stream_changed(self, session_id: str) -> None:
         # Called in the subscriber's own task as a stream opens or closes: stream
         # activity counts as use, and a first subscriber wakes the generator.
-        session.last_active = trio.current_time()
-        session.simulation.nudge()
+        session = self._sessions.get(session_id)
+        if session is not None:  # else it has ended: its streams are closing
+            session.last_active = trio.current_time()
+            session.simulation.nudge()
 
     def _end(self, session: Session, why: str) -> None:
         if self._sessions.pop(session.id, None) is None:
@@ -371,7 +403,7 @@ class LocalSessions:
         elif why == "deleted":
             self._deleted += 1
         session.cancel_scope.cancel()
-        session.simulation.generator.state = "stopped"
+        session.simulation.stop()
         deadline = trio.current_time() + CLOSE_SHARE_S
         session.simulation.hub.close(deadline=deadline, reason="ended")
         self._changed.set()
@@ -381,11 +413,13 @@ class LocalSessions:
 def _may_see(principal: Principal | None, session: Session) -> bool:
     if principal is None:
         return True  # authentication is off: sessions are as open as everything else
-    return principal.allows("admin") or principal.name == session.owner
+    identity = principal.identity
+    return principal.allows("admin") or (identity is not None and identity == session.owner)
 
 
 class SessionCollector(Collector):
-    """``biomock_sessions_active``, ``biomock_sessions_limit``, and the counters
+    """``biomock_sessions_active``, ``biomock_sessions_limit``,
+    ``biomock_session_subscribers``, and the counters
     ``biomock_sessions_created_total``, ``_expired_total`` and ``_deleted_total``."""
 
     def __init__(self, sessions: SessionRegistry) -> None:
@@ -396,6 +430,12 @@ class SessionCollector(Collector):
         yield GaugeMetricFamily("biomock_sessions_active", "Sessions open now.", value=stats.active)
         yield GaugeMetricFamily(
             "biomock_sessions_limit", "BIOMOCK_MAX_SESSIONS.", value=stats.limit
+        )
+        yield GaugeMetricFamily(
+            "biomock_session_subscribers",
+            "Streams open on sessions now (biomock_subscribers counts the default "
+            "simulation's; BIOMOCK_MAX_SUBSCRIBERS limits the two together).",
+            value=stats.subscribers,
         )
         yield CounterMetricFamily(
             "biomock_sessions_created", "Sessions created.", value=stats.created

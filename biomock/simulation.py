@@ -17,9 +17,17 @@ import trio
 from biomock.clock import SimClock
 from biomock.generator import GeneratorStatus, run_generator
 from biomock.hub import Hub
-from biomock.limits import CATCH_UP_BATCHES
+from biomock.limits import CATCH_UP_BATCHES, RUN_THROUGH_SUBJECT_MS
 from biomock.pacer import Pacer
 from biomock.source import Source
+
+
+class ClockBackwards(ValueError):
+    """A clock change asked for a time before the clock's present (``now_ms``)."""
+
+    def __init__(self, now_ms: int) -> None:
+        super().__init__("the clock only jumps forward")
+        self.now_ms = now_ms
 
 
 @dataclass(eq=False, slots=True)
@@ -27,9 +35,11 @@ class Simulation:
     """What a request for samples or control resolves to.
 
     Who owns what: a lazy simulation's pacer (and through it the source) is advanced
-    both by its generator's ticks and by requests catching it up. Each advance and its
-    publish are one synchronous step (no checkpoint between them), so these callers
-    interleave only between batches, and samples still go out in time order with
+    both by its generator's ticks and by requests catching it up or stepping its clock.
+    They take turns under one lock (:attr:`advancing`, held across a whole catch-up, run
+    or clock change, and by each tick): two catch-ups at once would each set the clock
+    back by what is left to publish, and a catch-up that had read the clock before
+    another one set it back would publish past it. Samples go out in time order with
     consecutive ids; ``tests/test_sessions.py`` compares a watched session (ticks and
     catch-ups interleaved) with an unwatched one, byte for byte.
 
@@ -48,6 +58,9 @@ class Simulation:
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     pacer: Pacer | None = None
     _nudged: trio.Event = field(default_factory=trio.Event, init=False, repr=False)
+    advancing: trio.Lock = field(default_factory=trio.Lock, init=False, repr=False)
+    """Held by whoever advances a lazy simulation's pacer: a catch-up, a clock change
+    or one tick of its generator."""
 
     @property
     def lazy(self) -> bool:
@@ -71,23 +84,58 @@ class Simulation:
         """Publish what a lazy simulation's clock has made due (nothing for the default).
 
         At most ``CATCH_UP_BATCHES`` batches, with a checkpoint after each; beyond that
-        the clock falls behind (``lag_s``), as a watched generator's does.
+        the clock falls behind (``lag_s``), as a watched generator's does. Concurrent
+        callers take turns: the second finds the first's work done.
         """
         if self.pacer is not None:
-            await self.run_to(self.clock.now_ms(), max_batches=CATCH_UP_BATCHES)
+            async with self.advancing:
+                await self._run_to(self.clock.now_ms(), max_batches=CATCH_UP_BATCHES)
 
-    async def run_to(self, until_ms: int, *, max_batches: int | None = None) -> None:
-        """Publish every sample due by ``until_ms``, a batch at a time.
+    async def set_clock(
+        self, *, speed: float | None = None, paused: bool | None = None, now_ms: int | None = None
+    ) -> None:
+        """Change the clock as ``POST /api/clock`` asks; omitted fields keep their values.
 
-        Batches are synchronous (no checkpoint between advancing and publishing), so
-        concurrent callers and the ticking generator interleave only between them.
+        A jump forward skips the samples of the time jumped over, except for a lazy
+        simulation that stays paused: it runs through that time, publishing its samples
+        (at most ``RUN_THROUGH_SUBJECT_MS`` per subject of it; the time before is
+        skipped). Checking ``now_ms``, running through and setting the clock are one
+        turn, so concurrent changes cannot both pass the check or move the clock back.
+
+        Raises:
+            ClockBackwards: ``now_ms`` lies before the clock's present.
+        """
+        async with self.advancing:
+            current = self.clock.now_ms()
+            if now_ms is not None and now_ms < current:
+                raise ClockBackwards(current)
+            if now_ms is not None:
+                stays_paused = self.clock.paused if paused is None else paused
+                if self.pacer is not None and stays_paused:
+                    span_ms = RUN_THROUGH_SUBJECT_MS // max(1, len(self.source.subjects))
+                    if self.pacer.position_ms < now_ms - span_ms:
+                        self.jump(now_ms - span_ms)
+                    await self._run_to(now_ms)
+                else:
+                    self.jump(now_ms)
+            self.clock.set(speed=speed, paused=paused, now_ms=now_ms)
+            if self.pacer is not None:
+                # The pacer has been moved here already; a pending jump taken by the
+                # generator later would drop what it produced since.
+                self.clock.take_jump()
+        self.nudge()
+
+    async def _run_to(self, until_ms: int, *, max_batches: int | None = None) -> None:
+        """Publish every sample due by ``until_ms``, a batch at a time (lock held).
+
+        Past ``max_batches``, the clock is set back to what was published.
         """
         pacer = self.pacer
         assert pacer is not None, "only a lazy simulation is run on demand"
         done = 0
         while pacer.position_ms < until_ms or pacer.backlog:
             if max_batches is not None and done >= max_batches:
-                self.clock.fall_behind(until_ms - pacer.position_ms)
+                self.clock.fall_behind(self.clock.now_ms() - pacer.position_ms)
                 return
             batch = pacer.next_batch(until_ms)
             if batch:
@@ -95,12 +143,9 @@ class Simulation:
             done += 1
             await trio.lowlevel.checkpoint()
 
-    async def run_through(self, to_ms: int, *, span_ms: int) -> None:
-        """Publish every sample up to ``to_ms`` of its last ``span_ms``; skip the time before."""
-        assert self.pacer is not None, "only a lazy simulation runs through a jump"
-        if self.pacer.position_ms < to_ms - span_ms:
-            self.jump(to_ms - span_ms)
-        await self.run_to(to_ms)
+    def stop(self) -> None:
+        """Its generator was cancelled for good (a session ended): say so."""
+        self.generator.state = "stopped"
 
     def jump(self, to_ms: int) -> None:
         """Skip to ``to_ms`` without publishing the samples of the skipped time."""
@@ -135,4 +180,5 @@ async def run_lazy(
             simulation.clock,
             simulation.generator,
             active=simulation.active,
+            turn=simulation.advancing,
         )

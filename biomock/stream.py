@@ -23,11 +23,13 @@ from biomock.hub import Hub, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import query_args, stream_request
 from biomock.sample import Sample
+from biomock.sessions import session_id_of
 from biomock.simulation import Simulation
 from biomock.subscriber import (
     OlderSamples,
     Retarget,
     Transport,
+    closed_refusal,
     log_ended,
     open_watchdog,
     pump,
@@ -132,7 +134,7 @@ class StreamRoute:
                 if isinstance(refused, TooManySubscribers):
                     error = _too_many(hub.max_subscribers)
                 elif isinstance(refused, HubClosed):
-                    error = _shutting_down()
+                    error = closed_refusal(hub, session_id_of(scope))
                 else:
                     error = refused
                 await send_error(send, error)
@@ -299,7 +301,3 @@ def _too_many(limit: int) -> ApiError:
         f"the subscriber limit ({limit}) is reached; retry later",
         headers={"Retry-After": "5"},
     )
-
-
-def _shutting_down() -> ApiError:
-    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

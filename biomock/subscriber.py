@@ -21,11 +21,13 @@ from typing import Any
 import trio
 
 from biomock import fastpath
-from biomock.errors import HubClosed, SubscriberLagged
+from biomock.errors import ApiError, HubClosed, SubscriberLagged
 from biomock.faults import Injector, Piece
 from biomock.hub import DROP_REASONS, Hub, StopReason, Subscription
+from biomock.limits import STALL_MAX_S
 from biomock.params import StreamRequest
 from biomock.sample import Sample
+from biomock.sessions import unknown_session
 from biomock.subscription import SSE_FRAMING, Framing
 from biomock.watchdog import StallWatchdog, abort_socket
 
@@ -121,7 +123,7 @@ async def pump(
 
     With ``faults`` (the connection's ``?faults=``), samples are taken as records and
     written as the injector decides, each write held as it asks; ``fault`` when it
-    disconnects. Without, nothing of that runs.
+    disconnects, or when a stall has lasted ``STALL_MAX_S``. Without, nothing of that runs.
     """
     pieces: list[Piece] = []  # the writes of a faulted take, in order
     if faults is None:
@@ -162,8 +164,11 @@ async def pump(
             if faults.ending == "disconnect":
                 faults.disconnected()
                 return "fault"
-            closed = await faults.stall(hub.closing.event, transport.discard_messages, deadline)
-            return hub.closing.reason if closed else "expired"
+            stall_until = min(deadline, trio.current_time() + STALL_MAX_S)
+            closed = await faults.stall(hub.closing.event, transport.discard_messages, stall_until)
+            if closed:
+                return hub.closing.reason
+            return "expired" if trio.current_time() >= deadline else "fault"
         chunk, events, published_at = b"", 0, None
         retarget = await transport.answer(watchdog)
         if retarget is not None:
@@ -242,3 +247,11 @@ def log_ended(
             "duration_ms": round(duration_s * 1000, 1),
         },
     )
+
+
+def closed_refusal(hub: Hub, session_id: str | None) -> ApiError:
+    """The answer to a stream opening on a closed hub: its session has just ended (404,
+    as for any session that does not exist), or the server is shutting down (503)."""
+    if session_id is not None and hub.closing.reason == "ended":
+        return unknown_session(session_id)
+    return ApiError(503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"})

@@ -15,14 +15,17 @@ when a fixture is first used, so that loading the plugin costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -136,28 +139,58 @@ def read_samples(
 ) -> list[dict[str, Any]]:
     """The first ``n`` samples of ``/api/stream`` with ``params``, read with ``client``.
 
+    ``timeout_s`` bounds the whole read: keepalive comments arrive, but a timer cuts
+    the connection when the time is up.
+
     Raises:
-        TimeoutError: fewer than ``n`` arrived within ``timeout_s``.
+        TimeoutError: fewer than ``n`` arrived within ``timeout_s`` (or the stream
+            ended before).
     """
     import httpx
     from httpx_sse import connect_sse
 
     deadline = time.monotonic() + timeout_s
     samples: list[dict[str, Any]] = []
-    timeout = httpx.Timeout(timeout_s)
+    expired = threading.Event()
     try:
-        with connect_sse(client, "GET", "/api/stream", params=params, timeout=timeout) as source:
+        with connect_sse(
+            client, "GET", "/api/stream", params=params, timeout=httpx.Timeout(timeout_s)
+        ) as source:
             source.response.raise_for_status()
-            for event in source.iter_sse():
-                if event.data and event.event == "message":
-                    samples.append(json.loads(event.data))
-                    if len(samples) == n:
-                        return samples
-                if time.monotonic() > deadline:
-                    break
-    except httpx.ReadTimeout:
-        pass
+
+            def expire(response: httpx.Response = source.response) -> None:
+                expired.set()
+                _cut(response)
+
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+            timer.daemon = True
+            timer.start()
+            try:
+                for event in source.iter_sse():
+                    if event.data and event.event == "message":
+                        samples.append(json.loads(event.data))
+                        if len(samples) == n:
+                            return samples
+            finally:
+                timer.cancel()
+    except httpx.TransportError:
+        if not expired.is_set() and time.monotonic() < deadline:
+            raise
     raise TimeoutError(f"{len(samples)} of {n} samples arrived within {timeout_s} s")
+
+
+def _cut(response: httpx.Response) -> None:
+    """End ``response``'s connection from another thread: a read blocked on it returns.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = None if stream is None else stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    else:  # pragma: no cover - a transport without a socket (not httpx's default)
+        response.close()
 
 
 @contextmanager
@@ -167,28 +200,32 @@ def serve_in_thread(**settings: Any) -> Iterator[str]:
     ``settings`` are ``biomock.config.Config`` fields. Leaving the block shuts it down
     as SIGTERM would.
     """
+    with run_in_thread(partial(_serving, settings)) as url:
+        yield url
+
+
+@contextmanager
+def run_in_thread(open_server: Callable[[], AbstractAsyncContextManager[str]]) -> Iterator[str]:
+    """Enter ``open_server()`` (an async context manager that serves and yields the base
+    URL) in a thread running its own trio loop, for synchronous clients; yields the URL.
+
+    Leaving the block leaves ``open_server()``'s block (the server shuts down as on
+    SIGTERM) and joins the thread.
+
+    Raises:
+        RuntimeError: the server's thread did not stop within ``START_TIMEOUT_S``.
+    """
     import trio
 
-    from biomock.app import create_app
-    from biomock.config import Config
-    from biomock.server import open_listen_socket, serve
-
-    config = Config(host="127.0.0.1", port=0, **settings)
-    app = create_app(config)
-    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
     started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event] | BaseException]
     started = queue.Queue()
 
     async def main() -> None:
-        stop = trio.Event()
         try:
-            async with trio.open_nursery() as nursery:
-                binds = await nursery.start(
-                    lambda task_status: serve(
-                        app, config, sock, shutdown_trigger=stop.wait, task_status=task_status
-                    )
-                )
-                started.put((binds[0], trio.lowlevel.current_trio_token(), stop))
+            async with open_server() as url:
+                stop = trio.Event()
+                started.put((url, trio.lowlevel.current_trio_token(), stop))
+                await stop.wait()
         except BaseException as error:
             started.put(error)
             raise
@@ -204,6 +241,29 @@ def serve_in_thread(**settings: Any) -> Iterator[str]:
     finally:
         trio.from_thread.run_sync(stop.set, trio_token=token)
         thread.join(timeout=START_TIMEOUT_S)
+        if thread.is_alive():
+            raise RuntimeError("the biomock server thread did not stop")
+
+
+@asynccontextmanager
+async def _serving(settings: dict[str, Any]) -> AsyncIterator[str]:
+    """``biomock serve`` with ``settings`` on 127.0.0.1 and a free port; yields its URL."""
+    import trio
+
+    from biomock.app import create_app
+    from biomock.config import Config
+    from biomock.server import open_listen_socket, serve
+
+    config = Config(host="127.0.0.1", port=0, **settings)
+    app = create_app(config)
+    sock = open_listen_socket("127.0.0.1", 0, user_timeout_s=config.slow_client_timeout_s)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, sock, shutdown_trigger=stop.wait))
+        try:
+            yield binds[0]
+        finally:
+            stop.set()
 
 
 @pytest.fixture(scope="session")

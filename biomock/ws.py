@@ -33,10 +33,12 @@ from biomock.hub import Hub, Record, StopReason, Subscription
 from biomock.logs import log_request
 from biomock.params import StreamRequest, query_args, stream_request
 from biomock.sample import Sample, format_time
+from biomock.sessions import session_id_of
 from biomock.subscriber import (
     OlderSamples,
     Retarget,
     Transport,
+    closed_refusal,
     log_ended,
     open_watchdog,
     pump,
@@ -70,7 +72,10 @@ CLOSES: dict[str, tuple[int, str]] = {
     "error": (CLOSE_INTERNAL, "internal error: reconnect with last_event_id"),
     "finished": (CLOSE_NORMAL, "the replay is finished"),
     "expired": (CLOSE_TOKEN_EXPIRED, "the token expired: reconnect with a fresh one"),
-    "fault": (CLOSE_GOING_AWAY, "faults=disconnect_after: ended on purpose; reconnect"),
+    "fault": (
+        CLOSE_GOING_AWAY,
+        "faults=: ended on purpose; reconnect",
+    ),
 }
 """The close code and reason for each way the server ends a stream."""
 
@@ -149,6 +154,7 @@ async def serve_ws(
     watchdog = open_watchdog(context.hub, send, context.slow_client_timeout_s)
     connection = _Connection(context, send, watchdog)
     connection.deadline = stream_deadline(scope)
+    connection.session_id = session_id_of(scope)
     if params.faults is not None and faults.needs_injector(params.faults):
         connection.faults = faults.Injector(params.faults, params.fault_seed, context.fault_counts)
     reason: StopReason | None = "disconnected"  # unless run returns, the client went away
@@ -183,6 +189,8 @@ class _Connection(Transport):
         """When the client's token expires (trio time): the stream then ends with 4401."""
         self.faults: faults.Injector | None = None
         """The connection's ``?faults=``; a ``subscribe`` keeps them."""
+        self.session_id: str | None = None
+        """The session the connection streams from (``None``: the default simulation)."""
         self._send = send
         self._sub: Subscription | None = None
         self._position = 0
@@ -225,11 +233,19 @@ class _Connection(Transport):
             except (TooManySubscribers, HubClosed) as refused:
                 closing = isinstance(refused, HubClosed)
                 if not accepted:
-                    self.refused = _refusal(hub.max_subscribers, closing=closing)
+                    self.refused = (
+                        closed_refusal(hub, self.session_id)
+                        if closing
+                        else _too_many(hub.max_subscribers)
+                    )
                     await reject(self._send, self.refused)
                     return None
-                await self._close(CLOSE_GOING_AWAY if closing else CLOSE_TRY_AGAIN)
-                return "shutdown" if closing else "error"
+                if closing:
+                    reason = hub.closing.reason
+                    await self._close(*CLOSES.get(reason, CLOSES["shutdown"]))
+                    return reason
+                await self._close(CLOSE_TRY_AGAIN)
+                return "error"
             if isinstance(outcome, Retarget):
                 resume = outcome.params.last_event_id
                 params = StreamRequest(
@@ -314,11 +330,7 @@ def _start_position(sub: Subscription, last_event_id: int | None) -> int:
     return last_event_id
 
 
-def _refusal(limit: int, *, closing: bool) -> ApiError:
-    if closing:
-        return ApiError(
-            503, "unavailable", "the server is shutting down", headers={"Retry-After": "5"}
-        )
+def _too_many(limit: int) -> ApiError:
     return ApiError(
         503,
         "too_many_subscribers",

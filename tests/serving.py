@@ -9,10 +9,8 @@ snippets, schemathesis, hypothesis, subprocesses such as curl and node).
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -25,6 +23,7 @@ from biomock.config import Config
 from biomock.sample import Sample
 from biomock.server import open_listen_socket, serve
 from biomock.source import Source
+from biomock.testing import run_in_thread
 
 WALL_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 ID_BASE = WALL_MS * 1000
@@ -95,37 +94,19 @@ async def serving(
             stop.set()
 
 
-@contextmanager
-def serving_in_thread(**kwargs: Any) -> Iterator[str]:
-    """:func:`serving` from a thread running its own trio loop; yields the base URL.
+def serving_in_thread(**kwargs: Any) -> AbstractContextManager[str]:
+    """:func:`serving` from a thread running its own trio loop (the plugin's
+    :func:`biomock.testing.run_in_thread`); yields the base URL.
 
     Leaving the block shuts the server down as SIGTERM would and joins the thread.
     """
-    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event] | BaseException]
-    started = queue.Queue()
+    return run_in_thread(partial(_serving_url, **kwargs))
 
-    async def main() -> None:
-        try:
-            async with serving(**kwargs) as running:
-                stop = trio.Event()
-                started.put((running.url, trio.lowlevel.current_trio_token(), stop))
-                await stop.wait()
-        except BaseException as error:
-            started.put(error)
-            raise
 
-    thread = threading.Thread(target=trio.run, args=(main,), daemon=True)
-    thread.start()
-    result = started.get(timeout=20)
-    if isinstance(result, BaseException):
-        raise result
-    url, token, stop = result
-    try:
-        yield url
-    finally:
-        trio.from_thread.run_sync(stop.set, trio_token=token)
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "the server thread did not stop"
+@asynccontextmanager
+async def _serving_url(**kwargs: Any) -> AsyncIterator[str]:
+    async with serving(**kwargs) as running:
+        yield running.url
 
 
 class TickSource:

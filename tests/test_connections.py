@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 import trio
 
+from biomock.server import open_listen_socket
 from tests.serving import serving
 
 
@@ -44,3 +47,18 @@ async def test_connection_close_is_honoured(autojump_clock: trio.abc.Clock) -> N
             await _wait_closed(stream)
             assert trio.current_time() - start < 1
             await stream.aclose()
+
+
+def test_accepted_connections_have_tcp_keepalive_from_the_slow_client_timeout() -> None:
+    # A client that vanishes while its stream writes nothing (a stall) is still reset.
+    listener = open_listen_socket("127.0.0.1", 0, user_timeout_s=30)
+    listener.listen()
+    listener.settimeout(10)
+    with listener, socket.create_connection(listener.getsockname(), timeout=10):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 10
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3

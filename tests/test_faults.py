@@ -22,6 +22,7 @@ from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_
 
 from biomock import wsframes
 from biomock.faults import FaultCounts, Injector, cut
+from biomock.limits import STALL_MAX_S
 from biomock.models import parse_faults
 from biomock.records import Record
 from biomock.sample import Sample
@@ -587,3 +588,22 @@ async def test_a_sessions_stalled_stream_ends_with_its_session(
     assert len({e.id for e in stalled.events}) == 1
     assert stalled.ended and ended_after < 1
     assert stalled.close_code == (1000 if transport == "ws" else None)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_stall_ends_after_its_maximum(
+    transport: Transport, autojump_clock: trio.abc.Clock
+) -> None:
+    stall = Outcome([])
+    with trio.fail_after(STALL_MAX_S * 2):
+        async with serving() as server:
+            start = trio.current_time()
+            if transport == "sse":
+                async with server.client() as client:
+                    await read_sse(client, {"faults": "stall_after=2"}, math.inf, stall)
+            else:
+                await read_ws(server, {"faults": "stall_after=2"}, math.inf, stall)
+            lasted = trio.current_time() - start
+    assert stall.ended and len(stall.events) == 2
+    assert STALL_MAX_S <= lasted < STALL_MAX_S + 5
+    assert stall.close_code == (1001 if transport == "ws" else None)

@@ -74,3 +74,13 @@ def test_a_token_is_sent_and_an_unreachable_server_is_one_line(tmp_path: Path) -
     down = runner.invoke(main, ["session", "new", "--server", f"http://127.0.0.1:{port}"])
     assert down.exit_code == 2
     assert down.output.count("\n") == 1 and "cannot reach" in down.output
+
+
+def test_seed_zero_is_sent() -> None:
+    runner = CliRunner()
+    with serving_in_thread(source=simulator()) as url:
+        made = runner.invoke(main, ["session", "new", "--server", url, "--seed", "0"])
+        assert made.exit_code == 0, made.output
+        session_id = made.output.splitlines()[0]
+        created = httpx.get(f"{url}/api/sessions/{session_id}").json()
+        assert created["seed"] == 0 and created["paused"] is False

@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import trio
 from httpx_sse import aconnect_sse
-from trio_websocket import ConnectionClosed, open_websocket_url
+from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
+from biomock import sessions as sessions_module
+from biomock.clock import SimClock
+from biomock.hub import Hub
+from biomock.models import SessionCreate
+from biomock.pacer import Pacer
+from biomock.sample import parse_time
 from biomock.sim import Simulator
-from tests.auth.helpers import auth_serving, bearer, mint
+from biomock.simulation import Simulation
+from tests.auth.helpers import SECRET, STATIC, auth_serving, bearer, issue, mint
 from tests.serving import WALL_MS, serving
 from tests.test_ws import ws_url
 
@@ -507,3 +516,206 @@ async def test_a_websocket_resubscribes_within_its_session(autojump_clock: trio.
                         bob.extend(message["items"])
                 # What was sent before the resubscription may hold alice; the rest is bob's.
                 assert {item["subject"] for item in bob[-10:]} == {"bob"}
+
+
+async def newest_sample_ms(client: httpx.AsyncClient, session: str) -> int:
+    """The timestamp of the newest sample a session has published."""
+    after = None
+    newest = 0
+    while True:
+        params: dict[str, Any] = {"session": session, "limit": 10000}
+        if after is not None:
+            params["after_id"] = after
+        page = (await client.get("/api/history", params=params)).json()
+        if page["items"]:
+            newest = max(newest, *(parse_time(i["timestamp"]) for i in page["items"]))
+        after = page["next_after_id"]
+        if after is None:
+            return newest
+
+
+async def test_concurrent_catch_ups_keep_the_clock_at_the_newest_sample(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(300):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=100000, start=START))["id"]
+            await trio.sleep(1)  # unwatched: a day of simulated time is due
+            async with trio.open_nursery() as nursery:
+                for _ in range(4):
+                    nursery.start_soon(
+                        partial(client.get, "/api/history", params={"session": session})
+                    )
+            # Every reader caught up: pause, then compare what was published with the clock.
+            paused = await client.post(
+                "/api/clock", params={"session": session}, json={"paused": True}
+            )
+            assert paused.status_code == 200, paused.text
+            now_ms = parse_time(paused.json()["now"])
+            newest = await newest_sample_ms(client, session)
+            assert newest <= now_ms, "a sample was published past the clock"
+            assert now_ms - newest < 60_000, "the clock fell behind further than was published"
+
+
+async def test_concurrent_clock_jumps_never_move_the_clock_back(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(300):
+        async with serving(source=simulator(), max_batch=50) as server, server.client() as client:
+            session = (await create(client, paused=True, start=START))["id"]
+            answers: list[httpx.Response] = []
+
+            async def jump(body: dict[str, Any]) -> None:
+                answers.append(
+                    await client.post("/api/clock", params={"session": session}, json=body)
+                )
+
+            async with trio.open_nursery() as nursery:
+                # Staying paused, it runs through six hours of samples: hundreds of batches.
+                nursery.start_soon(jump, {"now": "2026-01-01T06:00:00.000Z"})
+                nursery.start_soon(jump, {"now": "2026-01-01T07:00:00.000Z", "paused": False})
+            # Whichever came first, the clock ends at the later time; the earlier time is
+            # applied or refused as a jump backwards, never an internal error.
+            for answer in answers:
+                if answer.status_code != 200:
+                    assert answer.status_code == 400, answer.text
+                    assert answer.json()["error"]["parameter"] == "now", answer.text
+            clock = (await client.get("/api/clock", params={"session": session})).json()
+            assert parse_time(clock["now"]) >= parse_time("2026-01-01T07:00:00.000Z"), clock
+
+
+async def test_a_jump_a_session_made_is_not_made_again_by_its_generator(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # A jump taken again later would drop what was produced since (the pacer's backlog).
+    start = parse_time(START)
+    source = Simulator(start, seed=1, subjects=["alice"])
+    simulation = Simulation(
+        hub=Hub(capacity=1000, id_base=0, max_subscribers=10, retry_ms=1000),
+        source=source,
+        clock=SimClock(start),
+        pacer=Pacer(source, 10, start),
+    )
+    simulation.clock.start()
+    with trio.fail_after(10):
+        await simulation.set_clock(now_ms=start + 3_600_000)
+    assert simulation.clock.take_jump() is None
+
+
+async def test_a_jwt_named_like_a_static_token_does_not_own_its_sessions(
+    autojump_clock: trio.abc.Clock, tmp_path: Path
+) -> None:
+    static = bearer(STATIC["control"])  # a static token named "control"
+    impostor = bearer(mint(scope="read control", sub="control"))
+    no_sub = mint(scope="read control admin")
+    with trio.fail_after(300):
+        async with auth_serving(tmp_path) as server, server.client() as client:
+            mine = await client.post("/api/sessions", json={"paused": True}, headers=static)
+            assert mine.status_code == 201, mine.text
+            session = mine.json()["id"]
+            assert_unknown_session(await client.get(f"/api/sessions/{session}", headers=impostor))
+            assert_unknown_session(
+                await client.delete(f"/api/sessions/{session}", headers=impostor)
+            )
+            assert (await client.get("/api/sessions", headers=impostor)).json() == {"items": []}
+            # Its own session is its own, though.
+            theirs = await client.post("/api/sessions", json={}, headers=impostor)
+            assert theirs.status_code == 201, theirs.text
+            listed = (await client.get("/api/sessions", headers=impostor)).json()["items"]
+            assert [s["id"] for s in listed] == [theirs.json()["id"]]
+
+            # A JWT without sub names nobody: it may not create a session.
+            payload = jwt.decode(no_sub, options={"verify_signature": False})
+            del payload["sub"]
+            anonymous = bearer(issue(jwt.encode(payload, SECRET, algorithm="HS256")))
+            refused = await client.post("/api/sessions", json={}, headers=anonymous)
+            assert refused.status_code == 403, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "forbidden" and "sub" in error["message"], error
+
+
+async def test_an_empty_session_is_a_404_not_the_default_simulation(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            for path in ("/api/history", "/api/clock", "/api/stream"):
+                assert_unknown_session(await client.get(f"{path}?session="))
+                assert_unknown_session(await client.get(path, headers={"X-Biomock-Session": ""}))
+            assert (await client.get("/api/clock")).status_code == 200  # neither: the default
+
+
+async def test_a_stream_opening_as_its_session_is_deleted_is_told_the_session_is_gone(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    statuses: dict[str, tuple[int, str]] = {}
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=10, start=START))["id"]
+            simulation = server.app.state.sessions.get(session, None).simulation
+
+            async def open_sse() -> None:
+                async with client.stream(
+                    "GET", "/api/stream", params={"session": session}
+                ) as response:
+                    body = b"".join([chunk async for chunk in response.aiter_bytes()])
+                statuses["sse"] = (response.status_code, body.decode())
+
+            async def open_ws() -> None:
+                try:
+                    async with open_websocket_url(ws_url(server, session=session)) as ws:
+                        while True:
+                            await ws.get_message()
+                except ConnectionClosed as closed:
+                    statuses["ws"] = (closed.reason.code, closed.reason.reason or "")
+                except ConnectionRejected as rejected:
+                    statuses["ws"] = (rejected.status_code, (rejected.body or b"").decode())
+
+            async with trio.open_nursery() as nursery:
+                # Both streams have found the session and wait to catch it up (a catch-up
+                # of another request is under way) when it is deleted.
+                async with simulation.advancing:
+                    nursery.start_soon(open_sse)
+                    nursery.start_soon(open_ws)
+                    await trio.sleep(1)
+                    assert (await client.delete(f"/api/sessions/{session}")).status_code == 204
+    for kind in ("sse", "ws"):
+        status, body = statuses[kind]
+        assert status == 404, (kind, status, body)
+        error = json.loads(body)["error"]
+        assert error["code"] == "not_found" and error["parameter"] == "session", error
+
+
+async def test_a_session_whose_creation_is_cancelled_is_not_left_behind(
+    autojump_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def slow_to_start(simulation: Simulation, *, task_status: Any) -> None:
+        await trio.sleep(10)
+        task_status.started()
+
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            registry = server.app.state.sessions
+            monkeypatch.setattr(sessions_module, "run_lazy", slow_to_start)
+            with trio.move_on_after(1):  # as when the request is cancelled
+                await registry.create(SessionCreate(), None)
+            monkeypatch.undo()
+            assert (await client.get("/api/sessions")).json() == {"items": []}
+            metrics = (await client.get("/metrics")).text
+            assert "biomock_sessions_active 0.0" in metrics
+            assert "biomock_sessions_created_total 0.0" in metrics
+            assert (await client.post("/api/sessions", json={})).status_code == 201
+
+
+async def test_metrics_count_the_streams_of_sessions(autojump_clock: trio.abc.Clock) -> None:
+    with trio.fail_after(60):
+        async with serving(source=simulator()) as server, server.client() as client:
+            session = (await create(client, speed=10))["id"]
+            async with aconnect_sse(
+                client, "GET", "/api/stream", params={"session": session}
+            ) as source:
+                items = samples(source)
+                await anext(items)
+                metrics = (await client.get("/metrics")).text
+    assert "biomock_session_subscribers 1.0" in metrics
+    assert "biomock_subscribers 0.0" in metrics  # the default simulation's

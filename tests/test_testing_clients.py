@@ -47,7 +47,7 @@ def api_url() -> Iterator[str]:
 
 
 def heart_rate_ids(url: str) -> list[int]:
-    page = httpx.get(f"{url}/api/history", params={"limit": 10000}, timeout=10).json()
+    page = httpx.get(f"{url}/api/history", params={"limit": 10000}, timeout=60).json()
     return [item["id"] for item in page["items"]]
 
 
@@ -59,7 +59,7 @@ def in_order_without_gap(url: str, ids: list[int]) -> bool:
 
 
 def counter(url: str, name: str, kind: str | None = None) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+    text = httpx.get(f"{url}/metrics", timeout=60).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == name and (kind is None or sample.labels.get("kind") == kind):
@@ -97,7 +97,8 @@ def run_node(
     args = [node, str(RUNNER), str(script), url, str(count)]
     if let_through_after is not None:
         args.append(str(let_through_after))
-    result = subprocess.run(args, capture_output=True, text=True, timeout=40)
+    # Generous: node starts slowly on a loaded machine; a recipe that works ends in seconds.
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out: dict[str, Any] = json.loads(result.stdout)
     return out
@@ -222,4 +223,6 @@ def test_python_leaves_a_stalled_stream_for_a_fresh_one(api_url: str) -> None:
     ids = take(follow(params, read_timeout_s=1.0), 8)
     assert in_order_without_gap(api_url, ids)
     assert injected(api_url, "stall") - before >= 2
-    assert time.monotonic() - started < 10
+    # It left the stalls (1 s each) rather than wait for the server to end them (600 s):
+    # a bound far from both, so that a loaded machine cannot make it fail.
+    assert time.monotonic() - started < 120

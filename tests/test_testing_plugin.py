@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from biomock.testing import read_samples
 from tests.auth.helpers import simulator
 from tests.deploy.test_guides import snippet
 from tests.serving import serving_in_thread
@@ -40,3 +43,18 @@ def test_with_biomock_url_it_uses_that_server_and_cleans_up(tmp_path: Path) -> N
         metrics = httpx.get(f"{url}/metrics").text
         assert "biomock_sessions_created_total 2.0" in metrics
         assert "biomock_sessions_active 0.0" in metrics  # each test's session deleted after it
+
+
+def test_read_samples_gives_up_at_its_timeout_though_keepalives_arrive() -> None:
+    # A paused session sends no sample, only a keepalive each second: each resets a read
+    # timeout, so only a deadline on the whole read can end it.
+    with (
+        serving_in_thread(source=simulator(), heartbeat_s=1) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        session = client.post("/api/sessions", json={"paused": True}).json()["id"]
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="0 of 5 samples"):
+            read_samples(client, 5, timeout_s=3, session=session)
+        took = time.monotonic() - started
+    assert 3 <= took < 20, took  # promptly, with room for a loaded machine

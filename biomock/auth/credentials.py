@@ -52,14 +52,25 @@ class Principal:
     """Who made a request.
 
     Attributes:
-        name: the static token's ``name``, or the JWT's ``sub``.
+        name: the static token's ``name``, or the JWT's ``sub`` (``jwt`` without one).
         scopes: what the token allows (``admin`` allows everything).
         expires_at: the JWT's ``exp`` (epoch seconds); ``None`` for static tokens.
+        kind: a static token or a JWT.
+        anonymous: a JWT without ``sub``: it names nobody, so it owns nothing.
     """
 
     name: str
     scopes: frozenset[str]
     expires_at: float | None = None
+    kind: Literal["token", "jwt"] = "token"
+    anonymous: bool = False
+
+    @property
+    def identity(self) -> str | None:
+        """Who owns what this principal creates: ``token:<name>`` or ``jwt:<sub>``, so a
+        JWT whose ``sub`` equals a static token's name is someone else; ``None`` for a
+        JWT without ``sub``."""
+        return None if self.anonymous else f"{self.kind}:{self.name}"
 
     def allows(self, scope: str) -> bool:
         return "admin" in self.scopes or scope in self.scopes
@@ -203,7 +214,7 @@ class JwtVerifier:
         if not isinstance(scope, str) or not isinstance(sub, str | None):
             raise AuthFailure("invalid")
         scopes = frozenset(s for s in scope.split() if s in SCOPES)
-        return Principal(sub or "jwt", scopes, expires_at=float(exp))
+        return Principal(sub or "jwt", scopes, expires_at=float(exp), kind="jwt", anonymous=not sub)
 
 
 class Authenticator:

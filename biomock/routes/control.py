@@ -18,7 +18,6 @@ from quart_schema import (
 
 from biomock.clock import SimClock
 from biomock.errors import invalid_parameter, not_found
-from biomock.limits import RUN_THROUGH_SUBJECT_MS
 from biomock.models import (
     ClockState,
     ClockUpdate,
@@ -30,7 +29,7 @@ from biomock.models import (
 from biomock.routes.common import json_response
 from biomock.sample import format_time
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
-from biomock.simulation import Simulation
+from biomock.simulation import ClockBackwards, Simulation
 from biomock.state import current_simulation, current_state
 
 if TYPE_CHECKING:
@@ -98,23 +97,18 @@ async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
     simulation = await current_simulation()
     clock = simulation.clock
     now_ms = data.now_ms()
-    if now_ms is not None and now_ms < clock.now_ms():
+    try:
+        bus = shared_bus(simulation)
+        if bus is None:
+            await simulation.set_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
+        else:  # applied by every process, this one included, from Redis
+            if now_ms is not None and now_ms < clock.now_ms():
+                raise ClockBackwards(clock.now_ms())
+            await bus.change_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
+    except ClockBackwards as error:
         raise invalid_parameter(
-            "now", f"the clock only jumps forward; it is {format_time(clock.now_ms())}"
-        )
-    bus = shared_bus(simulation)
-    if bus is not None:  # applied by every process, this one included, from Redis
-        await bus.change_clock(speed=data.speed, paused=data.paused, now_ms=now_ms)
-        return json_response(clock_body(clock))
-    if now_ms is not None:
-        stays_paused = clock.paused if data.paused is None else data.paused
-        if simulation.lazy and stays_paused:
-            span_ms = RUN_THROUGH_SUBJECT_MS // len(simulation.source.subjects)
-            await simulation.run_through(now_ms, span_ms=span_ms)
-        else:
-            simulation.jump(now_ms)
-    clock.set(speed=data.speed, paused=data.paused, now_ms=now_ms)
-    simulation.nudge()
+            "now", f"the clock only jumps forward; it is {format_time(error.now_ms)}"
+        ) from None
     return json_response(clock_body(clock))
 
 
