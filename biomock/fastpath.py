@@ -24,7 +24,9 @@ an upgrade changes the internals.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import socket
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -35,6 +37,7 @@ from hypercorn.typing import ASGISendCallable
 
 from biomock.errors import SubscriberLagged
 from biomock.hub import Hub, Subscription
+from biomock.subscription import Take
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ try:
     from h11._writers import ChunkedWriter
     from hypercorn.events import RawData
     from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+    from hypercorn.protocol.http_stream import HTTPStream
     from hypercorn.protocol.ws_stream import WSStream
     from hypercorn.trio.tcp_server import TCPServer
 
@@ -73,51 +76,32 @@ def frame_chunk(body: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(body), body)
 
 
-class DirectWriter:
-    """Non-blocking writes of chunks to one Hypercorn HTTP/1.1 connection.
+def _frame(take: Take) -> bytes:
+    """Frame a shared take once, for every subscriber it is written to directly."""
+    take.framed = framed = frame_chunk(take.chunk)
+    take.framed_at = trio.current_time()
+    return framed
 
-    Resource handling: owns nothing; Hypercorn keeps owning the socket, and every
-    write first checks that the connection is still in the state it was attached
-    in (so a closed socket, whose descriptor may have been reused, is never
-    written to).
+
+class DirectWriter:
+    """One Hypercorn HTTP/1.1 connection, as the fast path writes to it.
+
+    Resource handling: owns nothing; Hypercorn keeps owning the socket.
     """
 
-    __slots__ = ("_connection", "_http_stream", "_lock", "_server", "_socket")
+    __slots__ = ("_server", "socket")
 
-    def __init__(self, server: Any, http_stream: Any, connection: h11.Connection) -> None:
+    def __init__(self, server: Any) -> None:
         self._server = server
-        self._http_stream = http_stream
-        self._connection = connection
-        self._lock: trio.Lock = server.send_lock
-        self._socket = server.stream.socket
-
-    def write_nowait(self, data: bytes) -> int | None:
-        """Write as much of ``data`` (framed bytes) as the socket takes right now.
-
-        Returns:
-            How many bytes were written (possibly 0), or ``None`` when the
-            connection is not in a state where writing directly is safe; then
-            nothing was written.
-        """
-        stream = self._http_stream
-        sock = self._socket
-        if (
-            self._lock.locked()
-            or stream.closed
-            or stream.state is not ASGIHTTPState.RESPONSE
-            or self._connection.our_state is not h11.SEND_BODY
-            or sock.did_shutdown_SHUT_WR
-        ):
-            return None
-        fd = sock.fileno()
-        if fd < 0:
-            return None
-        try:
-            return os.write(fd, data)
-        except BlockingIOError:
-            return 0
-        except OSError:
-            return None  # reset or closed: the subscriber's task finds out and ends
+        trio_socket = server.stream.socket
+        # The standard socket under trio's (trio 0.35 keeps it in ``_sock``): its
+        # ``fileno`` is one C call, where trio's wrapper adds a Python frame per write.
+        # Either's ``fileno`` turns -1 when Hypercorn closes the socket.
+        std = getattr(trio_socket, "_sock", None)
+        self.socket: socket.socket | trio.socket.SocketType = (
+            std if type(std) is socket.socket else trio_socket
+        )
+        """The connection's socket: only its descriptor is used, to write to."""
 
     async def send_raw(self, data: bytes) -> None:
         """Write already framed bytes through Hypercorn (its lock, its shielded send)."""
@@ -186,22 +170,7 @@ def attach(send: Any, scope: Any) -> DirectWriter | None:
         return None
     if type(getattr(connection, "_writer", None)) is not ChunkedWriter:
         return None  # e.g. an HTTP/1.0 client: no chunked framing
-    return DirectWriter(server, http_stream, connection)
-
-
-class FrameMemo:
-    """The last chunk framed: subscribers woken by one publish mostly share it."""
-
-    __slots__ = ("_body", "_framed")
-
-    def __init__(self) -> None:
-        self._body = b""
-        self._framed = b""
-
-    def frame(self, body: bytes) -> bytes:
-        if body is not self._body:
-            self._body, self._framed = body, frame_chunk(body)
-        return self._framed
+    return DirectWriter(server)
 
 
 @dataclass(slots=True)
@@ -231,43 +200,138 @@ class DirectDelivery:
     a chunk is never left half written.
     """
 
-    __slots__ = ("_hub", "_memo", "_sub", "_writer", "last_write", "pending")
+    __slots__ = (
+        "_deadline",
+        "_flushed_at",
+        "_heartbeat_s",
+        "_hub",
+        "_last",
+        "_push_after",
+        "_silence",
+        "_socket",
+        "_sub",
+        "_writer",
+        "pending",
+    )
 
-    def __init__(self, hub: Hub, sub: Subscription, writer: DirectWriter, memo: FrameMemo) -> None:
+    def __init__(self, hub: Hub, sub: Subscription, writer: DirectWriter) -> None:
         self._hub = hub
         self._sub = sub
         self._writer = writer
-        self._memo = memo
+        self._socket = writer.socket  # here too: one object fewer to reach per write
         self.pending: Pending | None = None
-        self.last_write = trio.current_time()
+        self._flushed_at = trio.current_time()
+        self._last: Take | None = None
+        self._silence: trio.CancelScope | None = None
+        self._heartbeat_s = math.inf
+        self._deadline = math.inf
+        self._push_after = math.inf
+
+    def keep_quiet(self, silence: trio.CancelScope, heartbeat_s: float, deadline: float) -> None:
+        """The task waits in ``silence``, whose deadline is when a keepalive is due.
+
+        While this delivery writes, the keepalive is not due: it pushes the deadline
+        on (never past ``deadline``, the stream's own end) once it is less than a
+        quarter of ``heartbeat_s`` away, so the task is not woken every
+        ``heartbeat_s`` only to find that samples went out meanwhile. Moving a
+        deadline costs a few microseconds (trio's heap); waking a task, tens.
+        """
+        self._silence = silence
+        self._heartbeat_s = heartbeat_s
+        self._deadline = deadline
+        self._push_after = silence.deadline - heartbeat_s / 4
+
+    @property
+    def last_write(self) -> float:
+        """When this delivery last wrote (trio time)."""
+        last = self._last
+        return self._flushed_at if last is None else max(self._flushed_at, last.framed_at)
 
     def __call__(self) -> bool:
         if self.pending is not None:
             return False  # a remainder waits for the task: nothing may overtake it
+        sub = self._sub
         try:
-            chunk, events = self._sub.take()
+            take = sub.take_shared()
         except SubscriberLagged:
-            self._sub.direct = None
+            sub.direct = None
             return False  # the task takes again, gets the same error and ends the stream
+        chunk = take.chunk
         if not chunk:
             return True
-        published_at = self._sub.taken_published_at
-        data = self._memo.frame(chunk)
-        written = self._writer.write_nowait(data)
+        data = take.framed or _frame(take)
+        written = self.write_nowait(data)
         if written == len(data):
-            self._hub.count_write(len(chunk), events, published_at)
-            self.last_write = trio.current_time()
+            # Counted by the hub when the fan-out is done (Hub._count_direct_writes).
+            take.direct_writes += 1
+            self._last = take
+            if take.framed_at >= self._push_after:
+                self._push_silence(take.framed_at)
             return True
         if written:
-            self.pending = Pending(data[written:], True, len(chunk), events, published_at)
+            self.pending = Pending(data[written:], True, len(chunk), take.events, take.published_at)
         else:
             # Nothing written (the socket is full, or a pre-write check failed): the
             # whole chunk goes through the public send, which frames it itself.
-            self.pending = Pending(chunk, False, len(chunk), events, published_at)
+            self.pending = Pending(chunk, False, len(chunk), take.events, take.published_at)
         # Until the task has written the remainder, every publish must wake the task
         # instead of writing here.
-        self._sub.direct = None
+        sub.direct = None
         return False
+
+    def _push_silence(self, written_at: float) -> None:
+        silence = self._silence
+        if silence is not None:
+            silence.deadline = min(written_at + self._heartbeat_s, self._deadline)
+            self._push_after = written_at + self._heartbeat_s * 0.75
+
+    def write_nowait(self, data: bytes) -> int | None:
+        """Write as much of ``data`` (framed bytes) as the socket takes right now.
+
+        Only called while the stream's task waits, so nothing of ours is writing to
+        the connection; and while a response's body is being sent, Hypercorn 0.18
+        writes to an HTTP/1.1 connection only what the app sends (a protocol error
+        from the client, or its leaving, closes the connection instead, without a
+        write). So one thing is checked per call: that the socket is still open,
+        since a closed socket's descriptor may already belong to another connection.
+        A socket Hypercorn shut down for writing, or one the client reset, fails the
+        write; a stream Hypercorn closed while the socket is still open reaches a
+        client that has gone. :func:`attach` checked the rest (the versions, h11's
+        chunked body, a plain socket) when the stream started.
+
+        Returns:
+            How many bytes were written (possibly 0), or ``None`` when the
+            connection is not in a state where writing directly is safe; then
+            nothing was written.
+        """
+        fd = self._socket.fileno()
+        if fd < 0:
+            return None
+        try:
+            return os.write(fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return None  # reset or closed: the subscriber's task finds out and ends
+
+    async def write_chunk(self, chunk: bytes, send: ASGISendCallable) -> None:
+        """Write ``chunk`` from the subscriber's own task: straight to the socket when
+        it takes it whole, as in a publish; else the rest through Hypercorn (raw, its
+        lock and shielded send) or, if nothing went out, the whole chunk through
+        ``send`` (h11 frames it). For the stream's first bytes and its keepalives,
+        which then cost one system call instead of Hypercorn's whole send path.
+
+        Args:
+            send: the stream's ASGI send.
+        """
+        data = frame_chunk(chunk)
+        written = self.write_nowait(data)
+        if written == len(data):
+            return
+        if written:
+            await self._writer.send_raw(data[written:])
+        else:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def flush(self, send: ASGISendCallable) -> None:
         """Write :attr:`pending` (blocking only this subscriber).
@@ -284,4 +348,4 @@ class DirectDelivery:
         else:
             await send({"type": "http.response.body", "body": pending.data, "more_body": True})
         self._hub.count_write(pending.size, pending.events, pending.published_at)
-        self.last_write = trio.current_time()
+        self._flushed_at = trio.current_time()

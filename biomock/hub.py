@@ -19,7 +19,7 @@ import bisect
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,7 +32,7 @@ from biomock.errors import HubClosed, TooManySubscribers
 from biomock.filter import Filter
 from biomock.records import Faults, Record, dumps
 from biomock.sample import Sample
-from biomock.subscription import Shared, Subscription
+from biomock.subscription import Shared, Subscription, Take
 
 __all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "Subscription"]
 
@@ -188,6 +188,8 @@ class Hub:
         records = []
         now = self.timer()
         shared = self._shared
+        takes = shared.takes
+        takes.clear()  # the buffer changes: what was taken from it no longer applies
         for sample in samples:
             record = Record(self._next_id, sample, now, shared.faults)
             if not record.frame("native"):
@@ -205,6 +207,8 @@ class Hub:
                 shared.faults.report("listener", error, f"hub listener {listener!r} failed")
         for subscription in self._subscribers:
             subscription.notify()
+        if takes.chunks:
+            self._count_direct_writes(takes.chunks.values())
         return records
 
     def publish_numbered(self, first_id: int, samples: Sequence[Sample]) -> list[Record]:
@@ -340,6 +344,25 @@ class Hub:
             latency = self.timer() - published_at
             counters.fanout_counts[bisect.bisect_left(FANOUT_BUCKETS_S, latency)] += 1
             counters.fanout_sum_s += latency
+
+    def _count_direct_writes(self, takes: Iterable[Take]) -> None:
+        """Count what direct deliveries wrote in this publish: per take, not per write.
+
+        One clock reading for the whole fan-out: each direct write is counted in the
+        latency histogram as ending when the publish's fan-out ended (an upper bound).
+        """
+        counters = self.counters
+        end = self.timer()
+        for take in takes:
+            n = take.direct_writes
+            if n:
+                take.direct_writes = 0
+                counters.writes += n
+                counters.bytes_sent += n * len(take.chunk)
+                counters.delivered += n * take.events
+                latency = end - take.published_at
+                counters.fanout_counts[bisect.bisect_left(FANOUT_BUCKETS_S, latency)] += n
+                counters.fanout_sum_s += n * latency
 
     def drop(self, reason: StopReason) -> None:
         """Count a subscriber disconnected by the server (one of :data:`DROP_REASONS`)."""

@@ -137,7 +137,8 @@ class BiomockCollector(Collector):
         bounds = [str(b) for b in FANOUT_BUCKETS_S] + ["+Inf"]
         yield HistogramMetricFamily(
             "biomock_fanout_latency_seconds",
-            "Per write: from the publish of its oldest sample to the end of the write.",
+            "Per write: from the publish of its oldest sample to the end of the write "
+            "(for the writes a publish makes itself, to the end of its fan-out).",
             buckets=list(zip(bounds, accumulate(stats.fanout_counts), strict=True)),
             sum_value=stats.fanout_sum_s,
         )

@@ -85,7 +85,6 @@ class StreamRoute:
         self.fast_path = fast_path and fastpath.AVAILABLE
         self.admit = admit
         self.older = older
-        self._memo = fastpath.FrameMemo()
 
     async def __call__(
         self,
@@ -194,7 +193,7 @@ class StreamRoute:
                     if self.fast_path and injector is None:
                         writer = fastpath.attach(server_send, scope)
                         if writer is not None:
-                            direct = fastpath.DirectDelivery(hub, sub, writer, self._memo)
+                            direct = fastpath.DirectDelivery(hub, sub, writer)
                     transport = _Sse(send, direct)
                     reason = await pump(
                         hub,
@@ -236,7 +235,9 @@ class _Sse(Transport):
     written by the hub's publish itself; the pump wakes only to write what the
     socket did not take (``direct.pending``, always first), to send a keepalive, or
     to end. Whatever the pump returns, ``direct.pending`` may still hold a chunk's
-    rest: ``StreamRoute._finish`` completes it before ending the response.
+    rest: ``StreamRoute._finish`` completes it before ending the response. The pump's
+    own writes (the first bytes, keepalives) go straight to the socket too when it
+    takes them whole (``DirectDelivery.write_chunk``).
     """
 
     def __init__(self, send: ASGISendCallable, direct: fastpath.DirectDelivery | None) -> None:
@@ -250,7 +251,11 @@ class _Sse(Transport):
         return len(initial)
 
     async def write(self, chunk: bytes) -> None:
-        await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        direct = self._direct
+        if direct is None:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        else:
+            await direct.write_chunk(chunk, self._send)
 
     def heartbeat(self) -> bytes:
         return sse.KEEPALIVE
@@ -262,6 +267,10 @@ class _Sse(Transport):
         with watchdog.writing():
             await direct.flush(self._send)
         return True
+
+    def waiting(self, silence: trio.CancelScope, heartbeat_s: float, deadline: float) -> None:
+        if self._direct is not None:
+            self._direct.keep_quiet(silence, heartbeat_s, deadline)
 
     def written_while_idle(self) -> float:
         return -math.inf if self._direct is None else self._direct.last_write

@@ -79,6 +79,14 @@ class Transport:
         """Handle what the client sent since the last call."""
         return None
 
+    def waiting(self, silence: trio.CancelScope, heartbeat_s: float, deadline: float) -> None:
+        """The pump waits in ``silence`` until a wake-up, or a keepalive is due.
+
+        A transport whose :attr:`direct` delivery writes while the pump waits may
+        push ``silence.deadline`` on (never past ``deadline``), so the pump does not
+        wake only to find that it was not silent.
+        """
+
     async def discard_messages(self) -> None:
         """Read and drop what the client sends, until cancelled (while stalled on purpose:
         a client's messages must not pile up unread, or its close would go unseen)."""
@@ -169,6 +177,7 @@ async def pump(
             return "expired"  # between writes; the caller ends the stream
         with trio.move_on_at(min(last_sent + heartbeat_s, deadline)) as silence:
             sub.direct = transport.direct
+            transport.waiting(silence, heartbeat_s, deadline)
             try:
                 await sub.wait()
             except HubClosed:

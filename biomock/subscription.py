@@ -48,28 +48,63 @@ SSE_FRAMING = Framing("sse", Record.frame, b"".join, _broken_event)
 """Server-Sent Events: each record's event, concatenated; a broken sample is an event
 with its id whose data is not JSON."""
 
-Taken = tuple[bytes, int, float, int | None]
-"""A take: the joined frames, how many samples, when the oldest record was published,
-and the id of the last sample in it."""
+
+@dataclass(slots=True, eq=False)
+class Take:
+    """What every subscriber at one cursor with one filter and framing takes, until the
+    next publish: made by the first of them, shared by the rest.
+
+    Attributes:
+        cursor, token, framing: whose take it is: the cursor it was taken at, the
+            filter's token (:meth:`Shared.acquire_token`) and the framing.
+        chunk: the joined frames; empty when nothing new matches.
+        events: how many samples ``chunk`` holds.
+        published_at: when its oldest record was published (the hub's timer).
+        last_id: the id of the last sample in it, if any.
+        newest: the cursor after taking it.
+        lagged: samples the filter wants after the cursor have left the buffer.
+        framed: ``chunk`` as the direct delivery writes it (``biomock.fastpath``),
+            framed by the first delivery that needs it.
+        framed_at: when it was framed (trio time): the time of its direct writes.
+        direct_writes: to how many subscribers a direct delivery wrote it whole in the
+            current publish; the hub counts them when the publish's fan-out is done.
+    """
+
+    cursor: int
+    token: int
+    framing: Framing
+    chunk: bytes
+    events: int
+    published_at: float
+    last_id: int | None
+    newest: int
+    lagged: bool = False
+    framed: bytes = b""
+    framed_at: float = 0.0
+    direct_writes: int = 0
 
 
 @dataclass(slots=True)
 class TakeCache:
-    """Chunks already joined since the last publish, by (cursor, filter, framing)."""
+    """The takes made since the last publish, by (cursor, filter token, framing name).
 
-    newest: int | None = None
-    chunks: dict[tuple[int, Filter, str], Taken] = field(default_factory=dict)
+    The hub empties it whenever it publishes, so an entry never outlives the buffer
+    it was made from.
+    """
 
-    def lookup(self, newest: int, key: tuple[int, Filter, str]) -> Taken | None:
-        if self.newest != newest:
-            self.newest = newest
-            self.chunks.clear()
-        return self.chunks.get(key)
+    chunks: dict[tuple[int, int, str], Take] = field(default_factory=dict)
+    last: Take | None = None
+    """The take made or found last: subscribers woken by one publish mostly share it."""
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.last = None
 
 
 @dataclass(slots=True)
 class Shared:
-    """What the hub shares with its subscriptions; the hub alone writes all but ``takes``.
+    """What the hub shares with its subscriptions; the hub alone writes all but ``takes``
+    and the filter tokens.
 
     ``evicted`` maps (type, subject) to the newest id of that kind that left the
     buffer, so a subscriber behind the buffer is cut only when something its
@@ -80,6 +115,25 @@ class Shared:
     faults: Faults
     takes: TakeCache = field(default_factory=TakeCache)
     evicted: dict[tuple[str, str], int] = field(default_factory=dict)
+    filters: dict[Filter, list[int]] = field(default_factory=dict)
+    """For each filter some subscription uses: its token and how many use it."""
+    next_token: int = 0
+
+    def acquire_token(self, filter: Filter) -> int:
+        """A number that stands for ``filter`` while it is in use, so that take keys
+        hash at C speed (equal filters, equal numbers)."""
+        entry = self.filters.get(filter)
+        if entry is None:
+            entry = self.filters[filter] = [self.next_token, 0]
+            self.next_token += 1
+        entry[1] += 1
+        return entry[0]
+
+    def release_token(self, filter: Filter) -> None:
+        entry = self.filters[filter]
+        entry[1] -= 1
+        if not entry[1]:
+            del self.filters[filter]
 
     def evicted_from(self, record: Record) -> None:
         self.evicted[record.sample.type, record.sample.subject] = record.id
@@ -99,6 +153,25 @@ class Subscription:
     subscription ends or the hub shuts down; closing is not a checkpoint, so it
     is safe from ``finally`` in a cancelled task.
     """
+
+    __slots__ = (
+        "_closed",
+        "_cursor",
+        "_shared",
+        "_token",
+        "_wake_receive",
+        "_wake_send",
+        "direct",
+        "failed",
+        "filter",
+        "head",
+        "initial",
+        "initial_events",
+        "replay",
+        "reset",
+        "taken_last_id",
+        "taken_published_at",
+    )
 
     def __init__(
         self,
@@ -132,6 +205,8 @@ class Subscription:
         """The id of the last sample the last non-empty ``take`` returned."""
         self._shared = shared
         self._cursor = cursor
+        self._token = shared.acquire_token(filter)
+        self._closed = False
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
 
     @property
@@ -161,7 +236,11 @@ class Subscription:
             pass
 
     def close(self) -> None:
+        """End the subscription (the hub calls this; calling it again does nothing)."""
         self._wake_send.close()
+        if not self._closed:
+            self._closed = True
+            self._shared.release_token(self.filter)
 
     async def wait(self) -> None:
         """Wait until something was published after the last ``take``.
@@ -187,39 +266,65 @@ class Subscription:
             SubscriberLagged: samples this subscriber wants and had not yet taken
                 were dropped from the buffer.
         """
+        take = self.take_shared(framing)
+        self.taken_published_at = take.published_at
+        if take.last_id is not None:
+            self.taken_last_id = take.last_id
+        return take.chunk, take.events
+
+    def take_shared(self, framing: Framing = SSE_FRAMING) -> Take:
+        """Like :meth:`take`, returning the shared :class:`Take` itself and leaving
+        :attr:`taken_published_at` and :attr:`taken_last_id` as they were.
+
+        The direct delivery's path: for every subscriber after the first at the same
+        cursor with the same filter, one comparison with the take made last (most
+        subscribers share one), else one dict look-up.
+
+        Raises:
+            SubscriberLagged: as :meth:`take`.
+        """
+        cache = self._shared.takes
+        take = cache.last
+        cursor = self._cursor
+        if (
+            take is None
+            or take.cursor != cursor
+            or take.token != self._token
+            or take.framing is not framing
+        ):
+            key = (cursor, self._token, framing.name)
+            take = cache.chunks.get(key)
+            if take is None:
+                take = cache.chunks[key] = self._make_take(framing)
+            cache.last = take
+        if take.lagged:
+            raise SubscriberLagged
+        self._cursor = take.newest
+        return take
+
+    def _make_take(self, framing: Framing) -> Take:
         shared = self._shared
         buffer = shared.buffer
+        cursor, token = self._cursor, self._token
         oldest = buffer.oldest_id
-        if (  # as _check_lag, inline: this runs per subscriber per publish on the fast path
-            oldest is not None
-            and self._cursor < oldest - 1
-            and shared.lost_for(self.filter, self._cursor)
-        ):
-            raise SubscriberLagged
+        if oldest is not None and cursor < oldest - 1 and shared.lost_for(self.filter, cursor):
+            return Take(cursor, token, framing, b"", 0, 0.0, None, cursor, lagged=True)
         newest = buffer.newest_id
-        if newest is None or newest <= self._cursor:
-            return b"", 0
-        key = (self._cursor, self.filter, framing.name)
-        taken = shared.takes.lookup(newest, key)
-        if taken is None:
-            records = buffer.after(self._cursor)
-            fmt, filt, encode = self.filter.format, self.filter, framing.encode
-            if not filt.selects_all:
-                records = [record for record in records if filt.matches(record.sample)]
-            frames: list[bytes] = []
-            last_id = None
-            for record in records:
-                if frame := encode(record, fmt):
-                    frames.append(frame)
-                    last_id = record.id
-            published_at = records[0].published_at if records else 0.0
-            taken = (framing.join(frames) if frames else b"", len(frames), published_at, last_id)
-            shared.takes.chunks[key] = taken
-        self._cursor = newest
-        chunk, events, self.taken_published_at, last_id = taken
-        if last_id is not None:
-            self.taken_last_id = last_id
-        return chunk, events
+        if newest is None or newest <= cursor:
+            return Take(cursor, token, framing, b"", 0, 0.0, None, cursor)
+        records = buffer.after(cursor)
+        fmt, filt, encode = self.filter.format, self.filter, framing.encode
+        if not filt.selects_all:
+            records = [record for record in records if filt.matches(record.sample)]
+        frames: list[bytes] = []
+        last_id = None
+        for record in records:
+            if frame := encode(record, fmt):
+                frames.append(frame)
+                last_id = record.id
+        published_at = records[0].published_at if records else 0.0
+        chunk = framing.join(frames) if frames else b""
+        return Take(cursor, token, framing, chunk, len(frames), published_at, last_id, newest)
 
     def take_records(self) -> list[Record]:
         """Every record after the cursor that matches the filter and exists in its

@@ -129,24 +129,39 @@ class RawStream:
 
 
 class Counting:
-    """Counts calls of the fast path's entry points (direct writes, flushed remainders)."""
+    """Counts calls of the fast path's entry points: direct writes made by a publish
+    (``direct``), the stream task's own direct writes (``own``: its first bytes and
+    keepalives) and flushed remainders."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.direct = 0
+        self.writes = 0
+        self.own = 0
         self.flushed = 0
-        write_nowait = fastpath.DirectWriter.write_nowait
+        write_nowait = fastpath.DirectDelivery.write_nowait
+        write_chunk = fastpath.DirectDelivery.write_chunk
         flush = fastpath.DirectDelivery.flush
 
-        def counting_write(writer: fastpath.DirectWriter, data: bytes) -> int | None:
-            self.direct += 1
-            return write_nowait(writer, data)
+        def counting_write(delivery: fastpath.DirectDelivery, data: bytes) -> int | None:
+            self.writes += 1
+            return write_nowait(delivery, data)
+
+        async def counting_chunk(
+            delivery: fastpath.DirectDelivery, chunk: bytes, send: Any
+        ) -> None:
+            self.own += 1  # and one write_nowait
+            await write_chunk(delivery, chunk, send)
 
         async def counting_flush(delivery: fastpath.DirectDelivery, send: Any) -> None:
             self.flushed += 1
             await flush(delivery, send)
 
-        monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", counting_write)
+        monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", counting_write)
+        monkeypatch.setattr(fastpath.DirectDelivery, "write_chunk", counting_chunk)
         monkeypatch.setattr(fastpath.DirectDelivery, "flush", counting_flush)
+
+    @property
+    def direct(self) -> int:
+        return self.writes - self.own
 
 
 @pytest.fixture
@@ -185,6 +200,7 @@ async def test_direct_writes_are_valid_chunked_sse(counting: Counting) -> None:
                 )
             await client.stream.aclose()
     assert counting.direct == 3
+    assert counting.own == 1  # the first bytes (retry:) went straight to the socket too
     assert counting.flushed == 0
 
 
@@ -330,7 +346,7 @@ async def test_a_failed_pre_write_check_sends_through_h11(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When the connection is not in a state to write directly, h11 frames the chunk."""
-    monkeypatch.setattr(fastpath.DirectWriter, "write_nowait", lambda self, data: None)
+    monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", lambda self, data: None)
     with trio.fail_after(10):
         async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
@@ -344,3 +360,28 @@ async def test_a_failed_pre_write_check_sends_through_h11(
             hub.close()
             assert await read_to_the_end(client) == []
             await client.stream.aclose()
+
+
+async def test_direct_writes_are_counted_once_per_publish(counting: Counting) -> None:
+    """Writes, samples, bytes and the latency histogram count every direct write,
+    though they are added up once per publish rather than per write."""
+    with trio.fail_after(10):
+        async with quiet_server() as (app, port):
+            hub: Hub = app.state.hub
+            clients = [await RawStream.open(port) for _ in range(3)]
+            for client in clients:
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 3)
+            before = hub.statistics()
+            hub.publish(batch(2))
+            chunks = [await client.read_chunk() for client in clients]
+            after = hub.statistics()
+            for client in clients:
+                await client.stream.aclose()
+    assert counting.direct == 3
+    assert after.writes - before.writes == 3
+    assert after.delivered - before.delivered == 6
+    assert after.bytes_sent - before.bytes_sent == sum(len(chunk) for chunk in chunks)
+    assert sum(after.fanout_counts) - sum(before.fanout_counts) == 3
+    assert after.fanout_sum_s > before.fanout_sum_s

@@ -15,7 +15,9 @@ from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.filter import Filter
 from biomock.formats import FORMATS
 from biomock.hub import Hub, Record, Subscription
+from biomock.records import Faults
 from biomock.sample import Sample
+from biomock.subscription import Shared
 
 BASE = 1_000_000
 
@@ -242,3 +244,18 @@ def test_a_sample_that_cannot_be_encoded_is_left_out_without_an_id() -> None:
     assert [r.id for r in records] == [BASE + 1, BASE + 2]  # ids stay consecutive
     assert hub.statistics().contained_errors == {"encode_native": 1}
     assert hub.statistics().published == 2
+
+
+def test_filter_tokens_live_as_long_as_their_subscriptions() -> None:
+    """Takes are keyed by a token per distinct filter; tokens of filters no one uses any
+    more are let go, so clients asking for ever new filters cannot grow the hub."""
+    shared = Shared(RingBuffer(10), Faults())
+    steps = Filter(types=frozenset({"steps"}))
+    first = Subscription(shared, steps, 0, b"", 0)
+    same = Subscription(shared, Filter(types=frozenset({"steps"})), 0, b"", 0)
+    other = Subscription(shared, Filter(), 0, b"", 0)
+    assert len(shared.filters) == 2
+    for sub in (first, same, other):
+        sub.close()
+        sub.close()  # the hub may close a subscription twice (shutdown, then its exit)
+    assert shared.filters == {}

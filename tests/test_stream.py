@@ -11,6 +11,7 @@ import pytest
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 
+from biomock import fastpath
 from biomock.formats import FORMATS
 from biomock.sample import Sample
 from tests.serving import ID_BASE, TickSource, serving
@@ -437,3 +438,31 @@ async def test_an_encoder_error_stays_with_that_format(
     assert ids(got["healthkit"]) == [ID_BASE + 1, ID_BASE + 3, ID_BASE + 4]
     assert ready.status_code == 200
     assert 'biomock_contained_errors_total{kind="encode_healthkit"} 1.0' in metrics
+
+
+async def test_samples_written_directly_keep_the_stream_task_asleep(
+    autojump_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the fast path writes samples, the keepalive is never due: the stream's task
+    is not woken every heartbeat only to find out (it would be, 4 times in 60 s)."""
+    silences = 0
+    last_write = fastpath.DirectDelivery.last_write
+
+    def counting(delivery: fastpath.DirectDelivery) -> float:
+        nonlocal silences  # read only when the task woke for a silence
+        silences += 1
+        return last_write.fget(delivery)  # type: ignore[attr-defined, no-any-return]
+
+    monkeypatch.setattr(fastpath.DirectDelivery, "last_write", property(counting))
+    with trio.fail_after(120):
+        async with serving() as server, server.client() as client:
+            async with client.stream("GET", "/api/stream") as response:
+                start = trio.current_time()
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if trio.current_time() - start > 62:
+                        break
+    assert b"keepalive" not in body
+    assert body.count(b"id: ") >= 60
+    assert silences == 0

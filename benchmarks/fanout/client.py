@@ -6,23 +6,31 @@ sample, checks the id against the previous one (a gap or a duplicate is counted)
 and measures publish-to-receive latency (:mod:`benchmarks.fanout.client_conn`).
 Only 127.0.0.1 is ever contacted, and the run is bounded in time and count.
 
-Phases: connect all (bounded by ``--connect-timeout``), warm up, a measurement
-window in which the server's CPU time and RSS are read from ``/proc``, then a
-drain in which every connection must reach the newest id seen at the window's
-end. The result is one JSON object on stdout.
+The subscribers are shared among ``--procs`` worker processes (each a trio loop of
+its own, pinned round-robin to ``--cpus``), so that a run with 10,000 subscribers
+measures the server rather than one Python process decoding everything; the
+coordinator (this process) walks them through the phases: connect all (bounded by
+``--connect-timeout``), warm up, a measurement window in which the server's CPU
+time and RSS are read from ``/proc`` and its count of writes from
+``--writes-path``, then a drain in which every connection must reach the newest id
+any worker saw at the window's end. The result is one JSON object on stdout.
 
-Run: ``python -m benchmarks.fanout.client --port 8000 --n 2000 --server-pid PID``.
+Run: ``python -m benchmarks.fanout.client --port 8000 --n 2000 --server-pid PID --procs 2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import resource
 import socket
 import sys
 import time
+from array import array
+from multiprocessing.connection import Connection
 from typing import Any
 
 import trio
@@ -204,162 +212,292 @@ class Client:
         finally:
             sock.close()
 
-    async def fetch_json(self, path: str) -> Any:
-        with trio.move_on_after(5):
-            stream = await trio.open_tcp_stream("127.0.0.1", self.args.port)
-            async with stream:
-                await stream.send_all(
-                    f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.args.port}\r\n"
-                    "Connection: close\r\n\r\n".encode()
-                )
-                body = b""
-                while data := await stream.receive_some(RECV_SIZE):
-                    body += data
-            header, _, rest = body.partition(b"\r\n\r\n")
-            if b"chunked" in header.lower():
-                rest = dechunk(rest)
-            return json.loads(rest)
-        return None
+    async def serve(self, pipe: Connection, index: int) -> None:
+        """One worker's part of the run, step by step as the coordinator says.
 
-    async def run(self) -> dict[str, Any]:
+        Connect its share of the subscribers and report; on ``open``, count for the
+        window (worker 0 also opens the late joiners and the stalled client halfway
+        through); on ``close``, stop counting and report the newest id it saw; on
+        ``drain``, wait until every connection reached the newest id of all workers,
+        then report everything it counted.
+        """
         args = self.args
-        pid = [int(p) for p in args.server_pid.split(",") if p]
-        redis_pid = args.redis_pid
-        result: dict[str, Any] = {"n": args.n, "nofile": raise_nofile(args.n + 1000)}
-        if pid:
-            result["rss_idle_kb"] = read_rss_all_kb(pid)
         stall: dict[str, Any] = {"connected": False}
+
+        async def command() -> Any:
+            return await trio.to_thread.run_sync(pipe.recv, abandon_on_cancel=True)
+
         async with trio.open_nursery() as nursery:
             t0 = time.perf_counter()
             for _ in range(args.n):
                 nursery.start_soon(self.subscriber)
             with trio.move_on_after(args.connect_timeout):
                 await self.settled.wait()
-            result["connect_all_s"] = round(time.perf_counter() - t0, 3)
-            result["connected"] = self.connected
-            result["connect_failed"] = self.failed
-            result["connect_failures"] = self.failures
-            times = sorted(c.connect_s for c in self.conns if c.connect_s is not None)
-            result["connect_p50_s"] = percentile(times, 0.5)
-            result["connect_max_s"] = times[-1] if times else None
-
-            await trio.sleep(args.warmup)
+            pipe.send(
+                {
+                    "connect_all_s": time.perf_counter() - t0,
+                    "connected": self.connected,
+                    "failed": self.failed,
+                    "failures": self.failures,
+                    "connect_times": [c.connect_s for c in self.conns if c.connect_s is not None],
+                }
+            )
+            cmd = await command()
+            assert cmd[0] == "open", cmd
             usage0 = resource.getrusage(resource.RUSAGE_SELF)
-            cpu0 = read_cpu_all_s(pid) if pid else 0.0
-            redis0 = read_cpu_s(redis_pid) if redis_pid else 0.0
-            w0 = time.perf_counter()
             self.window.open = True
-            if args.late or args.stall:
-                # Half the window as it was, then late joiners and/or the stalled client.
-                await trio.sleep(args.duration / 2)
+            if index == 0 and (args.late or args.stall):
+                await trio.sleep(cmd[1] / 2)
                 stall["at"] = time.time()
                 for _ in range(args.late):
                     nursery.start_soon(self.subscriber, True)
                 if args.stall:
                     nursery.start_soon(self.stalled, stall)
-                await trio.sleep(args.duration / 2)
-            else:
-                await trio.sleep(args.duration)
+            cmd = await command()
+            assert cmd[0] == "close", cmd
             self.window.open = False
-            elapsed = time.perf_counter() - w0
-            cpu1 = read_cpu_all_s(pid) if pid else 0.0
-            redis1 = read_cpu_s(redis_pid) if redis_pid else 0.0
             usage1 = resource.getrusage(resource.RUSAGE_SELF)
-            if pid:
-                result["rss_kb"] = read_rss_all_kb(pid)
-            newest = max((c.last_id or 0) for c in self.conns) if self.conns else 0
+            pipe.send(max((c.last_id or 0) for c in self.conns) if self.conns else 0)
+            cmd = await command()
+            assert cmd[0] == "drain", cmd
+            newest = cmd[1]
             deadline = trio.current_time() + args.drain
             while trio.current_time() < deadline:
                 behind = [c for c in self.conns if not c.closed and (c.last_id or 0) < newest]
                 if not behind:
                     break
                 await trio.sleep(0.05)
-            result["drain_s"] = round(args.drain - max(0.0, deadline - trio.current_time()), 3)
-            if args.stats_path:
-                stats = await self.fetch_json(args.stats_path)
-                # A server that cuts stalled clients counts them in dropped_slow.
-                wait_until = trio.current_time() + args.stall_wait
-                while (
-                    args.stall
-                    and isinstance(stats, dict)
-                    and stats.get("dropped_slow") == 0
-                    and trio.current_time() < wait_until
-                ):
-                    await trio.sleep(0.25)
-                    stats = await self.fetch_json(args.stats_path)
-                if args.stall and isinstance(stats, dict) and stats.get("dropped_slow"):
-                    stall["cut_within_s"] = round(time.time() - stall["at"], 2)
-                result["server_stats"] = stats
+            live = [c for c in self.conns if c.connect_s is not None]
+            late_times = [c.connect_s for c in self.late if c.connect_s is not None]
+            pipe.send(
+                {
+                    "drain_s": args.drain - max(0.0, deadline - trio.current_time()),
+                    "client_cpu_s": usage1.ru_utime
+                    + usage1.ru_stime
+                    - usage0.ru_utime
+                    - usage0.ru_stime,
+                    "events_in_window": self.window.events,
+                    "reads_in_window": self.window.reads,
+                    "latencies": self.window.latencies,
+                    "published": self.window.published,
+                    "events": sum(c.events for c in live),
+                    "gaps": sum(c.gaps for c in live),
+                    "dups": sum(c.dups for c in live),
+                    "resets": sum(c.resets for c in live),
+                    "closed_by_server": sum(1 for c in live if c.closed and not c.error),
+                    "errors": sum(1 for c in live if c.error),
+                    "behind_at_end": sum(1 for c in live if (c.last_id or 0) < newest),
+                    "stall": stall,
+                    "late": {
+                        "opened": len(self.late),
+                        "times": late_times,
+                        "received": sum(1 for c in self.late if c.events),
+                    },
+                }
+            )
+            # The stalled client stays until the coordinator has seen it cut.
+            await command()
             nursery.cancel_scope.cancel()
 
-        lat = sorted(self.window.latencies)
-        if args.stall:
-            at = stall["at"]
-            pairs = zip(self.window.published, self.window.latencies, strict=True)
-            before, after = [], []
-            for published, latency in pairs:
-                (before if published < at else after).append(latency)
-            stall["p99_before"] = percentile(sorted(before), 0.99)
-            stall["p99_after"] = percentile(sorted(after), 0.99)
-        per_tick: dict[float, list[float]] = {}
-        for published, latency in zip(self.window.published, self.window.latencies, strict=True):
-            per_tick.setdefault(published, []).append(latency)
-        result["ticks"] = [
-            [
-                round(p, 3),
-                len(v),
-                round(min(v), 4),
-                round(sorted(v)[len(v) // 2], 4),
-                round(max(v), 4),
-            ]
-            for p, v in sorted(per_tick.items())
-        ]
-        live = [c for c in self.conns if c.connect_s is not None]
-        result.update(
-            window_s=round(elapsed, 3),
-            server_cpu_s=round(cpu1 - cpu0, 6),
-            redis_cpu_s=round(redis1 - redis0, 6) if redis_pid else None,
-            client_cpu_s=round(
-                usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 3
-            ),
-            events_in_window=self.window.events,
-            reads_in_window=self.window.reads,
-            latency_p50_s=percentile(lat, 0.5),
-            latency_p99_s=percentile(lat, 0.99),
-            latency_max_s=lat[-1] if lat else None,
-            events=sum(c.events for c in live),
-            gaps=sum(c.gaps for c in live),
-            dups=sum(c.dups for c in live),
-            resets=sum(c.resets for c in live),
-            closed_by_server=sum(1 for c in live if c.closed and not c.error),
-            errors=sum(1 for c in live if c.error),
-            behind_at_end=sum(1 for c in live if (c.last_id or 0) < newest),
-            newest_id=newest,
-            stalled=stall if args.stall else None,
+
+def _worker(args: argparse.Namespace, index: int, pipe: Connection) -> None:
+    if args.cpus:
+        cores = [int(c) for c in args.cpus.split(",")]
+        os.sched_setaffinity(0, {cores[index % len(cores)]})
+    trio.run(Client(args).serve, pipe, index)
+
+
+def fetch(port: int, path: str) -> bytes | None:
+    """The body of ``GET path`` on the server, or ``None`` if it does not answer in 5 s."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", path)
+        body = conn.getresponse().read()
+        conn.close()
+        return body
+    except OSError:
+        return None
+
+
+def read_writes(port: int, path: str | None) -> int | None:
+    """The server's count of stream writes: ``writes`` in a JSON body, or Prometheus'
+    ``biomock_writes_total``."""
+    if not path:
+        return None
+    body = fetch(port, path)
+    if body is None:
+        return None
+    if body.startswith(b"{"):
+        value = json.loads(body).get("writes")
+        return None if value is None else int(value)
+    for line in body.splitlines():
+        if line.startswith(b"biomock_writes_total "):
+            return int(float(line.split()[1]))
+    return None
+
+
+def coordinate(args: argparse.Namespace) -> dict[str, Any]:
+    """Run ``args.procs`` worker processes through the phases and merge what they counted."""
+    pid = [int(p) for p in args.server_pid.split(",") if p]
+    redis_pid, procs = args.redis_pid, max(1, args.procs)
+    result: dict[str, Any] = {"n": args.n, "procs": procs, "nofile": raise_nofile(args.n + 1000)}
+    if pid:
+        result["rss_idle_kb"] = read_rss_all_kb(pid)
+    context = multiprocessing.get_context("fork")
+    connect_cpu0 = read_cpu_all_s(pid) if pid else 0.0
+    pipes, workers = [], []
+    for index in range(procs):
+        share = argparse.Namespace(**vars(args))
+        share.n = args.n // procs + (1 if index < args.n % procs else 0)
+        share.connect_concurrency = max(1, args.connect_concurrency // procs)
+        if index:
+            share.late, share.stall = 0, False
+        ours, theirs = context.Pipe()
+        worker = context.Process(target=_worker, args=(share, index, theirs), daemon=True)
+        worker.start()
+        pipes.append(ours)
+        workers.append(worker)
+    try:
+        connects = [pipe.recv() for pipe in pipes]
+        result["server_connect_cpu_s"] = round(
+            (read_cpu_all_s(pid) if pid else 0.0) - connect_cpu0, 4
         )
-        if args.latencies_out:  # for a run split over several clients, merged by run.py
-            result["_latencies"] = lat
-        if args.late:
-            late_times = sorted(c.connect_s for c in self.late if c.connect_s is not None)
-            result["late"] = {
-                "opened": len(self.late),
-                "admitted": len(late_times),
-                "connect_max_s": late_times[-1] if late_times else None,
-                "received": sum(1 for c in self.late if c.events),
-            }
-        return result
+        times = sorted(t for c in connects for t in c["connect_times"])
+        failures: dict[str, int] = {}
+        for c in connects:
+            for reason, count in c["failures"].items():
+                failures[reason] = failures.get(reason, 0) + count
+        result.update(
+            connect_all_s=round(max(c["connect_all_s"] for c in connects), 3),
+            connected=sum(c["connected"] for c in connects),
+            connect_failed=sum(c["failed"] for c in connects),
+            connect_failures=failures,
+            connect_p50_s=percentile(times, 0.5),
+            connect_max_s=times[-1] if times else None,
+        )
+        time.sleep(args.warmup)
+        writes0 = read_writes(args.port, args.writes_path)
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0 = read_cpu_all_s(pid) if pid else 0.0
+        redis0 = read_cpu_s(redis_pid) if redis_pid else 0.0
+        w0 = time.perf_counter()
+        for pipe in pipes:
+            pipe.send(("open", args.duration))
+        time.sleep(args.duration)
+        for pipe in pipes:
+            pipe.send(("close",))
+        elapsed = time.perf_counter() - w0
+        cpu1 = read_cpu_all_s(pid) if pid else 0.0
+        redis1 = read_cpu_s(redis_pid) if redis_pid else 0.0
+        if pid:
+            result["rss_kb"] = read_rss_all_kb(pid)
+        writes1 = read_writes(args.port, args.writes_path)
+        newest = max(pipe.recv() for pipe in pipes)
+        for pipe in pipes:
+            pipe.send(("drain", newest))
+        parts = [pipe.recv() for pipe in pipes]
+        stall = parts[0]["stall"]
+        if args.stats_path:
+            stats = _json(fetch(args.port, args.stats_path))
+            # A server that cuts stalled clients counts them in dropped_slow.
+            wait_until = time.monotonic() + args.stall_wait
+            while (
+                args.stall
+                and isinstance(stats, dict)
+                and stats.get("dropped_slow") == 0
+                and time.monotonic() < wait_until
+            ):
+                time.sleep(0.25)
+                stats = _json(fetch(args.port, args.stats_path))
+            if args.stall and isinstance(stats, dict) and stats.get("dropped_slow"):
+                stall["cut_within_s"] = round(time.time() - stall["at"], 2)
+            result["server_stats"] = stats
+        for pipe in pipes:
+            pipe.send(("end",))
+        for worker in workers:
+            worker.join(timeout=10)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    latencies = array("d")
+    published = array("d")
+    for part in parts:
+        latencies.extend(part["latencies"])
+        published.extend(part["published"])
+    lat = sorted(latencies)
+    if args.latencies_out:
+        result["_latencies"] = lat
+    if args.stall:
+        at = stall["at"]
+        before, after = [], []
+        for sent, latency in zip(published, latencies, strict=True):
+            (before if sent < at else after).append(latency)
+        stall["p99_before"] = percentile(sorted(before), 0.99)
+        stall["p99_after"] = percentile(sorted(after), 0.99)
+    per_tick: dict[float, list[float]] = {}
+    for sent, latency in zip(published, latencies, strict=True):
+        per_tick.setdefault(sent, []).append(latency)
+    result["ticks"] = [
+        [
+            round(p, 3),
+            len(v),
+            round(min(v), 4),
+            round(sorted(v)[len(v) // 2], 4),
+            round(max(v), 4),
+        ]
+        for p, v in sorted(per_tick.items())
+    ]
+
+    def total(key: str) -> Any:
+        return sum(part[key] for part in parts)
+
+    window_cpu = sum(part["client_cpu_s"] for part in parts)
+    result.update(
+        window_s=round(elapsed, 3),
+        server_cpu_s=round(cpu1 - cpu0, 6),
+        redis_cpu_s=round(redis1 - redis0, 6) if redis_pid else None,
+        server_writes=None if writes0 is None or writes1 is None else writes1 - writes0,
+        client_cpu_s=round(window_cpu, 3),
+        client_cpu_all_s=round(
+            children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime, 3
+        ),
+        drain_s=round(max(part["drain_s"] for part in parts), 3),
+        events_in_window=total("events_in_window"),
+        reads_in_window=total("reads_in_window"),
+        latency_p50_s=percentile(lat, 0.5),
+        latency_p99_s=percentile(lat, 0.99),
+        latency_max_s=lat[-1] if lat else None,
+        events=total("events"),
+        gaps=total("gaps"),
+        dups=total("dups"),
+        resets=total("resets"),
+        closed_by_server=total("closed_by_server"),
+        errors=total("errors"),
+        behind_at_end=total("behind_at_end"),
+        newest_id=newest,
+        stalled=stall if args.stall else None,
+    )
+    if args.late:
+        late = parts[0]["late"]
+        late_times = sorted(late["times"])
+        result["late"] = {
+            "opened": late["opened"],
+            "admitted": len(late_times),
+            "connect_max_s": late_times[-1] if late_times else None,
+            "received": late["received"],
+        }
+    return result
 
 
-def dechunk(data: bytes) -> bytes:
-    """Decode a complete chunked body."""
-    out, pos = [], 0
-    while True:
-        eol = data.index(b"\r\n", pos)
-        length = int(data[pos:eol].split(b";", 1)[0], 16)
-        if length == 0:
-            return b"".join(out)
-        out.append(data[eol + 2 : eol + 2 + length])
-        pos = eol + 2 + length + 2
+def _json(body: bytes | None) -> Any:
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 def main() -> None:
@@ -386,15 +524,14 @@ def main() -> None:
     parser.add_argument("--stall-wait", type=float, default=15.0, help="max wait for the cut")
     parser.add_argument("--stats-path", default=None, help="JSON to fetch at the end")
     parser.add_argument("--light", action="store_true", help="check ids per block, not per event")
-    parser.add_argument("--cpu", type=int, default=None, help="pin the client to this core")
+    parser.add_argument("--cpus", default=None, help="pin the workers to these cores (a,b,...)")
+    parser.add_argument("--procs", type=int, default=1, help="worker processes")
+    parser.add_argument("--writes-path", default=None, help="where the server counts its writes")
     args = parser.parse_args()
-    if args.cpu is not None:
-        os.sched_setaffinity(0, {args.cpu})
-    result = trio.run(Client(args).run)
-    latencies = result.pop("_latencies", None)
-    if args.latencies_out:
+    result = coordinate(args)
+    if args.latencies_out:  # for a run split over several clients, merged by run.py
         with open(args.latencies_out, "w") as f:
-            json.dump(latencies, f)
+            json.dump(result.pop("_latencies"), f)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -1,12 +1,15 @@
 """The peer: what people would otherwise run for SSE fan-out in Python.
 
-FastAPI on uvicorn (its default h11 protocol and asyncio loop), one generator
-task, an ``asyncio.Queue`` per subscriber and one write per sample, fed the same
-ticks as biomock: ``PER_TICK`` samples per tick, each event encoded once and
-shared. A subscriber whose queue is full is dropped, as is usual with this
-design.
+FastAPI on uvicorn (with the ``bench`` extra installed: uvloop's event loop and the
+httptools parser, uvicorn's fastest stack), one generator task, an
+``asyncio.Queue`` per subscriber and one write per sample, fed the same ticks as
+biomock, each event encoded once and shared: with ``--sim``, the product's
+workload (biomock's simulator from the same ``BIOMOCK_*`` settings,
+:mod:`benchmarks.fanout.sim_workload`), else the synthetic one (``PER_TICK``
+samples per tick). A subscriber whose queue is full is dropped, as is usual with
+this design.
 
-Run: ``python -m benchmarks.fanout.peer --port 8001 --rate 1``.
+Run: ``python -m benchmarks.fanout.peer --port 8001 --rate 1 [--sim]``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
+from benchmarks.fanout.sim_workload import SimTicks, next_second
 from benchmarks.fanout.workload import SUBJECTS
 
 QUEUE_SIZE = 1000
@@ -34,10 +38,30 @@ def _format_time(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-def create_app(rate: float) -> FastAPI:
-    """The peer app: ``GET /api/stream`` fed by one generator at ``rate`` ticks/s."""
+def create_app(rate: float, sim: bool = False) -> FastAPI:
+    """The peer app: ``GET /api/stream`` fed by one generator at ``rate`` ticks/s
+    (with ``sim``: the simulator's samples, on every whole wall-clock second)."""
     subscribers: set[asyncio.Queue[bytes]] = set()
-    state = {"published": 0, "dropped": 0}
+    state = {"published": 0, "dropped": 0, "writes": 0}
+
+    def fan_out(events: list[bytes]) -> None:
+        state["published"] += len(events)
+        for queue in list(subscribers):
+            try:
+                for event in events:
+                    queue.put_nowait(event)
+            except asyncio.QueueFull:
+                subscribers.discard(queue)
+                state["dropped"] += 1
+
+    async def replay_sim() -> None:
+        ticks = SimTicks()
+        while True:
+            due = next_second(time.time())
+            await asyncio.sleep(max(0.0, due - time.time()))
+            events = ticks.frames(int(due * 1000))
+            if events:
+                fan_out(events)
 
     async def generate() -> None:
         rng = random.Random(0)
@@ -67,18 +91,11 @@ def create_app(rate: float) -> FastAPI:
                 data = json.dumps(body, separators=(",", ":")).encode()
                 events.append(b"id: %d\ndata: %s\n\n" % (next_id, data))
                 next_id += 1
-            state["published"] += len(events)
-            for queue in list(subscribers):
-                try:
-                    for event in events:
-                        queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    subscribers.discard(queue)
-                    state["dropped"] += 1
+            fan_out(events)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(generate())
+        task = asyncio.create_task(replay_sim() if sim else generate())
         yield
         task.cancel()
 
@@ -93,7 +110,9 @@ def create_app(rate: float) -> FastAPI:
             try:
                 yield b"retry: 3000\n\n"
                 while True:
-                    yield await queue.get()
+                    event = await queue.get()
+                    state["writes"] += 1  # one write per event: uvicorn sends each at once
+                    yield event
             finally:
                 subscribers.discard(queue)
 
@@ -114,9 +133,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rate", type=float, default=1.0, help="ticks per second")
+    parser.add_argument("--sim", action="store_true", help="replay the simulator's ticks")
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.rate),
+        create_app(args.rate, args.sim),
         host="127.0.0.1",
         port=args.port,
         backlog=4096,
