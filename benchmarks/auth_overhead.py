@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ from typing import Any
 
 import jwt
 
-from benchmarks.fanout.run import ROOT, free_port, prepare_server, wait_listening
+from benchmarks.overhead import measure
 
 MODES = ("off", "static", "jwt")
 
@@ -48,52 +46,12 @@ def credentials(mode: str, directory: Path) -> tuple[dict[str, str], str]:
 
 
 def run(mode: str, fast_path: bool, args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        auth_env, token = credentials(mode, Path(tmp))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BIOMOCK_")}
-        env.update(
-            BIOMOCK_HOST="127.0.0.1",
-            BIOMOCK_PORT=str(port),
-            BIOMOCK_MAX_SUBSCRIBERS="20000",
-            BIOMOCK_LOG_LEVEL="warning",
-            BIOMOCK_FAST_PATH="true" if fast_path else "false",
-            **auth_env,
-        )
+        settings, token = credentials(mode, Path(tmp))
+        settings["BIOMOCK_FAST_PATH"] = "true" if fast_path else "false"
         query = f"?access_token={token}" if token else ""
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.fanout.serve_biomock"],
-            cwd=ROOT,
-            env=env,
-            preexec_fn=prepare_server(0),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_listening(port, proc)
-            time.sleep(1.5)
-            argv = [sys.executable, "-m", "benchmarks.fanout.client", "--port", str(port)]
-            argv += ["--n", str(args.n), "--server-pid", str(proc.pid), "--cpu", "1"]
-            argv += ["--path", f"/api/stream{query}", "--stats-path", f"/api/stats{query}"]
-            argv += ["--warmup", "2", "--duration", str(args.duration), "--drain", "2"]
-            out = subprocess.run(
-                argv, cwd=ROOT, env=env, capture_output=True, check=True, timeout=300
-            ).stdout
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    result: dict[str, Any] = json.loads(out)
-    events = result["events_in_window"]
-    return {
-        "mode": mode,
-        "fast_path": fast_path,
-        "connected": result["connected"],
-        "connect_all_s": result["connect_all_s"],
-        "events": events,
-        "gaps": result["gaps"],
-        "server_cpu_s": result["server_cpu_s"],
-        "cpu_us_per_sample": result["server_cpu_s"] / events * 1e6 if events else None,
-    }
+        result = measure(settings, query=query, stats_query=True, n=args.n, duration=args.duration)
+    return {"mode": mode, "fast_path": fast_path, **result}
 
 
 def main() -> None:

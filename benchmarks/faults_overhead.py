@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fanout.run import ROOT, free_port, prepare_server, wait_listening
+from benchmarks.fanout.run import ROOT
+from benchmarks.overhead import measure
 
 MODES = ("baseline", "plain", "faulted", "public")
 FAULTS = "?faults=disconnect_after=1000000000"
@@ -54,48 +53,10 @@ def export(revision: str, into: Path) -> Path:
 
 
 def run(mode: str, tree: Path, args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BIOMOCK_")}
-    env.update(
-        BIOMOCK_HOST="127.0.0.1",
-        BIOMOCK_PORT=str(port),
-        BIOMOCK_MAX_SUBSCRIBERS="20000",
-        BIOMOCK_LOG_LEVEL="warning",
-        BIOMOCK_FAST_PATH="false" if mode == "public" else "true",
-    )
+    settings = {"BIOMOCK_FAST_PATH": "false" if mode == "public" else "true"}
     query = FAULTS if mode == "faulted" else ""
-    # `python -m` puts the working directory first on sys.path: the server runs `tree`'s code.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.fanout.serve_biomock"],
-        cwd=tree,
-        env=env,
-        preexec_fn=prepare_server(0),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_listening(port, proc)
-        time.sleep(1.5)
-        argv = [sys.executable, "-m", "benchmarks.fanout.client", "--port", str(port)]
-        argv += ["--n", str(args.n), "--server-pid", str(proc.pid), "--cpu", "1"]
-        argv += ["--path", f"/api/stream{query}"]
-        argv += ["--warmup", "2", "--duration", str(args.duration), "--drain", "2"]
-        out = subprocess.run(
-            argv, cwd=ROOT, env=env, capture_output=True, check=True, timeout=300
-        ).stdout
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    result: dict[str, Any] = json.loads(out)
-    events = result["events_in_window"]
-    return {
-        "mode": mode,
-        "connected": result["connected"],
-        "events": events,
-        "gaps": result["gaps"],
-        "server_cpu_s": result["server_cpu_s"],
-        "cpu_us_per_sample": result["server_cpu_s"] / events * 1e6 if events else None,
-    }
+    result = measure(settings, query=query, n=args.n, duration=args.duration, tree=tree)
+    return {"mode": mode, **result}
 
 
 def main() -> None:
