@@ -131,6 +131,12 @@ class BiomockApp(QuartTrio):
             refused = method_not_allowed(scope["method"], STREAM_PATH)
         if refused is None and scope["path"] == WS_PATH:
             refused = upgrade_required(scope["method"])
+        simulation = None
+        if refused is None and stream:
+            try:
+                simulation = await self.state.simulation_for(scope)
+            except ApiError as error:
+                refused = error  # an unknown session: 404 before the stream starts
         if refused is not None:
             await send_error(send, refused)
             duration_s = trio.current_time() - started
@@ -144,19 +150,6 @@ class BiomockApp(QuartTrio):
         elif not stream:
             await super().asgi_app(scope, receive, shield_final_send(send))
         else:
-            try:
-                simulation = await self.state.simulation_for(scope)
-            except ApiError as error:
-                await send_error(send, error)
-                duration_s = trio.current_time() - started
-                log_request(
-                    scope["method"],
-                    request_target(scope),
-                    error.status,
-                    duration_s,
-                    client_address(scope),
-                )
-                return
             await self.stream_route(
                 scope, receive, send, server_send=server_send, simulation=simulation
             )
