@@ -58,6 +58,7 @@ from biomock.ws import WsContext, reject, serve_ws
 
 if TYPE_CHECKING:
     from biomock.bus.node import BusNode
+    from biomock.bus.sessions import BusSessions
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +174,8 @@ class BiomockApp(QuartTrio):
                 hub=simulation.hub,
                 subjects=source.subjects,
                 source_finished=lambda: source.finished,
-                admit=_no_admission,  # a session is this process's own, not the bus's
-                older=None,
+                admit=_no_admission if simulation.bus is None else simulation.bus.admit,
+                older=None if simulation.bus is None else simulation.bus.older,
             )
         await serve_ws(context, scope, receive, send)
 
@@ -298,14 +299,17 @@ def open_bus(
     from biomock.bus.node import BusNode  # only with a bus: coredis stays off the plain path
 
     assert config.bus is not None
-    return BusNode(
+    node = BusNode(
         config.bus.get_secret_value(),
-        state,
+        state.default,
+        replace_source=state.replace_source,
         lease_s=config.bus_lease_s,
         max_batch=config.max_batch,
         rebuild=None if rebuild is None else partial(build_simulator, rebuild),
         wall_ms=wall_clock or _wall_clock_ms,
     )
+    state.default.bus = node
+    return node
 
 
 def _no_admission() -> None:
@@ -338,11 +342,21 @@ def build_state(
         wall_ms = wall_clock()
     source = open_source(config, wall_ms) if source is None else source
     # The default simulation's streams and the sessions' share one subscriber limit.
-    sessions = LocalSessions(
-        config,
-        wall_clock=wall_clock or _wall_clock_ms,
-        default_streams=lambda: hub.subscriber_count,
-    )
+    sessions: LocalSessions | BusSessions
+    if config.bus is None:
+        sessions = LocalSessions(
+            config,
+            wall_clock=wall_clock or _wall_clock_ms,
+            default_streams=lambda: hub.subscriber_count,
+        )
+    else:
+        from biomock.bus.sessions import BusSessions  # coredis only with a bus
+
+        sessions = BusSessions(
+            config,
+            wall_clock=wall_clock or _wall_clock_ms,
+            default_streams=lambda: hub.subscriber_count,
+        )
     hub = Hub(
         capacity=config.buffer_size,
         id_base=choose_id_base(wall_ms, record=config.record, state=config.state_file),

@@ -165,6 +165,7 @@ async def serve(
                 first.start_soon(until, shutdown_trigger)
                 first.start_soon(until, bus.wait_broken)
             await bus.resign()  # another process generates from now on
+            await state.sessions.resign()  # and the sessions this one generated
         # Streams end first, each with the end of its response; a write still blocked
         # when their share of the graceful timeout is over is aborted, so that
         # Hypercorn's own deadline never waits for a client that stopped reading.

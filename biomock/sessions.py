@@ -7,8 +7,8 @@ default generator). Deleting or expiring a session cancels that task and closes 
 hub: its streams end cleanly (SSE: the response ends; WebSocket: close 1000).
 
 What the routes need of a registry is :class:`SessionRegistry`; :class:`LocalSessions`
-keeps everything in this process. A registry shared between processes (a bus) keeps
-the same interface.
+keeps everything in this process (no bus); ``biomock.bus.sessions.BusSessions`` keeps
+the sessions in Redis, served by every process on the bus.
 """
 
 from __future__ import annotations
@@ -142,30 +142,37 @@ class SessionRegistry(Protocol):
 
         Raises:
             ApiError: 503 ``too_many_sessions`` at the limit; 503 ``unavailable`` while
-                the server starts or stops, or runs more than one worker; 403
+                the server starts or stops, or a shared registry is unreachable; 403
                 ``forbidden`` for a JWT without ``sub`` (it names nobody, so nobody
                 could own the session).
         """
         ...
 
-    def get(self, session_id: str, principal: Principal | None) -> Session:
+    async def get(self, session_id: str, principal: Principal | None) -> Session:
         """The session ``session_id`` if ``principal`` may see it, marked as used.
 
         Raises:
-            ApiError: 404 ``not_found`` with ``parameter: "session"``.
+            ApiError: 404 ``not_found`` with ``parameter: "session"``; 503
+                ``unavailable`` when a shared registry cannot be reached.
         """
         ...
 
-    def visible(self, principal: Principal | None) -> list[Session]:
+    async def visible(self, principal: Principal | None) -> list[Session]:
         """The sessions ``principal`` may see, oldest first."""
         ...
 
-    def delete(self, session_id: str, principal: Principal | None) -> None:
-        """End the session: its generator stops and its streams end cleanly.
+    async def delete(self, session_id: str, principal: Principal | None) -> None:
+        """End the session: its generator stops and its streams end cleanly, in every
+        process that serves it.
 
         Raises:
             ApiError: 404 ``not_found`` with ``parameter: "session"``.
         """
+        ...
+
+    async def resign(self) -> None:
+        """The server shuts down: hand over whatever this process generates for other
+        processes (a shared registry; nothing for a local one)."""
         ...
 
     def describe(self, session: Session) -> dict[str, Any]:
@@ -259,35 +266,12 @@ class LocalSessions:
                 "the server is not serving sessions now",
                 headers={"Retry-After": "5"},
             )
-        if self._config.workers > 1:
-            # A session lives in the process that created it, and each connection may
-            # land on another worker: its requests would be 404 half the time.
-            raise ApiError(
-                503,
-                "unavailable",
-                f"sessions need a server with a single worker; this one runs "
-                f"{self._config.workers} (BIOMOCK_WORKERS)",
-            )
         if len(self._sessions) >= self.limit:
-            raise ApiError(
-                503,
-                "too_many_sessions",
-                f"the session limit ({self.limit}) is reached; delete one or retry later",
-                headers={"Retry-After": "5"},
-            )
-        if principal is not None and principal.identity is None:
-            raise ApiError(
-                403,
-                "forbidden",
-                "this JWT has no 'sub' claim: a session belongs to the token that created "
-                "it, so creating one needs a JWT with 'sub' or a static token",
-            )
+            raise too_many_sessions(self.limit)
+        check_creator(principal)
         now_ms = self._wall_clock()
-        start_ms = now_ms if body.start is None else parse_time(body.start)
-        start_ms -= start_ms % 1000  # whole seconds, so timestamps read as their cadences
-        seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
-        spec = SessionSpec(seed, tuple(body.subjects), body.scenario, start_ms, body.ttl_s)
-        session_id = ID_PREFIX + secrets.token_urlsafe(ID_BYTES)
+        spec = new_spec(body, now_ms)
+        session_id = new_session_id()
         session = Session(
             id=session_id,
             owner=None if principal is None else principal.identity,
@@ -310,18 +294,25 @@ class LocalSessions:
         logger.info("session created (%d open)", len(self._sessions), extra={"session": session.id})
         return session
 
-    def get(self, session_id: str, principal: Principal | None) -> Session:
+    async def get(self, session_id: str, principal: Principal | None) -> Session:
+        return self.get_now(session_id, principal)
+
+    def get_now(self, session_id: str, principal: Principal | None) -> Session:
+        """:meth:`get`, without a checkpoint (everything is in this process)."""
         session = self._sessions.get(session_id)
         if session is None or not _may_see(principal, session):
             raise unknown_session(session_id)
         session.last_active = trio.current_time()
         return session
 
-    def visible(self, principal: Principal | None) -> list[Session]:
+    async def visible(self, principal: Principal | None) -> list[Session]:
         return [s for s in self._sessions.values() if _may_see(principal, s)]
 
-    def delete(self, session_id: str, principal: Principal | None) -> None:
-        self._end(self.get(session_id, principal), "deleted")
+    async def delete(self, session_id: str, principal: Principal | None) -> None:
+        self._end(self.get_now(session_id, principal), "deleted")
+
+    async def resign(self) -> None:
+        """Nothing to hand over: every session lives in this process only."""
 
     def close(self, deadline: float) -> None:
         """The server shuts down: end every session's streams by ``deadline``."""
@@ -330,43 +321,18 @@ class LocalSessions:
             session.simulation.hub.close(deadline=deadline)
 
     def describe(self, session: Session) -> dict[str, Any]:
-        spec, clock = session.spec, session.simulation.clock
-        state = clock.state()
         idle = (
             0.0
             if session.simulation.hub.subscriber_count
             else (trio.current_time() - session.last_active)
         )
-        expires_ms = self._wall_clock() + round((spec.ttl_s - idle) * 1000)
-        return {
-            "id": session.id,
-            "expires_at": format_time(expires_ms),
-            "created_at": format_time(session.created_ms),
-            "seed": spec.seed,
-            "subjects": list(spec.subjects),
-            "scenario": spec.scenario,
-            "start": format_time(spec.start_ms),
-            "speed": state.speed,
-            "paused": state.paused,
-            "now": format_time(state.now_ms),
-            "ttl_s": spec.ttl_s,
-        }
+        return describe(session, self._wall_clock() + round((session.spec.ttl_s - idle) * 1000))
 
     def _simulation(
         self, session_id: str, spec: SessionSpec, *, speed: float, paused: bool
     ) -> Simulation:
         config = self._config
-        source = Simulator(
-            spec.start_ms,
-            seed=spec.seed,
-            subjects=list(spec.subjects),
-            cadences=parse_cadences(config.cadences),
-            cadence=config.cadence,
-            imperfections=config.imperfections,
-        )
-        if spec.scenario != DEFAULT_SCENARIO:
-            for subject in spec.subjects:
-                source.set_scenario(subject, spec.scenario)
+        source = session_source(config, spec)
         hub = Hub(
             capacity=config.buffer_size,
             id_base=0,  # a session's ids start at 1
@@ -420,11 +386,89 @@ class LocalSessions:
         logger.info("session %s (%d open)", why, len(self._sessions), extra={"session": session.id})
 
 
+def new_session_id() -> str:
+    """A new session's id: unguessable."""
+    return ID_PREFIX + secrets.token_urlsafe(ID_BYTES)
+
+
+def new_spec(body: SessionCreate, now_ms: int) -> SessionSpec:
+    """What a session is created with: ``body``, its seed chosen if none was given."""
+    start_ms = now_ms if body.start is None else parse_time(body.start)
+    start_ms -= start_ms % 1000  # whole seconds, so timestamps read as their cadences
+    seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
+    return SessionSpec(seed, tuple(body.subjects), body.scenario, start_ms, body.ttl_s)
+
+
+def too_many_sessions(limit: int) -> ApiError:
+    """API.md's answer at ``BIOMOCK_MAX_SESSIONS``."""
+    return ApiError(
+        503,
+        "too_many_sessions",
+        f"the session limit ({limit}) is reached; delete one or retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+def check_creator(principal: Principal | None) -> None:
+    """Refuse a creator who could not own the session.
+
+    Raises:
+        ApiError: 403 ``forbidden`` for a JWT without ``sub``.
+    """
+    if principal is not None and principal.identity is None:
+        raise ApiError(
+            403,
+            "forbidden",
+            "this JWT has no 'sub' claim: a session belongs to the token that created "
+            "it, so creating one needs a JWT with 'sub' or a static token",
+        )
+
+
+def session_source(config: Config, spec: SessionSpec) -> Simulator:
+    """A session's simulator, at its start, in its scenario."""
+    source = Simulator(
+        spec.start_ms,
+        seed=spec.seed,
+        subjects=list(spec.subjects),
+        cadences=parse_cadences(config.cadences),
+        cadence=config.cadence,
+        imperfections=config.imperfections,
+    )
+    if spec.scenario != DEFAULT_SCENARIO:
+        for subject in spec.subjects:
+            source.set_scenario(subject, spec.scenario)
+    return source
+
+
+def describe(session: Session, expires_ms: int) -> dict[str, Any]:
+    """``session`` as API.md's session object."""
+    spec, state = session.spec, session.simulation.clock.state()
+    return {
+        "id": session.id,
+        "expires_at": format_time(expires_ms),
+        "created_at": format_time(session.created_ms),
+        "seed": spec.seed,
+        "subjects": list(spec.subjects),
+        "scenario": spec.scenario,
+        "start": format_time(spec.start_ms),
+        "speed": state.speed,
+        "paused": state.paused,
+        "now": format_time(state.now_ms),
+        "ttl_s": spec.ttl_s,
+    }
+
+
 def _may_see(principal: Principal | None, session: Session) -> bool:
+    return may_see(principal, session.owner)
+
+
+def may_see(principal: Principal | None, owner: str | None) -> bool:
+    """Whether ``principal`` may see a session of ``owner`` (API.md: its own, or all for
+    ``admin``; everyone's with authentication off)."""
     if principal is None:
         return True  # authentication is off: sessions are as open as everything else
     identity = principal.identity
-    return principal.allows("admin") or (identity is not None and identity == session.owner)
+    return principal.allows("admin") or (identity is not None and identity == owner)
 
 
 class SessionCollector(Collector):

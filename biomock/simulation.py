@@ -11,6 +11,7 @@ from 1 in publication order, so the bytes are the same whether or not anyone wat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import trio
 
@@ -19,7 +20,30 @@ from biomock.generator import GeneratorStatus, run_generator
 from biomock.hub import Hub
 from biomock.limits import CATCH_UP_BATCHES, RUN_THROUGH_SUBJECT_MS
 from biomock.pacer import Pacer
+from biomock.sample import Sample
 from biomock.source import Source
+
+
+class Shared(Protocol):
+    """What the routes ask of a simulation shared by every process (``biomock.bus``)."""
+
+    def admit(self) -> None:
+        """Raise 503 ``unavailable`` while no new stream may start."""
+        ...
+
+    async def older(self, last_event_id: int) -> list[tuple[int, Sample]]:
+        """What a resume from ``last_event_id`` needs from before the local buffer."""
+        ...
+
+    async def change_clock(
+        self, *, speed: float | None, paused: bool | None, now_ms: int | None
+    ) -> None:
+        """Change the clock in every process; returns once applied in this one."""
+        ...
+
+    async def switch_scenario(self, subject: str, scenario: str) -> None:
+        """Switch a subject's scenario in every process; returns once applied here."""
+        ...
 
 
 class ClockBackwards(ValueError):
@@ -50,6 +74,7 @@ class Simulation:
         generator: what its generator reports about itself.
         pacer: for a lazy simulation, how far the source has been advanced; the
             default simulation's pacer belongs to its supervisor (``None`` here).
+        bus: the shared bus's side of it, when it is on one.
     """
 
     hub: Hub
@@ -57,6 +82,9 @@ class Simulation:
     clock: SimClock
     generator: GeneratorStatus = field(default_factory=GeneratorStatus)
     pacer: Pacer | None = None
+    bus: Shared | None = None
+    """Set when the simulation is shared by every process (``BIOMOCK_BUS``): its
+    samples come from the bus, its clock and scenarios change through it."""
     _nudged: trio.Event = field(default_factory=trio.Event, init=False, repr=False)
     advancing: trio.Lock = field(default_factory=trio.Lock, init=False, repr=False)
     """Held by whoever advances a lazy simulation's pacer: a catch-up, a clock change

@@ -67,7 +67,7 @@ class AppState:
         session_id = session_id_of(scope)
         if session_id is None:
             return self.default
-        simulation = self.sessions.get(session_id, principal_of(scope)).simulation
+        simulation = (await self.sessions.get(session_id, principal_of(scope))).simulation
         await simulation.catch_up()
         return simulation
 

@@ -108,11 +108,14 @@ class StreamRoute:
         client = _client(scope)
         with ExitStack() as stack:
             try:
-                # The default simulation (not a session's, which is lazy and local to
-                # this process) is the one on the shared bus, if there is one.
-                shared = simulation is None or not simulation.lazy
-                if shared:
-                    self.admit()
+                # The default simulation is on the shared bus if there is one; a
+                # session's is when the registry puts it there (biomock.bus.sessions).
+                admit, older_of = self.admit, self.older
+                if simulation is not None:
+                    bus = simulation.bus
+                    admit = (lambda: None) if bus is None else bus.admit
+                    older_of = None if bus is None else bus.older
+                admit()
                 asked = stream_request(
                     query_args(scope["query_string"]),
                     header(scope, b"last-event-id"),
@@ -123,8 +126,8 @@ class StreamRoute:
                     raise injected
                 resume = asked.last_event_id
                 older: Sequence[tuple[int, Sample]] = ()
-                if shared and self.older is not None and resume is not None:
-                    older = await self.older(resume)
+                if older_of is not None and resume is not None:
+                    older = await older_of(resume)
                 sub = stack.enter_context(
                     hub.subscribe(
                         asked.filter, last_event_id=resume, history=asked.history, older=older

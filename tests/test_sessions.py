@@ -234,7 +234,7 @@ async def test_same_body_and_clock_steps_give_the_same_bytes_in_every_format(
                 await trio.sleep(30)  # 30 simulated minutes, watched by one and not the other
                 stats = (await client.get("/api/stats", params={"session": running[0]})).json()
                 assert stats["subscribers"] == 1
-                generator = server.app.state.sessions.get(running[0], None).simulation.generator
+                generator = server.app.state.sessions.get_now(running[0], None).simulation.generator
                 assert generator.ticks >= 30  # it ticked while watched
                 for session in running:
                     await step(client, session, "2026-01-01T01:00:00.000Z", paused=True)
@@ -376,7 +376,7 @@ async def test_an_idle_session_does_not_tick(autojump_clock: trio.abc.Clock) -> 
     with trio.fail_after(300):
         async with serving(source=simulator()) as server, server.client() as client:
             session = (await create(client, subjects=["alice"]))["id"]
-            generator = server.app.state.sessions.get(session, None).simulation.generator
+            generator = server.app.state.sessions.get_now(session, None).simulation.generator
             await trio.sleep(120)
             assert generator.ticks == 0  # nobody watched: no tick, no timer
             items = (await client.get("/api/history", params={"session": session})).json()
@@ -652,7 +652,7 @@ async def test_a_stream_opening_as_its_session_is_deleted_is_told_the_session_is
     with trio.fail_after(60):
         async with serving(source=simulator()) as server, server.client() as client:
             session = (await create(client, speed=10, start=START))["id"]
-            simulation = server.app.state.sessions.get(session, None).simulation
+            simulation = server.app.state.sessions.get_now(session, None).simulation
 
             async def open_sse() -> None:
                 async with client.stream(

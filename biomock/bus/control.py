@@ -9,7 +9,7 @@ process that was asked waits until its own reader applied it, so its answer show
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -19,7 +19,10 @@ from biomock.bus.status import unavailable
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
 
 if TYPE_CHECKING:
-    from biomock.state import AppState
+    from biomock.simulation import Simulation
+
+RunThrough = Callable[[int], Awaitable[bool]]
+"""Publishes every sample up to a simulated time, if this process generates (``True``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +37,26 @@ class Control:
     """This process's side of the shared clock and scenarios.
 
     Args:
-        state: whose clock and simulator the changes apply to.
+        simulation: whose clock and simulator the changes apply to.
         wall_ms: the wall clock in epoch ms.
         leading: whether this process generates now (only the generating process
             jumps its simulator; the others mirror the clock).
+        run_through: for a session, publishes the time a paused clock jumps over
+            (API.md "Additions") where the generator runs, instead of skipping it.
     """
 
     def __init__(
-        self, state: AppState, *, wall_ms: Callable[[], int], leading: Callable[[], bool]
+        self,
+        simulation: Simulation,
+        *,
+        wall_ms: Callable[[], int],
+        leading: Callable[[], bool],
+        run_through: RunThrough | None = None,
     ) -> None:
-        self._state = state
+        self._simulation = simulation
         self._wall_ms = wall_ms
         self._leading = leading
+        self._run_through = run_through
         self.cursor = b"0-0"
         """The id of the last change applied here (the reader's, with its ``XREAD``)."""
         self._moved = trio.Event()
@@ -60,7 +71,7 @@ class Control:
         Raises:
             ApiError: 503 ``unavailable`` when Redis cannot be reached.
         """
-        clock = self._state.clock
+        clock = self._simulation.clock
         body: dict[str, Any] = {
             "kind": "clock",
             "speed": clock.speed if speed is None else speed,
@@ -101,30 +112,36 @@ class Control:
         self._moved.set()
         self._moved = trio.Event()
 
-    def apply(self, body: dict[str, Any]) -> None:
+    async def apply(self, body: dict[str, Any]) -> None:
         """Apply one announced change; a malformed one is logged and skipped."""
         try:
             if body.get("kind") == "clock":
-                self._apply_clock(body)
+                await self._apply_clock(body)
             elif body.get("kind") == "scenario":
                 self.apply_scenario(str(body["subject"]), str(body["scenario"]))
         except (KeyError, TypeError, ValueError) as error:
             logger.warning("bus: ignoring a malformed control change %r: %s", body, error)
 
-    def _apply_clock(self, body: dict[str, Any]) -> None:
-        state = self._state
-        clock = state.clock
+    async def _apply_clock(self, body: dict[str, Any]) -> None:
+        simulation = self._simulation
+        clock = simulation.clock
         jump_ms = body.get("jump_ms")
         speed, paused = float(body["speed"]), bool(body["paused"])
         if jump_ms is not None and int(jump_ms) > clock.now_ms():
-            if self._leading():
-                state.source.jump(int(jump_ms))
-            clock.set(speed=speed, paused=paused, now_ms=int(jump_ms))
+            if not self._leading():
+                clock.set(speed=speed, paused=paused, now_ms=int(jump_ms))
+            elif paused and self._run_through is not None and await self._run_through(int(jump_ms)):
+                # Published up to there already: the generator must not skip it again.
+                clock.set(speed=speed, paused=paused, now_ms=int(jump_ms))
+                clock.take_jump()
+            else:
+                simulation.source.jump(int(jump_ms))
+                clock.set(speed=speed, paused=paused, now_ms=int(jump_ms))
         else:
             clock.set(speed=speed, paused=paused)
 
     def apply_scenario(self, subject: str, scenario: str) -> None:
-        source = self._state.source
+        source = self._simulation.source
         if not isinstance(source, Simulator):
             return
         try:
@@ -136,7 +153,7 @@ class Control:
 
     def clock_fields(self) -> dict[str, str]:
         """This process's clock as the ``clock`` hash keeps it."""
-        clock = self._state.clock
+        clock = self._simulation.clock
         return {
             "speed": str(clock.speed),
             "paused": str(clock.paused),
@@ -154,4 +171,4 @@ class Control:
             return
         now = sim_ms if paused else sim_ms + int(max(0, self._wall_ms() - wall_ms) * speed)
         if not self._leading():
-            self._state.clock.adopt(now, speed=speed, paused=paused)
+            self._simulation.clock.adopt(now, speed=speed, paused=paused)

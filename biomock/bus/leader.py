@@ -15,21 +15,22 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
 
 from biomock.bus.codec import encode_sample
-from biomock.bus.control import Control
 from biomock.bus.log import COMMAND_S, ERRORS, UNREACHABLE, LeaseLost, RedisLog
 from biomock.bus.status import BusStatus
 from biomock.generator import run_generator
+from biomock.limits import RUN_THROUGH_SUBJECT_MS
 from biomock.pacer import Pacer
 from biomock.sample import Sample
 from biomock.source import Source
 
 if TYPE_CHECKING:
-    from biomock.state import AppState
+    from biomock.simulation import Simulation
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +43,27 @@ Rebuild = Callable[[int, int], Source]
 """Builds the simulation from its ``seed`` and ``start_ms`` (the simulator, in production)."""
 
 
+_LEADING_ENDS: tuple[type[Exception], ...] = (LeaseLost, *UNREACHABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Leading:
+    """A leadership in progress: where it appends, and the pacer its ticks take turns on."""
+
+    log: RedisLog
+    token: str
+    pacer: Pacer
+    turn: trio.Lock
+
+
 class Leadership:
     """Whether this process generates, and the generator while it does.
 
     Args:
-        state: the hub, clock, source and generator status it drives.
+        simulation: the hub, clock, source and generator status it drives.
+        replace_source: installs a rebuilt simulator as the simulation's source.
         status: where it reports ``leader`` and ``failovers``.
-        control: applies the scenarios kept in Redis to a rebuilt simulator.
+        apply_scenario: applies a scenario kept in Redis to a rebuilt simulator.
         lease_s: the lease's length.
         max_batch: the generator's batch limit.
         rebuild: builds the simulation from a seed and start; ``None`` for a source that
@@ -58,18 +73,21 @@ class Leadership:
 
     def __init__(
         self,
-        state: AppState,
+        simulation: Simulation,
+        replace_source: Callable[[Source], None],
         status: BusStatus,
-        control: Control,
         *,
+        apply_scenario: Callable[[str, str], None],
         lease_s: float,
         max_batch: int,
         rebuild: Rebuild | None,
         wall_ms: Callable[[], int],
     ) -> None:
-        self._state = state
+        self._simulation = simulation
+        self._replace_source = replace_source
         self._status = status
-        self._control = control
+        self._apply_scenario = apply_scenario
+        self._lead_state: _Leading | None = None
         self._lease_ms = max(1, int(lease_s * 1000))
         self._max_batch = max_batch
         self._rebuild = rebuild
@@ -110,8 +128,8 @@ class Leadership:
                 finally:
                     self._status.leader = False
                     self._token = None
-                    if self._state.generator.state == "running":
-                        self._state.generator.state = "starting"
+                    if self._simulation.generator.state == "running":
+                        self._simulation.generator.state = "starting"
                 if not self._resigned:  # (resign releases it itself)
                     await self._release(log, token)
                 self._scope = trio.CancelScope()
@@ -135,7 +153,7 @@ class Leadership:
             await log.release(token)
 
     async def _lead(self, log: RedisLog, token: str) -> None:
-        state = self._state
+        state = self._simulation
         with trio.fail_after(COMMAND_S):
             newest = await log.newest_id()
             floor = await log.floor()
@@ -156,9 +174,9 @@ class Leadership:
             if self._rebuild is not None and "seed" in simulation:
                 source = self._rebuild(int(simulation["seed"]), int(simulation["start_ms"]))
             source.jump(clock.now_ms())
-            state.replace_source(source)
+            self._replace_source(source)
             for subject, scenario in scenarios.items():
-                self._control.apply_scenario(subject, scenario)
+                self._apply_scenario(subject, scenario)
         position = clock.now_ms() if continuing else source.start_ms
         logger.info(
             "bus: generating from id %d (%s)",
@@ -166,16 +184,51 @@ class Leadership:
             "taking over" if continuing else "first generator",
         )
         pacer = Pacer(source, self._max_batch, position)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._renew_forever, log, token)
-            await run_generator(
-                hub,
-                pacer,
-                clock,
-                state.generator,
-                sink=lambda batch: self._append(log, token, batch),
-            )
-            await trio.sleep_forever()  # a finished replay: keep the lease, nothing to add
+        leading = _Leading(log, token, pacer, trio.Lock())
+        try:
+            async with trio.open_nursery() as nursery:
+                self._lead_state = leading
+                nursery.start_soon(self._renew_forever, log, token)
+                await run_generator(
+                    hub,
+                    pacer,
+                    clock,
+                    state.generator,
+                    turn=leading.turn,
+                    sink=lambda batch: self._append(log, token, batch),
+                )
+                await trio.sleep_forever()  # a finished replay: keep the lease, nothing to add
+        finally:
+            self._lead_state = None
+
+    async def run_through(self, until_ms: int) -> bool:
+        """Publish every sample due by ``until_ms`` now, if this process generates (a
+        paused session's clock jumps: API.md "Additions"); ``False`` if it does not.
+
+        As a local session does (``Simulation.set_clock``): at most
+        ``RUN_THROUGH_SUBJECT_MS`` per subject is run through, the time before is
+        skipped. Takes turns with the generator's ticks. A lost lease or an unreachable
+        Redis ends this leadership (as a failing tick does); never raises.
+        """
+        leading = self._lead_state
+        if leading is None:
+            return False
+        source, pacer = self._simulation.source, leading.pacer
+        try:
+            async with leading.turn:
+                span_ms = RUN_THROUGH_SUBJECT_MS // max(1, len(source.subjects))
+                if pacer.position_ms < until_ms - span_ms:
+                    source.jump(until_ms - span_ms)
+                    pacer.jump(until_ms - span_ms)
+                while pacer.position_ms < until_ms or pacer.backlog:
+                    batch = pacer.next_batch(until_ms)
+                    if batch:
+                        await self._append(leading.log, leading.token, batch)
+                    await trio.lowlevel.checkpoint()
+        except _LEADING_ENDS as error:
+            logger.warning("bus: a run-through failed (%s); following again", error)
+            self._scope.cancel()
+        return True
 
     async def _renew_forever(self, log: RedisLog, token: str) -> None:
         """Renew the lease a third of its length after it was last renewed: by this task,
@@ -198,7 +251,7 @@ class Leadership:
             await log.append(
                 token,
                 self._lease_ms,
-                LOG_LENGTH_FACTOR * self._state.hub.buffer.capacity,
+                LOG_LENGTH_FACTOR * self._simulation.hub.buffer.capacity,
                 self._next_id,
                 data,
                 self._wall_ms(),

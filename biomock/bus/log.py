@@ -14,6 +14,10 @@ Keys, all under ``biomock:<simulation>:``:
 - ``control``: a stream announcing every change of ``clock`` and ``scenarios``.
 - ``floor``: the highest id any process had when it last (re)joined; after Redis came
   back empty, a new leader continues above it, so that no process sees an id again.
+- ``alive`` (a session's only, ``biomock.bus.sessions``): exists while the session does,
+  with a TTL a little beyond its expiry. Every script that writes a session's keys first
+  checks it (a write to an ended session is refused: ``GONE``) and gives each key it
+  wrote its TTL, so that no key of a session outlives it, even if every process died.
 
 coredis 6 runs on anyio, so these are plain awaits inside the server's trio loop; no
 thread bridges. Every command is bounded by the caller's deadline, not coredis's retry
@@ -60,6 +64,30 @@ unreachable."""
 CONTROL_MAXLEN = 1000
 """Control changes kept: a reader only needs those since its last read."""
 
+
+def _guarded(body: str, keys: int) -> str:
+    """``body`` (a script writing its first ``keys`` keys), guarded by an optional
+    ``alive`` key passed after them: refused once it is gone, and every key written
+    without a TTL given the ``alive`` key's."""
+    return f"""
+local alive = KEYS[{keys + 1}]
+local ttl = -1
+if alive then
+  ttl = redis.call('PTTL', alive)
+  if ttl < 0 then return redis.error_reply('GONE the session ended') end
+end
+local result = (function()
+{body}
+end)()
+if alive then
+  for i = 1, {keys} do
+    if redis.call('PTTL', KEYS[i]) == -1 then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+return result
+"""
+
+
 _APPEND = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('NOTLEADER the lease belongs to another process')
@@ -92,6 +120,15 @@ return 0
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_TRY_LEASE = """
+local taken = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if taken then
+  redis.call('INCR', KEYS[2])
+  return 1
 end
 return 0
 """
@@ -152,9 +189,11 @@ def entry_number(entry_id: bytes | str) -> int:
 class RedisLog:
     """The bus's commands against one Redis; built by :func:`open_redis_log`."""
 
-    def __init__(self, client: coredis.Redis[bytes], simulation: str) -> None:
+    def __init__(
+        self, client: coredis.Redis[bytes], simulation: str, *, session: bool = False
+    ) -> None:
         self._client = client
-        prefix = f"biomock:{simulation}:"
+        prefix = key_prefix(simulation)
         self.log_key = prefix + "log"
         self.lease_key = prefix + "lease"
         self.leaders_key = prefix + "leaders"
@@ -163,23 +202,21 @@ class RedisLog:
         self.scenarios_key = prefix + "scenarios"
         self.control_key = prefix + "control"
         self.floor_key = prefix + "floor"
-        self._append = client.register_script(_APPEND)
+        self._alive = [prefix + "alive"] if session else []
+        self._append = client.register_script(_guarded(_APPEND, 3))
+        self._try_lease = client.register_script(_guarded(_TRY_LEASE, 2))
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
-        self._announce = client.register_script(_ANNOUNCE)
-        self._restore = client.register_script(_RESTORE)
-        self._raise_floor = client.register_script(_RAISE_FLOOR)
+        self._announce = client.register_script(_guarded(_ANNOUNCE, 2))
+        self._restore = client.register_script(_guarded(_RESTORE, 1))
+        self._raise_floor = client.register_script(_guarded(_RAISE_FLOOR, 1))
 
     # The lease.
 
     async def try_lease(self, token: str, lease_ms: int) -> bool:
         """Take the lease if nobody holds it; counts a new leadership when taken."""
-        taken = await self._client.set(
-            self.lease_key, token, condition=coredis.PureToken.NX, px=lease_ms
-        )
-        if taken:
-            await self._client.incr(self.leaders_key)
-        return bool(taken)
+        keys = [self.lease_key, self.leaders_key, *self._alive]
+        return bool(await self._try_lease(keys=keys, args=[token, lease_ms]))
 
     async def renew(self, token: str, lease_ms: int) -> bool:
         """Extend the lease; ``False`` if it is not ours any more."""
@@ -214,11 +251,11 @@ class RedisLog:
         try:
             numbered = [part for n, item in enumerate(data) for part in (first_id + n, item)]
             await self._append(
-                keys=[self.lease_key, self.log_key, self.floor_key],
+                keys=[self.lease_key, self.log_key, self.floor_key, *self._alive],
                 args=[token, lease_ms, maxlen, wall_ms, *numbered],
             )
         except coredis.exceptions.ResponseError as error:
-            if "NOTLEADER" in str(error):
+            if "NOTLEADER" in str(error) or "GONE" in str(error):
                 raise LeaseLost(str(error)) from None
             raise
 
@@ -229,7 +266,8 @@ class RedisLog:
 
     async def raise_floor(self, entry_id: int) -> int:
         """Record that a process has ``entry_id``; returns the floor, at least that."""
-        return int(await self._raise_floor(keys=[self.floor_key], args=[entry_id]))
+        keys = [self.floor_key, *self._alive]
+        return int(await self._raise_floor(keys=keys, args=[entry_id]))
 
     async def floor(self) -> int | None:
         """The highest id a process had when it last (re)joined, ``None`` if none did."""
@@ -285,7 +323,8 @@ class RedisLog:
         """Record ``fields`` in ``hash_key`` and announce ``body`` on the control stream."""
         flat = [part for pair in fields.items() for part in pair]
         entry_id: bytes | str = await self._announce(
-            keys=[hash_key, self.control_key], args=[CONTROL_MAXLEN, json.dumps(body), *flat]
+            keys=[hash_key, self.control_key, *self._alive],
+            args=[CONTROL_MAXLEN, json.dumps(body), *flat],
         )
         return _bytes(entry_id)
 
@@ -302,7 +341,7 @@ class RedisLog:
         """Write ``fields`` into ``key`` where they are missing (a Redis that came back
         empty), atomically; returns the hash as it is then (another process's fields win)."""
         flat = [part for pair in fields.items() for part in pair]
-        reply: Any = await self._restore(keys=[key], args=flat)
+        reply: Any = await self._restore(keys=[key, *self._alive], args=flat)
         if isinstance(reply, Mapping):  # RESP3 gives a map, RESP2 a flat list
             pairs = list(reply.items())
         else:
@@ -324,11 +363,44 @@ def _entry(identifier: bytes | str, fields: Mapping[Any, Any]) -> Entry:
 
 @asynccontextmanager
 async def open_redis_log(
-    url: str, *, simulation: str = "default", connect_timeout_s: float = 1.0
+    url: str,
+    *,
+    simulation: str = "default",
+    session: bool = False,
+    connect_timeout_s: float = 1.0,
 ) -> AsyncIterator[RedisLog]:
-    """A :class:`RedisLog` on ``url``: ``redis://``, ``rediss://`` or ``unix://`` for one
-    Redis, ``redis+sentinel://`` (``rediss+sentinel://``) for the primary that Sentinel
-    names (asked again on every new connection, so a failover is followed).
+    """A :class:`RedisLog` of ``simulation`` on ``url`` (see :func:`open_redis_client`);
+    ``session``: a session's, guarded by its ``alive`` key."""
+    async with open_redis_client(url, connect_timeout_s=connect_timeout_s) as client:
+        yield RedisLog(client, simulation, session=session)
+
+
+def key_prefix(simulation: str) -> str:
+    """What every key of ``simulation`` starts with."""
+    return f"biomock:{simulation}:"
+
+
+KEY_NAMES = (
+    "log",
+    "lease",
+    "leaders",
+    "sim",
+    "clock",
+    "scenarios",
+    "control",
+    "floor",
+    "alive",
+)
+"""The keys of one simulation, after its prefix."""
+
+
+@asynccontextmanager
+async def open_redis_client(
+    url: str, *, connect_timeout_s: float = 1.0
+) -> AsyncIterator[coredis.Redis[bytes]]:
+    """A client of ``url``: ``redis://``, ``rediss://`` or ``unix://`` for one Redis,
+    ``redis+sentinel://`` (``rediss+sentinel://``) for the primary that Sentinel names
+    (asked again on every new connection, so a failover is followed).
 
     Resource handling: the client's connection pool lives for the ``with`` block;
     entering it does not connect, so an unreachable Redis is found by the first command.
@@ -342,7 +414,7 @@ async def open_redis_log(
             connect_timeout=connect_timeout_s,
         )
         async with client:
-            yield RedisLog(client, simulation)
+            yield client
         return
     async with coredis.Sentinel(
         [TCPLocation(host, port) for host, port in sentinel_url.sentinels],
@@ -362,4 +434,4 @@ async def open_redis_log(
             **tls,
         )
         async with primary:
-            yield RedisLog(primary, simulation)
+            yield primary

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
@@ -28,7 +29,8 @@ from biomock.sample import Sample
 from biomock.sim import Simulator
 
 if TYPE_CHECKING:
-    from biomock.state import AppState
+    from biomock.simulation import Simulation
+    from biomock.source import Source
 
 logger = logging.getLogger(__name__)
 
@@ -47,32 +49,44 @@ READ_COUNT = 5000
 
 
 class BusNode:
-    """This process's reader and, while it holds the lease, its generator.
+    """This process's reader and, while it holds the lease, its generator, of one
+    simulation on the bus: the default one, or a session (``biomock.bus.sessions``).
 
     Args:
         url: the Redis URL (``BIOMOCK_BUS``).
-        state: the app's shared state; the node feeds its hub, follows its clock and,
-            when the simulation is rebuilt, replaces its source.
+        simulation: what the node feeds (its hub), follows (its clock) and, when the
+            simulation is rebuilt, replaces the source of.
         lease_s: the lease's length (``BIOMOCK_BUS_LEASE_S``).
         max_batch: the generator's batch limit.
         rebuild: builds the simulation from a seed and start; ``None`` for a source that
             cannot be rebuilt (a replay, or a test's), which is then jumped to the present.
         wall_ms: the wall clock in epoch ms.
+        replace_source: installs a rebuilt source (by default as ``simulation.source``).
+        name: the simulation's name in Redis: its keys are ``biomock:<name>:...``.
+        session: the simulation is a session: its keys live only while the session's
+            ``alive`` key does (``biomock.bus.log``), and a paused clock that jumps
+            publishes the time it jumps over (API.md "Additions").
     """
 
     def __init__(
         self,
         url: str,
-        state: AppState,
+        simulation: Simulation,
         *,
         lease_s: float,
         max_batch: int,
         rebuild: Rebuild | None,
         wall_ms: Callable[[], int],
+        replace_source: Callable[[Source], None] | None = None,
+        name: str = "default",
+        session: bool = False,
     ) -> None:
         self.status = BusStatus(redact(url))
         self._url = url
-        self._state = state
+        self._name = name
+        self._session = session
+        self._simulation = simulation
+        self._replace_source = replace_source or partial(setattr, simulation, "source")
         self._rebuild = rebuild
         self._wall_ms = wall_ms
         self._log: RedisLog | None = None
@@ -80,15 +94,23 @@ class BusNode:
         self._cursor: int | None = None
         self._advanced = trio.Event()
         self._broken = trio.Event()
-        self._control = Control(state, wall_ms=wall_ms, leading=lambda: self.status.leader)
         self._leadership = Leadership(
-            state,
+            simulation,
+            self._replace_source,
             self.status,
-            self._control,
+            apply_scenario=lambda subject, scenario: self._control.apply_scenario(
+                subject, scenario
+            ),
             lease_s=lease_s,
             max_batch=max_batch,
             rebuild=rebuild,
             wall_ms=wall_ms,
+        )
+        self._control = Control(
+            simulation,
+            wall_ms=wall_ms,
+            leading=lambda: self.status.leader,
+            run_through=self._leadership.run_through if session else None,
         )
 
     # For routes.
@@ -109,6 +131,12 @@ class BusNode:
         down and exits non-zero, so that the orchestrator restarts it)."""
         await self._broken.wait()
 
+    async def wait_ready(self, within_s: float) -> bool:
+        """Wait (up to ``within_s``) until this process follows the log; whether it does."""
+        with trio.move_on_after(within_s):
+            await self._synced.wait()
+        return self.ready
+
     def admit(self) -> None:
         """Raise 503 ``unavailable`` while Redis is unreachable (before a stream starts).
 
@@ -127,7 +155,7 @@ class BusNode:
         than get a ``reset`` and samples twice. Empty when nothing is needed, or Redis is
         unreachable: the resume then goes on from the buffer alone.
         """
-        log, buffer = self._log, self._state.hub.buffer
+        log, buffer = self._log, self._simulation.hub.buffer
         if log is None or not self.ready:
             return []
         try:
@@ -151,7 +179,7 @@ class BusNode:
         if newest_in_log is None or newest_in_log < entry_id:
             return  # an id nobody published: the resume's reset says "unknown"
         with trio.move_on_after(CATCH_UP_S):
-            while (self._state.hub.buffer.newest_id or 0) < entry_id:
+            while (self._simulation.hub.buffer.newest_id or 0) < entry_id:
                 await self._advanced.wait()
 
     async def change_clock(
@@ -191,7 +219,8 @@ class BusNode:
 
         Cancellation: runs until cancelled; :meth:`resign` first hands the lease over.
         """
-        async with open_redis_log(self._url) as log, trio.open_nursery() as nursery:
+        opened = open_redis_log(self._url, simulation=self._name, session=self._session)
+        async with opened as log, trio.open_nursery() as nursery:
             self._log = log
             nursery.start_soon(self._read_forever, log)
             nursery.start_soon(self._leadership.run, log, self._wait_following)
@@ -229,7 +258,7 @@ class BusNode:
                 continue
             self.status.connected = True
             for change in changes:
-                control.apply(change.body)
+                await control.apply(change.body)
             if changes:
                 control.move_cursor(changes[-1].id)
             cpu_started = time.thread_time()
@@ -244,14 +273,14 @@ class BusNode:
         """(Re)join: the simulation, clock and scenarios from Redis (or restore them into
         a Redis that lost them), then the log's tail the first time."""
         control_cursor = await log.control_cursor()
-        state, control = self._state, self._control
+        state, control = self._simulation, self._control
         state.clock.start()  # followers too: GET /api/clock reads it
         source = state.source
         if isinstance(source, Simulator):
             seed, start_ms = await log.claim_simulation(source.seed, source.start_ms)
             moved = (seed, start_ms) != (source.seed, source.start_ms)
             if moved and not self.status.leader and self._rebuild is not None:
-                state.replace_source(self._rebuild(seed, start_ms))
+                self._replace_source(self._rebuild(seed, start_ms))
         clock_fields = await log.hash(log.clock_key)
         if clock_fields:
             control.adopt_clock(clock_fields)
@@ -298,7 +327,7 @@ class BusNode:
                 runs[-1][1].append(sample)
             else:
                 runs.append((entry.id, [sample]))
-        hub = self._state.hub
+        hub = self._simulation.hub
         for first, samples in runs:
             newest = hub.buffer.newest_id
             if newest is not None and first > newest + 1:

@@ -6,7 +6,7 @@ server knows (its subjects, the clock's present) is checked here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from quart import Blueprint, Response
 from quart_schema import (
@@ -29,11 +29,8 @@ from biomock.models import (
 from biomock.routes.common import json_response
 from biomock.sample import format_time
 from biomock.sim import Simulator, UnknownScenario, UnknownSubject
-from biomock.simulation import ClockBackwards, Simulation
-from biomock.state import current_simulation, current_state
-
-if TYPE_CHECKING:
-    from biomock.bus.node import BusNode
+from biomock.simulation import ClockBackwards, Shared, Simulation
+from biomock.state import current_simulation
 
 blueprint = Blueprint("control", __name__)
 
@@ -112,11 +109,9 @@ async def post_clock(data: ClockUpdate, query_args: SessionQuery) -> Response:
     return json_response(clock_body(clock))
 
 
-def shared_bus(simulation: Simulation) -> BusNode | None:
-    """The shared bus, when ``simulation`` is the one on it: the default simulation with
-    ``BIOMOCK_BUS`` set (a session is this process's own)."""
-    state = current_state()
-    return state.bus if simulation is state.default else None
+def shared_bus(simulation: Simulation) -> Shared | None:
+    """The shared bus's side of ``simulation`` when it is on one (``BIOMOCK_BUS``)."""
+    return simulation.bus
 
 
 def clock_body(clock: SimClock) -> dict[str, Any]:

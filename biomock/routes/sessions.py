@@ -39,7 +39,7 @@ async def create_session(data: SessionCreate) -> Response:
 async def list_sessions() -> Response:
     """The sessions the caller may see: all with authentication off, its own with it on."""
     sessions = current_state().sessions
-    visible = sessions.visible(principal_of(request.scope))
+    visible = await sessions.visible(principal_of(request.scope))
     return json_response({"items": [sessions.describe(s) for s in visible]})
 
 
@@ -48,12 +48,13 @@ async def list_sessions() -> Response:
 async def get_session(id: str) -> Response:
     """One session; 404 (parameter session) when it does not exist or is not the caller's."""
     sessions = current_state().sessions
-    return json_response(sessions.describe(sessions.get(id, principal_of(request.scope))))
+    session = await sessions.get(id, principal_of(request.scope))
+    return json_response(sessions.describe(session))
 
 
 @blueprint.delete("/api/sessions/<id>")
 @media_type(None, "Deleted: its streams end cleanly.")
 async def delete_session(id: str) -> Response:
     """End a session now: its streams end cleanly (SSE: the response ends; WS: close 1000)."""
-    current_state().sessions.delete(id, principal_of(request.scope))
+    await current_state().sessions.delete(id, principal_of(request.scope))
     return Response(b"", status=204)

@@ -1,0 +1,208 @@
+"""Sessions across replicas: two servers on one Redis serve every session alike.
+
+A session created on one server is streamed, steered and deleted on the other: the same
+ids and bytes, one generator among them. Real clock (Redis keeps real time), bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import redis
+import trio
+from httpx_sse import ServerSentEvent, aconnect_sse
+from trio_websocket import ConnectionClosed
+
+from tests.auth.helpers import SECRET, bearer, mint
+from tests.bus.helpers import wait_for
+from tests.bus.test_replicas import FAST, two_replicas
+from tests.serving import serving
+from tests.test_sessions import assert_unknown_session, create, history_bytes, step
+from tests.test_ws import open_ws
+
+START = "2026-01-01T00:00:00.000Z"
+
+
+async def session_events(
+    client: httpx.AsyncClient, session: str, n: int, *, last_event_id: int | None = None
+) -> list[ServerSentEvent]:
+    headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+    events: list[ServerSentEvent] = []
+    async with aconnect_sse(
+        client, "GET", "/api/stream", params={"session": session}, headers=headers
+    ) as es:
+        assert es.response.status_code == 200, await es.response.aread()
+        async for event in es.aiter_sse():
+            if event.data:
+                events.append(event)
+                if len(events) == n:
+                    break
+    return events
+
+
+async def session_history(client: httpx.AsyncClient, session: str) -> list[dict[str, Any]]:
+    response = await client.get("/api/history", params={"session": session, "limit": 10000})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_a_session_created_on_one_server_streams_alike_on_both(bus_url: str) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, seed=3, subjects=["alice"], speed=10))["id"]
+                # At once on the other server: it looks the id up in Redis.
+                got = await b.get(f"/api/sessions/{session}")
+                assert got.status_code == 200, got.text
+                assert got.json()["seed"] == 3
+                listed = (await b.get("/api/sessions")).json()["items"]
+                assert [s["id"] for s in listed] == [session]
+                streamed: dict[str, list[ServerSentEvent]] = {}
+
+                async def read(name: str, client: httpx.AsyncClient) -> None:
+                    streamed[name] = await session_events(client, session, 8)
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(read, "a", a)
+                    nursery.start_soon(read, "b", b)
+                last = int(streamed["a"][-1].id)
+                resumed = await session_events(b, session, 5, last_event_id=last)
+                seen_a = await session_history(a, session)
+                seen_b = await session_history(b, session)
+    on_a = {e.id: e.data for e in streamed["a"]}
+    assert all(on_a[e.id] == e.data for e in streamed["b"] if e.id in on_a)
+    assert [int(e.id) for e in resumed] == list(range(last + 1, last + 6))
+    assert all(e.event == "message" for e in resumed)  # no reset
+    ids_a = [i["id"] for i in seen_a]
+    assert ids_a[0] == 1 and ids_a == list(range(1, len(ids_a) + 1))  # from 1, no gap
+    common = min(len(seen_a), len(seen_b))
+    assert common >= 8 and seen_a[:common] == seen_b[:common]
+
+
+async def test_control_on_one_server_steers_the_session_on_both(bus_url: str) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10))["id"]
+                switched = await b.post(
+                    "/api/scenario",
+                    params={"session": session},
+                    json={"subject": "alice", "scenario": "workout"},
+                )
+                assert switched.status_code == 200, switched.text
+                # Within a tick, the stream served by the first server is in the new one.
+                events = await session_events(a, session, 3)
+                assert json.loads(events[-1].data)["scenario"] == "workout"
+                paused = await b.post(
+                    "/api/clock", params={"session": session}, json={"paused": True}
+                )
+                assert paused.status_code == 200
+                clock = (await a.get("/api/clock", params={"session": session})).json()
+                assert clock["paused"] is True
+
+
+async def test_a_paused_session_stepped_on_one_server_publishes_the_same_on_both(
+    bus_url: str,
+) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                body = {"seed": 5, "subjects": ["alice", "bob"], "paused": True, "start": START}
+                session = (await create(a, **body))["id"]
+                await trio.sleep(0.5)
+                assert await session_history(b, session) == []  # paused: nothing yet
+                await step(b, session, "2026-01-01T00:10:00.000Z")
+                await step(a, session, "2026-01-01T00:12:00.000Z")
+
+                async def alike() -> bool:
+                    return await history_bytes(a, session, "fhir") == await history_bytes(
+                        b, session, "fhir"
+                    )
+
+                await wait_for(alike)
+                items = await session_history(a, session)
+    times = [i["timestamp"] for i in items]
+    assert times and max(times) <= "2026-01-01T00:12:00.000Z"
+    assert max(times) > "2026-01-01T00:10:00.000Z"
+    assert [i["id"] for i in items] == list(range(1, len(items) + 1))
+
+
+async def test_deleting_a_session_on_one_server_ends_its_streams_on_the_other(
+    bus_url: str,
+) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10))["id"]
+                ended = trio.Event()
+                closed: list[tuple[int, str | None]] = []
+
+                async def sse_until_end() -> None:
+                    async with aconnect_sse(
+                        a, "GET", "/api/stream", params={"session": session}
+                    ) as es:
+                        async for _ in es.aiter_sse():
+                            pass
+                    ended.set()  # the response ended cleanly (no error raised)
+
+                async def ws_until_closed() -> None:
+                    async with open_ws(first, session=session) as ws:
+                        try:
+                            while True:
+                                await ws.get_message()
+                        except ConnectionClosed as error:
+                            assert error.reason is not None
+                            closed.append((error.reason.code, error.reason.reason))
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(sse_until_end)
+                    nursery.start_soon(ws_until_closed)
+                    await session_events(a, session, 2)  # both streams are open by now
+                    deleted = await b.delete(f"/api/sessions/{session}")
+                    assert deleted.status_code == 204
+                assert ended.is_set()
+                assert closed and closed[0][0] == 1000
+                assert_unknown_session(await a.get(f"/api/sessions/{session}"))
+                assert_unknown_session(await b.get("/api/history", params={"session": session}))
+    with redis.Redis.from_url(bus_url) as client:
+        assert client.keys(f"biomock:{{{session}}}:*") == []  # nothing left behind
+
+
+async def test_with_auth_another_tokens_session_is_a_404_on_the_other_server(
+    bus_url: str,
+) -> None:
+    alice = bearer(mint(scope="read control", sub="alice"))
+    bob = bearer(mint(scope="read control", sub="bob"))
+    settings = {**FAST, "bus": bus_url, "jwt_secret": SECRET}
+    with trio.fail_after(30):
+        async with serving(**settings) as first, serving(**settings) as second:
+            async with first.client(headers=alice) as a, second.client() as b:
+                await wait_for(lambda: _ready(b))
+                session = (await create(a, subjects=["alice"]))["id"]
+                for method, path in (
+                    ("GET", f"/api/sessions/{session}"),
+                    ("GET", f"/api/clock?session={session}"),
+                    ("DELETE", f"/api/sessions/{session}"),
+                ):
+                    assert_unknown_session(await b.request(method, path, headers=bob))
+                assert (await b.get("/api/sessions", headers=bob)).json()["items"] == []
+                mine = await b.get(f"/api/sessions/{session}", headers=alice)
+                assert mine.status_code == 200, mine.text
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/readyz")).status_code == 200
+
+
+async def test_the_session_limit_counts_across_servers(bus_url: str) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url, max_sessions=1) as (first, second):
+            async with first.client() as a, second.client() as b:
+                await create(a, paused=True)
+                refused = await b.post("/api/sessions", json={"paused": True})
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "too_many_sessions"
+    assert refused.headers["retry-after"]
