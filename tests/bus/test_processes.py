@@ -144,16 +144,69 @@ async def test_two_workers_on_one_port_serve_one_stream(bus_url: str, tmp_path: 
                         leaders.add(body["bus"]["leader"])
                     if len(leaders) == 2:
                         break
-                # A session would live in one worker only: refused, saying why.
-                refused = await client.post("/api/sessions", json={})
+                # A session, created on one worker, is served alike by both.
+                created = await client.post("/api/sessions", json={"subjects": ["alice"]})
+                assert created.status_code == 201, created.text
+                session = created.json()["id"]
+                seen: list[list[int]] = []
+                for _ in range(6):
+                    async with httpx.AsyncClient(base_url=url, timeout=5) as fresh:
+                        seen.append(await _session_ids(fresh, session, 3))
             process.send_signal(signal.SIGTERM)
             with trio.fail_after(15):
                 await process.wait()
     assert leaders == {True, False}, "both workers answer, exactly one generates"
-    assert refused.status_code == 503
-    assert refused.json()["error"]["code"] == "unavailable"
-    assert "single worker" in refused.json()["error"]["message"]
+    assert all(ids == seen[0][: len(ids)] or seen[0] == ids[: len(seen[0])] for ids in seen)
     assert process.returncode == 0
+
+
+async def _session_ids(client: httpx.AsyncClient, session: str, n: int) -> list[int]:
+    """The first ``n`` ids of the session's stream, from its start (``history``)."""
+    ids: list[int] = []
+    params = {"session": session, "history": "100"}
+    async with aconnect_sse(client, "GET", "/api/stream", params=params) as es:
+        assert es.response.status_code == 200
+        async for event in es.aiter_sse():
+            if event.data:
+                ids.append(int(event.id))
+                if len(ids) == n:
+                    break
+    return ids
+
+
+async def test_a_sessions_generator_fails_over_when_its_leader_is_killed(
+    bus_url: str, tmp_path: Path
+) -> None:
+    received: list[int] = []
+    with trio.fail_after(40):
+        async with biomock_process(tmp_path, "a", {"BIOMOCK_BUS": bus_url}) as (first, url_a):
+            async with httpx.AsyncClient(base_url=url_a, timeout=5) as a:
+                await wait_for(lambda: _ready(a), within_s=10)
+                created = await a.post("/api/sessions", json={"subjects": ["alice"], "speed": 10})
+                assert created.status_code == 201, created.text
+                session = created.json()["id"]  # its creator generates it
+            async with biomock_process(tmp_path, "b", {"BIOMOCK_BUS": bus_url}) as (_, url_b):
+                async with httpx.AsyncClient(base_url=url_b, timeout=None) as b:
+                    await wait_for(lambda: _ready(b), within_s=10)
+                    killed_at: list[float] = []
+                    resumed_at: list[float] = []
+                    mark = 0
+                    params = {"session": session}
+                    async with aconnect_sse(b, "GET", "/api/stream", params=params) as es:
+                        async for event in es.aiter_sse():
+                            if not event.data:
+                                continue
+                            received.append(int(event.id))
+                            if len(received) == 5:
+                                first.send_signal(signal.SIGKILL)  # no goodbye, no release
+                                await first.wait()
+                                killed_at.append(trio.current_time())
+                                mark = received[-1]
+                            elif killed_at and received[-1] > mark + 5:
+                                resumed_at.append(trio.current_time())
+                                break
+    assert received == sorted(set(received)), "an id went backwards or came twice"
+    assert killed_at[0] < resumed_at[0] < killed_at[0] + LEASE_S + 5.0
 
 
 async def test_a_leader_frozen_past_its_lease_cannot_append_when_it_wakes(

@@ -13,6 +13,7 @@ import httpx
 import redis
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
+from pytest_redis.executor import RedisExecutor
 from trio_websocket import ConnectionClosed
 
 from tests.auth.helpers import SECRET, bearer, mint
@@ -206,3 +207,51 @@ async def test_the_session_limit_counts_across_servers(bus_url: str) -> None:
     assert refused.status_code == 503
     assert refused.json()["error"]["code"] == "too_many_sessions"
     assert refused.headers["retry-after"]
+
+
+async def test_a_session_expires_on_every_server_and_leaves_no_key_behind(
+    bus_url: str,
+) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10, ttl_s=2))["id"]
+                assert (await b.get(f"/api/sessions/{session}")).status_code == 200
+                with redis.Redis.from_url(bus_url) as client:
+                    keys = client.keys(f"biomock:{{{session}}}:*")
+                    assert keys, "the session is on the bus"
+                    # Every key dies with the session even if no process is left to end it.
+                    assert all(0 < client.pttl(key) <= 2000 + 61_000 for key in keys)
+
+                async def expired() -> bool:  # asked of Redis: a request would be use
+                    with redis.Redis.from_url(bus_url) as client:
+                        return not client.hexists("biomock:sessions", session)
+
+                await wait_for(expired, within_s=6)
+                for server in (a, b):
+                    gone = await server.get("/api/history", params={"session": session})
+                    assert_unknown_session(gone)
+    with redis.Redis.from_url(bus_url) as client:
+        assert client.keys(f"biomock:{{{session}}}:*") == []
+
+
+async def test_session_requests_are_refused_while_redis_is_down(
+    bus_url: str, redis_server: RedisExecutor
+) -> None:
+    with trio.fail_after(30):
+        async with serving(bus=bus_url, **FAST) as server, server.client() as client:
+            await wait_for(lambda: _ready(client))
+            session = (await create(client, subjects=["alice"]))["id"]
+            await trio.to_thread.run_sync(redis_server.stop)
+            try:
+                for response in (
+                    await client.post("/api/sessions", json={}),
+                    await client.get(f"/api/sessions/{session}"),
+                    await client.get("/api/stream", params={"session": session}),
+                    await client.post("/api/clock", params={"session": session}, json={}),
+                ):
+                    assert response.status_code == 503, response.text
+                    assert response.json()["error"]["code"] == "unavailable"
+                    assert response.headers["retry-after"]
+            finally:
+                await trio.to_thread.run_sync(redis_server.start)
