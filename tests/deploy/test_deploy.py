@@ -333,34 +333,15 @@ def upstreams() -> dict[str, Directive]:
     return {d["args"][0]: d for d in nginx_http()["block"] if d["directive"] == "upstream"}
 
 
-def upstream_choice() -> tuple[str, list[tuple[str, str]]]:
-    """The variable ``proxy_pass`` names an upstream by, and its map: (pattern, upstream)."""
-    maps = [d for d in nginx_http()["block"] if d["directive"] == "map"]
-    chooser = next(m for m in maps if m["args"][1] == "$biomock_upstream")
-    return chooser["args"][0], [(d["directive"], d["args"][0]) for d in chooser["block"]]
-
-
-def chosen_upstream(uri: str, session: str) -> str:
-    """The upstream nginx picks for ``uri`` with this session id (``""``: none)."""
-    source, rules = upstream_choice()
-    assert source == "$uri|$arg_session$http_x_biomock_session"
-    key = f"{uri}|{session}"
-    for pattern, upstream in rules:
-        if pattern.startswith("~") and re.search(pattern[1:], key):
-            return upstream
-    return dict(rules)["default"]
-
-
 def test_nginx_proxies_to_the_staging_service() -> None:
     svc = compose()["services"]["biomock"]
     for upstream in upstreams().values():
         servers = [d["args"][0] for d in upstream["block"] if d["directive"] == "server"]
         assert servers == [f"biomock:{option(svc['command'], '--port')}"]
-    assert {upstream for _, upstream in upstream_choice()[1]} <= set(upstreams())
     locations = proxied_locations()
     assert {loc["args"][0] for _, _, loc in locations} >= {"/api/stream", "/api/ws", "/"}
     for blocks in locations:
-        assert effective("proxy_pass", *blocks) == [["http://$biomock_upstream"]]
+        assert effective("proxy_pass", *blocks) == [["http://biomock"]]
 
 
 def test_nginx_keeps_sse_flowing() -> None:
@@ -561,17 +542,11 @@ def test_staging_runs_two_replicas_sharing_one_redis_behind_least_conn() -> None
     assert "least_conn" in [d["directive"] for d in upstream["block"]]
 
 
-def test_nginx_keeps_a_clients_sessions_on_one_replica() -> None:
-    # Sessions live in the replica that made them: creating one and every request naming
-    # one go to the replica hashed from the client's address; the rest balances.
-    sessions = upstreams()["biomock_sessions"]
-    assert [d["args"] for d in sessions["block"] if d["directive"] == "hash"] == [
-        ["$binary_remote_addr", "consistent"]
-    ]
-    assert chosen_upstream("/api/sessions", "") == "biomock_sessions"
-    assert chosen_upstream("/api/sessions/s_abc", "") == "biomock_sessions"
-    assert chosen_upstream("/api/stream", "s_abc") == "biomock_sessions"
-    assert chosen_upstream("/api/ws", "s_abc") == "biomock_sessions"
-    assert chosen_upstream("/api/stream", "") == "biomock"
-    assert chosen_upstream("/api/clock", "") == "biomock"
-    assert chosen_upstream("/", "") == "biomock"
+def test_nginx_balances_sessions_like_everything_else() -> None:
+    # Sessions live in Redis with BIOMOCK_BUS: any replica serves any session, so the
+    # proxy has one upstream, balanced, with no hashing on the client or the session.
+    assert list(upstreams()) == ["biomock"]
+    upstream = upstreams()["biomock"]
+    assert "hash" not in [d["directive"] for d in upstream["block"]]
+    maps = [d for d in nginx_http()["block"] if d["directive"] == "map"]
+    assert all("session" not in " ".join(m["args"]) for m in maps)
