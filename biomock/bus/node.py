@@ -38,6 +38,11 @@ BLOCK_MS = 1000
 """How long one ``XREAD`` waits for news; a Redis silent for longer than this plus
 ``COMMAND_S`` counts as down."""
 
+SESSION_BLOCK_MS = 5000
+"""The same for a session's reader: an idle session then costs one ``XREAD`` per 5 s per
+process. A Redis that goes away closes the connection, which the reader sees at once;
+only a frozen one is noticed later (this plus ``COMMAND_S``)."""
+
 RETRY_S = 0.5
 """Pause between attempts to reach Redis again."""
 
@@ -85,6 +90,7 @@ class BusNode:
         self._url = url
         self._name = name
         self._session = session
+        self._block_ms = SESSION_BLOCK_MS if session else BLOCK_MS
         self._simulation = simulation
         self._replace_source = replace_source or partial(setattr, simulation, "source")
         self._rebuild = rebuild
@@ -234,12 +240,12 @@ class BusNode:
         control = self._control
         while True:
             try:
-                with trio.fail_after(BLOCK_MS / 1000 + COMMAND_S):
+                with trio.fail_after(self._block_ms / 1000 + COMMAND_S):
                     if not self._synced.is_set():
                         await self._sync(log)
                     cursor = self._cursor if self._cursor is not None else 0
                     entries, changes = await log.read(
-                        cursor, control.cursor, count=READ_COUNT, block_ms=BLOCK_MS
+                        cursor, control.cursor, count=READ_COUNT, block_ms=self._block_ms
                     )
             except UNREACHABLE as error:
                 if self.status.connected:

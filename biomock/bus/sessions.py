@@ -602,7 +602,7 @@ class BusSessions:
                 pass  # the next sweep tries again; requests answer 503 meanwhile
 
     async def _sweep(self) -> None:
-        """Expire what is due, keep alive what this process streams or generates, and let
+        """Expire what is due, keep alive what this process streams, and let
         go of sessions that ended unheard (a Redis that came back empty)."""
         store = self._store
         assert store is not None
@@ -617,9 +617,9 @@ class BusSessions:
             if session_id not in existing:
                 self._end_here(session_id, "ended")
                 continue
-            watched = mirror.session.simulation.hub.subscriber_count > 0
-            if watched or mirror.node.status.leader:
-                extend = now_ms + mirror.session.spec.ttl_s * 1000 if watched else None
+            if mirror.session.simulation.hub.subscriber_count > 0:
+                # (The keys a leader writes meanwhile take the ``alive`` key's TTL.)
+                extend = now_ms + mirror.session.spec.ttl_s * 1000
                 expires_ms = await store.touch(session_id, extend)
                 if expires_ms is None:
                     self._end_here(session_id, "ended")
