@@ -122,6 +122,25 @@ class SessionStatistics:
     deleted: int
 
 
+@dataclass(slots=True)
+class SessionCounts:
+    """How many sessions this process created, and ended by expiry or on request."""
+
+    created: int = 0
+    expired: int = 0
+    deleted: int = 0
+
+    def statistics(self, *, active: int, limit: int, subscribers: int) -> SessionStatistics:
+        return SessionStatistics(
+            active=active,
+            limit=limit,
+            subscribers=subscribers,
+            created=self.created,
+            expired=self.expired,
+            deleted=self.deleted,
+        )
+
+
 class SessionRegistry(Protocol):
     """What the server and its routes need of a session registry."""
 
@@ -208,9 +227,7 @@ class LocalSessions:
         self._nursery: trio.Nursery | None = None
         self._changed = trio.Event()
         self._closed = False
-        self._created = 0
-        self._expired = 0
-        self._deleted = 0
+        self._counts = SessionCounts()
 
     @property
     def limit(self) -> int:
@@ -221,13 +238,8 @@ class LocalSessions:
         return sum(s.simulation.hub.subscriber_count for s in self._sessions.values())
 
     def statistics(self) -> SessionStatistics:
-        return SessionStatistics(
-            active=len(self._sessions),
-            limit=self.limit,
-            subscribers=self.subscriber_count(),
-            created=self._created,
-            expired=self._expired,
-            deleted=self._deleted,
+        return self._counts.statistics(
+            active=len(self._sessions), limit=self.limit, subscribers=self.subscriber_count()
         )
 
     async def run(
@@ -289,7 +301,7 @@ class LocalSessions:
         except BaseException:
             self._end(session, "abandoned")
             raise
-        self._created += 1
+        self._counts.created += 1
         self._changed.set()
         logger.info("session created (%d open)", len(self._sessions), extra={"session": session.id})
         return session
@@ -333,11 +345,8 @@ class LocalSessions:
     ) -> Simulation:
         config = self._config
         source = session_source(config, spec)
-        hub = Hub(
-            capacity=config.buffer_size,
-            id_base=0,  # a session's ids start at 1
-            max_subscribers=config.max_subscribers,
-            retry_ms=config.retry_ms,
+        hub = session_hub(
+            config,
             peers=lambda: self._streams_elsewhere(session_id),
             on_subscribers_changed=lambda: self._stream_changed(session_id),
         )
@@ -375,15 +384,39 @@ class LocalSessions:
         if self._sessions.pop(session.id, None) is None:
             return
         if why == "expired":
-            self._expired += 1
+            self._counts.expired += 1
         elif why == "deleted":
-            self._deleted += 1
-        session.cancel_scope.cancel()
-        session.simulation.stop()
-        deadline = trio.current_time() + CLOSE_SHARE_S
-        session.simulation.hub.close(deadline=deadline, reason="ended")
+            self._counts.deleted += 1
+        end_streams(session)
         self._changed.set()
         logger.info("session %s (%d open)", why, len(self._sessions), extra={"session": session.id})
+
+
+def session_hub(
+    config: Config,
+    *,
+    peers: Callable[[], int],
+    on_subscribers_changed: Callable[[], None] | None = None,
+) -> Hub:
+    """A session's hub: its ids from 1; ``peers`` counts the process's other streams
+    (they share ``BIOMOCK_MAX_SUBSCRIBERS``)."""
+    return Hub(
+        capacity=config.buffer_size,
+        id_base=0,  # a session's ids start at 1
+        max_subscribers=config.max_subscribers,
+        retry_ms=config.retry_ms,
+        peers=peers,
+        on_subscribers_changed=on_subscribers_changed,
+    )
+
+
+def end_streams(session: Session) -> None:
+    """The session ended here: its generator stops, its streams end cleanly (SSE: the
+    response ends; WebSocket: close 1000) within ``CLOSE_SHARE_S``."""
+    session.cancel_scope.cancel()
+    session.simulation.stop()
+    deadline = trio.current_time() + CLOSE_SHARE_S
+    session.simulation.hub.close(deadline=deadline, reason="ended")
 
 
 def new_session_id() -> str:

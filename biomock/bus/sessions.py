@@ -52,18 +52,19 @@ from biomock.bus.status import unavailable
 from biomock.clock import SimClock
 from biomock.config import Config
 from biomock.errors import ApiError
-from biomock.hub import Hub
 from biomock.models import SessionCreate
 from biomock.sessions import (
-    CLOSE_SHARE_S,
     Session,
+    SessionCounts,
     SessionSpec,
     SessionStatistics,
     check_creator,
     describe,
+    end_streams,
     may_see,
     new_session_id,
     new_spec,
+    session_hub,
     session_source,
     too_many_sessions,
     unknown_session,
@@ -336,9 +337,7 @@ class BusSessions:
         self._nursery: trio.Nursery | None = None
         self._closed = False
         self._active = 0
-        self._created = 0
-        self._expired = 0
-        self._deleted = 0
+        self._counts = SessionCounts()
 
     @property
     def limit(self) -> int:
@@ -349,13 +348,10 @@ class BusSessions:
         return sum(m.session.simulation.hub.subscriber_count for m in self._mirrors.values())
 
     def statistics(self) -> SessionStatistics:
-        return SessionStatistics(
+        return self._counts.statistics(
             active=max(self._active, len(self._mirrors)),
             limit=self.limit,
             subscribers=self.subscriber_count(),
-            created=self._created,
-            expired=self._expired,
-            deleted=self._deleted,
         )
 
     async def run(
@@ -394,7 +390,7 @@ class BusSessions:
             raise unavailable() from None
         if not created:
             raise too_many_sessions(self.limit)
-        self._created += 1
+        self._counts.created += 1
         logger.info("session created on the bus", extra={"session": session_id})
         return (await self._mirror(session_id, record, expires_ms)).session
 
@@ -464,7 +460,7 @@ class BusSessions:
         self._end_here(session_id, "deleted")
         if not ended:
             raise unknown_session(session_id)
-        self._deleted += 1
+        self._counts.deleted += 1
 
     async def resign(self) -> None:
         """Give back the lease of every session this process generates, at once."""
@@ -510,13 +506,7 @@ class BusSessions:
 
     def _build(self, session_id: str, record: Record, expires_ms: int) -> _Mirror:
         config, spec = self._config, record.spec
-        hub = Hub(
-            capacity=config.buffer_size,
-            id_base=0,  # a session's ids start at 1
-            max_subscribers=config.max_subscribers,
-            retry_ms=config.retry_ms,
-            peers=lambda: self._streams_elsewhere(session_id),
-        )
+        hub = session_hub(config, peers=lambda: self._streams_elsewhere(session_id))
         simulation = Simulation(
             hub=hub,
             source=session_source(config, spec),
@@ -562,10 +552,7 @@ class BusSessions:
         mirror = self._mirrors.pop(session_id, None)
         if mirror is None:
             return
-        mirror.session.cancel_scope.cancel()
-        simulation = mirror.session.simulation
-        simulation.stop()
-        simulation.hub.close(deadline=trio.current_time() + CLOSE_SHARE_S, reason="ended")
+        end_streams(mirror.session)
         logger.info("session %s here", why, extra={"session": session_id})
 
     def _streams_elsewhere(self, session_id: str) -> int:
@@ -609,7 +596,7 @@ class BusSessions:
         now_ms = self._wall_clock()
         for session_id in await store.due(now_ms):
             if await store.end(session_id, "expired", expired_by=now_ms):
-                self._expired += 1
+                self._counts.expired += 1
                 self._end_here(session_id, "expired")
         mirrors = dict(self._mirrors)
         existing = await store.existing(mirrors)
