@@ -44,10 +44,17 @@ async def two_replicas(url: str, **settings: Any) -> AsyncIterator[tuple[Running
 
 
 async def read_events(
-    client: httpx.AsyncClient, n: int, *, headers: dict[str, str] | None = None
+    client: httpx.AsyncClient,
+    n: int,
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
 ) -> list[ServerSentEvent]:
+    """The first ``n`` samples' events of a stream (of a session, with ``params``)."""
     events: list[ServerSentEvent] = []
-    async with aconnect_sse(client, "GET", "/api/stream", headers=headers or {}) as es:
+    async with aconnect_sse(
+        client, "GET", "/api/stream", headers=headers or {}, params=params or {}
+    ) as es:
         es.response.raise_for_status()
         async for event in es.aiter_sse():
             if event.data:

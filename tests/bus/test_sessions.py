@@ -18,9 +18,9 @@ from trio_websocket import ConnectionClosed
 
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
-from tests.bus.test_replicas import FAST, two_replicas
+from tests.bus.test_replicas import FAST, read_events, two_replicas
 from tests.serving import serving
-from tests.test_sessions import assert_unknown_session, create, history_bytes, step
+from tests.test_sessions import FORMATS, assert_unknown_session, create, history_bytes, step
 from tests.test_ws import open_ws
 
 START = "2026-01-01T00:00:00.000Z"
@@ -30,17 +30,7 @@ async def session_events(
     client: httpx.AsyncClient, session: str, n: int, *, last_event_id: int | None = None
 ) -> list[ServerSentEvent]:
     headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
-    events: list[ServerSentEvent] = []
-    async with aconnect_sse(
-        client, "GET", "/api/stream", params={"session": session}, headers=headers
-    ) as es:
-        assert es.response.status_code == 200, await es.response.aread()
-        async for event in es.aiter_sse():
-            if event.data:
-                events.append(event)
-                if len(events) == n:
-                    break
-    return events
+    return await read_events(client, n, headers=headers, params={"session": session})
 
 
 async def session_history(client: httpx.AsyncClient, session: str) -> list[dict[str, Any]]:
@@ -125,6 +115,15 @@ async def test_a_paused_session_stepped_on_one_server_publishes_the_same_on_both
 
                 await wait_for(alike)
                 items = await session_history(a, session)
+                on_the_bus = {fmt: await history_bytes(b, session, fmt) for fmt in FORMATS}
+    # The same bytes as a server without a bus makes of the same session and steps.
+    with trio.fail_after(10):
+        async with serving() as alone, alone.client() as client:
+            local = (await create(client, **body))["id"]
+            await step(client, local, "2026-01-01T00:10:00.000Z")
+            await step(client, local, "2026-01-01T00:12:00.000Z")
+            for fmt in FORMATS:
+                assert await history_bytes(client, local, fmt) == on_the_bus[fmt], fmt
     times = [i["timestamp"] for i in items]
     assert times and max(times) <= "2026-01-01T00:12:00.000Z"
     assert max(times) > "2026-01-01T00:10:00.000Z"
