@@ -395,6 +395,14 @@ class BusSessions:
         return (await self._mirror(session_id, record, expires_ms)).session
 
     async def get(self, session_id: str, principal: Principal | None) -> Session:
+        return await self._find(session_id, principal, use=True)
+
+    async def _find(self, session_id: str, principal: Principal | None, *, use: bool) -> Session:
+        """The session, mirrored here; ``use``: a request for it, which moves its expiry.
+
+        Raises:
+            ApiError: 404 as :meth:`get`; 503 ``unavailable`` when Redis cannot be reached.
+        """
         store = self._serving()
         mirror = self._mirrors.get(session_id)
         record: Record | None = None
@@ -409,7 +417,8 @@ class BusSessions:
                     if not may_see(principal, mirror.session.owner):
                         raise unknown_session(session_id)
                     ttl_s = mirror.session.spec.ttl_s
-                expires_ms = await store.touch(session_id, self._wall_clock() + ttl_s * 1000)
+                extend = self._wall_clock() + ttl_s * 1000 if use else None
+                expires_ms = await store.touch(session_id, extend)
         except UNREACHABLE:
             raise unavailable() from None
         if expires_ms is None:  # it ended meanwhile
@@ -433,7 +442,7 @@ class BusSessions:
         for session_id, record in sorted(records.items(), key=lambda i: i[1].created_ms):
             if may_see(principal, record.owner):
                 try:
-                    found.append(await self.get(session_id, principal))
+                    found.append(await self._find(session_id, principal, use=False))
                 except ApiError as error:
                     if error.status != 404:  # it ended meanwhile: not listed
                         raise
