@@ -16,6 +16,7 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 from pytest_redis.executor import RedisExecutor
 from trio_websocket import ConnectionClosed
 
+from biomock.sample import format_time, parse_time
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
 from tests.bus.test_replicas import FAST, read_events, two_replicas
@@ -87,6 +88,13 @@ async def test_control_on_one_server_steers_the_session_on_both(bus_url: str) ->
                 # Within a tick, the stream served by the first server is in the new one.
                 events = await session_events(a, session, 3)
                 assert json.loads(events[-1].data)["scenario"] == "workout"
+                # A jump on the second server: the first one's stream goes on from there.
+                now = (await b.get("/api/clock", params={"session": session})).json()["now"]
+                later = format_time(parse_time(now) + 3_600_000)
+                await step(b, session, later)
+                last = int(events[-1].id)
+                after = await session_events(a, session, 2, last_event_id=last)
+                assert max(json.loads(e.data)["timestamp"] for e in after) >= later
                 paused = await b.post(
                     "/api/clock", params={"session": session}, json={"paused": True}
                 )
@@ -216,6 +224,10 @@ async def test_a_session_expires_on_every_server_and_leaves_no_key_behind(
             async with first.client() as a, second.client() as b:
                 session = (await create(a, subjects=["alice"], speed=10, ttl_s=2))["id"]
                 assert (await b.get(f"/api/sessions/{session}")).status_code == 200
+                # A stream open on the other server keeps it alive beyond its TTL.
+                with trio.move_on_after(3):
+                    await session_events(b, session, 10_000)
+                assert (await a.get(f"/api/sessions/{session}")).status_code == 200
                 with redis.Redis.from_url(bus_url) as client:
                     keys = client.keys(f"biomock:{{{session}}}:*")
                     assert keys, "the session is on the bus"
