@@ -29,6 +29,7 @@ refreshed with it, so nothing leaks even if every process died.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -392,7 +393,16 @@ class BusSessions:
             raise too_many_sessions(self.limit)
         self._counts.created += 1
         logger.info("session created on the bus", extra={"session": session_id})
-        return (await self._mirror(session_id, record, expires_ms)).session
+        try:
+            return (await self._mirror(session_id, record, expires_ms)).session
+        except BaseException:
+            # Not served (Redis went away, the request was cancelled): the client gets an
+            # error and will create another; this one must not hold a place until it expires.
+            with trio.move_on_after(COMMAND_S) as scope, contextlib.suppress(*UNREACHABLE):
+                scope.shield = True
+                await store.end(session_id, "abandoned")
+            self._end_here(session_id, "abandoned")
+            raise
 
     async def get(self, session_id: str, principal: Principal | None) -> Session:
         return await self._find(session_id, principal, use=True)

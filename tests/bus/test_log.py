@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import coredis.exceptions
 import pytest
 import redis
 import trio
@@ -146,3 +147,32 @@ async def test_an_append_at_or_below_the_floor_is_refused(bus_url: str) -> None:
             assert await log.newest_id() is None
             await log.append("a", 5000, 100, 101, [b"y"], 1)
             assert await log.newest_id() == 101
+
+
+async def test_an_ended_sessions_keys_are_never_written_again(bus_url: str) -> None:
+    # A leader that has not yet heard its session was deleted must not recreate its keys.
+    name = "{s_test}"
+    with redis.Redis.from_url(bus_url) as client:
+        client.set(f"biomock:{name}:alive", "1", px=60_000)
+    with trio.fail_after(10):
+        async with open_redis_log(bus_url, simulation=name, session=True) as log:
+            assert await log.try_lease("a", 5000)
+            await log.append("a", 5000, 100, 1, [b"x"], 0)
+            await log.announce(log.clock_key, {"speed": "1"}, {"kind": "clock"})
+            with redis.Redis.from_url(bus_url) as client:
+                keys = client.keys(f"biomock:{name}:*")
+                # Every key written took the session's TTL (the lease keeps its own).
+                assert all(0 < client.pttl(key) <= 60_000 for key in keys), keys
+                client.delete(*keys)  # the session ends
+            with pytest.raises(LeaseLost):
+                await log.append("a", 5000, 100, 2, [b"y"], 0)
+            for write in (
+                log.try_lease("b", 5000),
+                log.announce(log.clock_key, {"speed": "2"}, {"kind": "clock"}),
+                log.restore(log.sim_key, {"seed": "1"}),
+                log.raise_floor(5),
+            ):
+                with pytest.raises(coredis.exceptions.ResponseError, match="GONE"):
+                    await write
+    with redis.Redis.from_url(bus_url) as client:
+        assert client.keys(f"biomock:{name}:*") == []
