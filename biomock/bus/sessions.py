@@ -88,6 +88,12 @@ SWEEP_S = 1.0
 """How often each process expires sessions, refreshes those it streams and finds the
 ones that ended while it did not hear (a Redis that came back empty)."""
 
+MIRROR_IDLE_S = 60.0
+"""A process lets go of a session that it neither generates nor served for this long (no
+request, no stream): it costs a reader and a lease try per second while mirrored. If
+its leader then dies with no other process mirroring it, the next request for it, on
+any process, takes over (its samples of the time in between skipped, as at a failover)."""
+
 READ_BLOCK_MS = 1000
 RETRY_S = 0.5
 
@@ -438,6 +444,7 @@ class BusSessions:
             assert record is not None
             return (await self._mirror(session_id, record, expires_ms)).session
         mirror.expires_ms = expires_ms
+        mirror.session.last_active = trio.current_time()
         await self._wait_ready(mirror)
         return mirror.session
 
@@ -608,8 +615,8 @@ class BusSessions:
                 pass  # the next sweep tries again; requests answer 503 meanwhile
 
     async def _sweep(self) -> None:
-        """Expire what is due, keep alive what this process streams, and let
-        go of sessions that ended unheard (a Redis that came back empty)."""
+        """Expire what is due, keep alive what this process streams, let go of sessions
+        that ended unheard (a Redis that came back empty) and of idle mirrors."""
         store = self._store
         assert store is not None
         now_ms = self._wall_clock()
@@ -623,12 +630,23 @@ class BusSessions:
             if session_id not in existing:
                 self._end_here(session_id, "ended")
                 continue
-            if mirror.session.simulation.hub.subscriber_count > 0:
+            session = mirror.session
+            if session.simulation.hub.subscriber_count > 0:
+                session.last_active = trio.current_time()
                 # (The keys a leader writes meanwhile take the ``alive`` key's TTL.)
-                extend = now_ms + mirror.session.spec.ttl_s * 1000
+                extend = now_ms + session.spec.ttl_s * 1000
                 expires_ms = await store.touch(session_id, extend)
                 if expires_ms is None:
                     self._end_here(session_id, "ended")
                 else:
                     mirror.expires_ms = expires_ms
+            elif (
+                not mirror.node.status.leader
+                and trio.current_time() - session.last_active > MIRROR_IDLE_S
+            ):
+                # Nobody here uses it, and another process generates it: stop reading
+                # and trying its lease (given back, had it just been taken); the next
+                # request for it mirrors it again.
+                await mirror.node.resign()
+                self._end_here(session_id, "idle")
         self._active = await store.count()

@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import redis
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 from pytest_redis.executor import RedisExecutor
 from trio_websocket import ConnectionClosed
 
+from biomock.bus import sessions as bus_sessions
 from biomock.sample import format_time, parse_time
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
@@ -266,3 +268,26 @@ async def test_session_requests_are_refused_while_redis_is_down(
                     assert response.headers["retry-after"]
             finally:
                 await trio.to_thread.run_sync(redis_server.start)
+
+
+async def test_a_server_lets_go_of_a_session_it_does_not_use_and_serves_it_again(
+    bus_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(bus_sessions, "MIRROR_IDLE_S", 0.5)
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10))["id"]
+                seen = await session_events(b, session, 3)
+
+                async def let_go() -> bool:
+                    return any("session idle here" in r.getMessage() for r in caplog.records)
+
+                await wait_for(let_go)  # the creator generates; the other one is idle
+                last = int(seen[-1].id)
+                resumed = await session_events(b, session, 3, last_event_id=last)
+                assert [int(e.id) for e in resumed] == [last + 1, last + 2, last + 3]
+                on_a = await session_history(a, session)
+                on_b = await session_history(b, session)
+    common = min(len(on_a), len(on_b))
+    assert common >= 6 and on_a[:common] == on_b[:common]
