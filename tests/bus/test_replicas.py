@@ -64,8 +64,12 @@ async def read_events(
     return events
 
 
-async def history(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    response = await client.get("/api/history", params={"limit": 10000})
+async def history(client: httpx.AsyncClient, session: str | None = None) -> list[dict[str, Any]]:
+    """Everything in the server's buffer (of ``session``'s, when given)."""
+    params: dict[str, str | int] = {"limit": 10000}
+    if session is not None:
+        params["session"] = session
+    response = await client.get("/api/history", params=params)
     response.raise_for_status()
     items: list[dict[str, Any]] = response.json()["items"]
     return items

@@ -7,7 +7,6 @@ ids and bytes, one generator among them. Real clock (Redis keeps real time), bou
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +20,7 @@ from biomock.bus import sessions as bus_sessions
 from biomock.sample import format_time, parse_time
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
-from tests.bus.test_replicas import FAST, read_events, two_replicas
+from tests.bus.test_replicas import FAST, history, read_events, two_replicas
 from tests.serving import serving
 from tests.test_sessions import FORMATS, assert_unknown_session, create, history_bytes, step
 from tests.test_ws import open_ws
@@ -34,13 +33,6 @@ async def session_events(
 ) -> list[ServerSentEvent]:
     headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
     return await read_events(client, n, headers=headers, params={"session": session})
-
-
-async def session_history(client: httpx.AsyncClient, session: str) -> list[dict[str, Any]]:
-    response = await client.get("/api/history", params={"session": session, "limit": 10000})
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_a_session_created_on_one_server_streams_alike_on_both(bus_url: str) -> None:
@@ -64,8 +56,8 @@ async def test_a_session_created_on_one_server_streams_alike_on_both(bus_url: st
                     nursery.start_soon(read, "b", b)
                 last = int(streamed["a"][-1].id)
                 resumed = await session_events(b, session, 5, last_event_id=last)
-                seen_a = await session_history(a, session)
-                seen_b = await session_history(b, session)
+                seen_a = await history(a, session)
+                seen_b = await history(b, session)
     on_a = {e.id: e.data for e in streamed["a"]}
     assert all(on_a[e.id] == e.data for e in streamed["b"] if e.id in on_a)
     assert [int(e.id) for e in resumed] == list(range(last + 1, last + 6))
@@ -114,7 +106,7 @@ async def test_a_paused_session_stepped_on_one_server_publishes_the_same_on_both
                 body = {"seed": 5, "subjects": ["alice", "bob"], "paused": True, "start": START}
                 session = (await create(a, **body))["id"]
                 await trio.sleep(0.5)
-                assert await session_history(b, session) == []  # paused: nothing yet
+                assert await history(b, session) == []  # paused: nothing yet
                 await step(b, session, "2026-01-01T00:10:00.000Z")
                 await step(a, session, "2026-01-01T00:12:00.000Z")
 
@@ -124,7 +116,7 @@ async def test_a_paused_session_stepped_on_one_server_publishes_the_same_on_both
                     )
 
                 await wait_for(alike)
-                items = await session_history(a, session)
+                items = await history(a, session)
                 on_the_bus = {fmt: await history_bytes(b, session, fmt) for fmt in FORMATS}
     # The same bytes as a server without a bus makes of the same session and steps.
     with trio.fail_after(10):
@@ -186,6 +178,7 @@ async def test_with_auth_another_tokens_session_is_a_404_on_the_other_server(
 ) -> None:
     alice = bearer(mint(scope="read control", sub="alice"))
     bob = bearer(mint(scope="read control", sub="bob"))
+    admin = bearer(mint(scope="admin", sub="ops"))
     settings = {**FAST, "bus": bus_url, "jwt_secret": SECRET}
     with trio.fail_after(30):
         async with serving(**settings) as first, serving(**settings) as second:
@@ -201,6 +194,8 @@ async def test_with_auth_another_tokens_session_is_a_404_on_the_other_server(
                 assert (await b.get("/api/sessions", headers=bob)).json()["items"] == []
                 mine = await b.get(f"/api/sessions/{session}", headers=alice)
                 assert mine.status_code == 200, mine.text
+                listed = (await b.get("/api/sessions", headers=admin)).json()["items"]
+                assert [item["id"] for item in listed] == [session]  # admin sees all
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:
@@ -287,7 +282,7 @@ async def test_a_server_lets_go_of_a_session_it_does_not_use_and_serves_it_again
                 last = int(seen[-1].id)
                 resumed = await session_events(b, session, 3, last_event_id=last)
                 assert [int(e.id) for e in resumed] == [last + 1, last + 2, last + 3]
-                on_a = await session_history(a, session)
-                on_b = await session_history(b, session)
+                on_a = await history(a, session)
+                on_b = await history(b, session)
     common = min(len(on_a), len(on_b))
     assert common >= 6 and on_a[:common] == on_b[:common]
