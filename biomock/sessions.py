@@ -176,8 +176,15 @@ class SessionRegistry(Protocol):
         """
         ...
 
-    async def visible(self, principal: Principal | None) -> list[Session]:
-        """The sessions ``principal`` may see, oldest first."""
+    async def listing(self, principal: Principal | None) -> list[dict[str, Any]]:
+        """The sessions ``principal`` may see, oldest first, as API.md's session objects.
+
+        Listing is not using: it moves no expiry (and a shared registry serves none of
+        them for it).
+
+        Raises:
+            ApiError: 503 ``unavailable`` when a shared registry cannot be reached.
+        """
         ...
 
     async def delete(self, session_id: str, principal: Principal | None) -> None:
@@ -317,8 +324,8 @@ class LocalSessions:
         session.last_active = trio.current_time()
         return session
 
-    async def visible(self, principal: Principal | None) -> list[Session]:
-        return [s for s in self._sessions.values() if _may_see(principal, s)]
+    async def listing(self, principal: Principal | None) -> list[dict[str, Any]]:
+        return [self.describe(s) for s in self._sessions.values() if _may_see(principal, s)]
 
     async def delete(self, session_id: str, principal: Principal | None) -> None:
         self._end(self.get_now(session_id, principal), "deleted")
@@ -475,18 +482,40 @@ def session_source(config: Config, spec: SessionSpec) -> Simulator:
 
 def describe(session: Session, expires_ms: int) -> dict[str, Any]:
     """``session`` as API.md's session object."""
-    spec, state = session.spec, session.simulation.clock.state()
+    state = session.simulation.clock.state()
+    return describe_spec(
+        session.id,
+        session.spec,
+        created_ms=session.created_ms,
+        expires_ms=expires_ms,
+        now_ms=state.now_ms,
+        speed=state.speed,
+        paused=state.paused,
+    )
+
+
+def describe_spec(
+    session_id: str,
+    spec: SessionSpec,
+    *,
+    created_ms: int,
+    expires_ms: int,
+    now_ms: int,
+    speed: float,
+    paused: bool,
+) -> dict[str, Any]:
+    """API.md's session object, from what it is made of (a session not served here)."""
     return {
-        "id": session.id,
+        "id": session_id,
         "expires_at": format_time(expires_ms),
-        "created_at": format_time(session.created_ms),
+        "created_at": format_time(created_ms),
         "seed": spec.seed,
         "subjects": list(spec.subjects),
         "scenario": spec.scenario,
         "start": format_time(spec.start_ms),
-        "speed": state.speed,
-        "paused": state.paused,
-        "now": format_time(state.now_ms),
+        "speed": speed,
+        "paused": paused,
+        "now": format_time(now_ms),
         "ttl_s": spec.ttl_s,
     }
 

@@ -9,7 +9,7 @@ process that was asked waits until its own reader applied it, so its answer show
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -163,12 +163,22 @@ class Control:
 
     def adopt_clock(self, fields: dict[str, str]) -> None:
         """Follow the clock the ``clock`` hash describes (not in the generating process)."""
-        try:
-            speed, paused = float(fields["speed"]), fields["paused"] == "True"
-            sim_ms, wall_ms = int(fields["sim_ms"]), int(fields["wall_ms"])
-        except (KeyError, ValueError):
+        reading = read_clock(fields, self._wall_ms())
+        if reading is None:
             logger.warning("bus: ignoring a malformed clock in Redis: %r", fields)
             return
-        now = sim_ms if paused else sim_ms + int(max(0, self._wall_ms() - wall_ms) * speed)
+        now, speed, paused = reading
         if not self._leading():
             self._simulation.clock.adopt(now, speed=speed, paused=paused)
+
+
+def read_clock(fields: Mapping[str, str], wall_ms: int) -> tuple[int, float, bool] | None:
+    """The clock a ``clock`` hash describes, at ``wall_ms``: simulated now, speed and
+    whether paused; ``None`` if ``fields`` is not such a hash."""
+    try:
+        speed, paused = float(fields["speed"]), fields["paused"] == "True"
+        sim_ms, written_ms = int(fields["sim_ms"]), int(fields["wall_ms"])
+    except (KeyError, ValueError):
+        return None
+    now = sim_ms if paused else sim_ms + int(max(0, wall_ms - written_ms) * speed)
+    return now, speed, paused

@@ -41,6 +41,7 @@ import coredis
 import trio
 
 from biomock.auth import Principal
+from biomock.bus.control import read_clock
 from biomock.bus.log import (
     COMMAND_S,
     KEY_NAMES,
@@ -52,7 +53,6 @@ from biomock.bus.node import BusNode
 from biomock.bus.status import unavailable
 from biomock.clock import SimClock
 from biomock.config import Config
-from biomock.errors import ApiError
 from biomock.models import SessionCreate
 from biomock.sessions import (
     Session,
@@ -61,6 +61,7 @@ from biomock.sessions import (
     SessionStatistics,
     check_creator,
     describe,
+    describe_spec,
     end_streams,
     may_see,
     new_session_id,
@@ -199,6 +200,17 @@ class Record:
             raise ValueError(f"not a session record: {error}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A session as a listing reads it from Redis."""
+
+    id: str
+    record: Record
+    expires_ms: int
+    clock: dict[str, str]
+    """Its ``clock`` hash; empty before any process served it."""
+
+
 class SessionStore:
     """The registry's commands against Redis."""
 
@@ -240,6 +252,24 @@ class SessionStore:
             except ValueError as error:
                 logger.warning("bus: ignoring session %s: %s", session_id, error)
         return found
+
+    async def listing(self) -> list[Listed]:
+        """Every session as Redis holds it: its record, expiry and clock, in two round
+        trips whatever their number (read, not served: nothing is mirrored for it)."""
+        records = await self.records()
+        if not records:
+            return []
+        ids = list(records)
+        async with self._client.pipeline(transaction=False) as pipe:
+            expiries = pipe.zmscore(EXPIRY_KEY, ids)
+            clocks = [pipe.hgetall(key_prefix(session_name(i)) + "clock") for i in ids]
+        listed = []
+        for session_id, expires, clock in zip(ids, await expiries, clocks, strict=True):
+            if expires is None:
+                continue  # it ended between the two reads
+            fields = {_text(k): _text(v) for k, v in (await clock).items()}
+            listed.append(Listed(session_id, records[session_id], int(expires), fields))
+        return listed
 
     async def existing(self, session_ids: Iterable[str]) -> set[str]:
         """Which of ``session_ids`` are still registered."""
@@ -411,10 +441,7 @@ class BusSessions:
             raise
 
     async def get(self, session_id: str, principal: Principal | None) -> Session:
-        return await self._find(session_id, principal, use=True)
-
-    async def _find(self, session_id: str, principal: Principal | None, *, use: bool) -> Session:
-        """The session, mirrored here; ``use``: a request for it, which moves its expiry.
+        """The session, mirrored here; a request for it, which moves its expiry.
 
         Raises:
             ApiError: 404 as :meth:`get`; 503 ``unavailable`` when Redis cannot be reached.
@@ -433,8 +460,7 @@ class BusSessions:
                     if not may_see(principal, mirror.session.owner):
                         raise unknown_session(session_id)
                     ttl_s = mirror.session.spec.ttl_s
-                extend = self._wall_clock() + ttl_s * 1000 if use else None
-                expires_ms = await store.touch(session_id, extend)
+                expires_ms = await store.touch(session_id, self._wall_clock() + ttl_s * 1000)
         except UNREACHABLE:
             raise unavailable() from None
         if expires_ms is None:  # it ended meanwhile
@@ -448,22 +474,42 @@ class BusSessions:
         await self._wait_ready(mirror)
         return mirror.session
 
-    async def visible(self, principal: Principal | None) -> list[Session]:
+    async def listing(self, principal: Principal | None) -> list[dict[str, Any]]:
         store = self._serving()
         try:
             with trio.fail_after(COMMAND_S):
-                records = await store.records()
+                listed = await store.listing()
         except UNREACHABLE:
             raise unavailable() from None
-        found = []
-        for session_id, record in sorted(records.items(), key=lambda i: i[1].created_ms):
-            if may_see(principal, record.owner):
-                try:
-                    found.append(await self._find(session_id, principal, use=False))
-                except ApiError as error:
-                    if error.status != 404:  # it ended meanwhile: not listed
-                        raise
-        return found
+        now_ms = self._wall_clock()
+        items = []
+        for found in sorted(listed, key=lambda f: f.record.created_ms):
+            record = found.record
+            if not may_see(principal, record.owner):
+                continue
+            mirror = self._mirrors.get(found.id)
+            if mirror is not None:  # served here: its clock as this process follows it
+                state = mirror.session.simulation.clock.state()
+                reading = (state.now_ms, state.speed, state.paused)
+            else:
+                reading = read_clock(found.clock, now_ms) or (
+                    record.spec.start_ms,  # nobody served it yet: its clock not started
+                    record.speed,
+                    record.paused,
+                )
+            now, speed, paused = reading
+            items.append(
+                describe_spec(
+                    found.id,
+                    record.spec,
+                    created_ms=record.created_ms,
+                    expires_ms=found.expires_ms,
+                    now_ms=now,
+                    speed=speed,
+                    paused=paused,
+                )
+            )
+        return items
 
     async def delete(self, session_id: str, principal: Principal | None) -> None:
         store = self._serving()

@@ -39,8 +39,7 @@ async def create_session(data: SessionCreate) -> Response:
 async def list_sessions() -> Response:
     """The sessions the caller may see: all with authentication off, its own with it on."""
     sessions = current_state().sessions
-    visible = await sessions.visible(principal_of(request.scope))
-    return json_response({"items": [sessions.describe(s) for s in visible]})
+    return json_response({"items": await sessions.listing(principal_of(request.scope))})
 
 
 @blueprint.get("/api/sessions/<id>")

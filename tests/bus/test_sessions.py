@@ -286,3 +286,30 @@ async def test_a_server_lets_go_of_a_session_it_does_not_use_and_serves_it_again
                 on_b = await history(b, session)
     common = min(len(on_a), len(on_b))
     assert common >= 6 and on_a[:common] == on_b[:common]
+
+
+def _clients(bus_url: str) -> int:
+    with redis.Redis.from_url(bus_url) as client:
+        return len(client.client_list())
+
+
+async def test_listing_sessions_describes_them_from_redis_without_serving_them(
+    bus_url: str,
+) -> None:
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                body = {"subjects": ["alice"], "paused": True, "start": START}
+                made = [(await create(a, **body))["id"] for _ in range(5)]
+                await step(a, made[2], "2026-01-01T01:00:00.000Z", speed=4)
+                described = {s: (await a.get(f"/api/sessions/{s}")).json() for s in made}
+                before = _clients(bus_url)
+                listed = await b.get("/api/sessions")
+                after = _clients(bus_url)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [s["id"] for s in items] == made  # oldest first
+    for item in items:
+        assert item == described[item["id"]]  # its clock as the server that runs it has it
+    # Listing is not serving: no reader, lease or connection per session on the lister.
+    assert after - before < len(made), (before, after)
