@@ -342,6 +342,7 @@ class _Mirror:
 
     session: Session
     node: BusNode
+    record: Record
     expires_ms: int
 
 
@@ -444,30 +445,27 @@ class BusSessions:
         """The session, mirrored here; a request for it, which moves its expiry.
 
         Raises:
-            ApiError: 404 as :meth:`get`; 503 ``unavailable`` when Redis cannot be reached.
+            ApiError: 404 ``not_found``; 503 ``unavailable`` when Redis cannot be reached.
         """
         store = self._serving()
-        mirror = self._mirrors.get(session_id)
-        record: Record | None = None
+        known = self._mirrors.get(session_id)
+        record = None if known is None else known.record
         try:
             with trio.fail_after(COMMAND_S):
-                if mirror is None:
+                if record is None:
                     record = await store.record(session_id)
-                    if record is None or not may_see(principal, record.owner):
-                        raise unknown_session(session_id)
-                    ttl_s = record.spec.ttl_s
-                else:
-                    if not may_see(principal, mirror.session.owner):
-                        raise unknown_session(session_id)
-                    ttl_s = mirror.session.spec.ttl_s
-                expires_ms = await store.touch(session_id, self._wall_clock() + ttl_s * 1000)
+                if record is None or not may_see(principal, record.owner):
+                    raise unknown_session(session_id)
+                extend = self._wall_clock() + record.spec.ttl_s * 1000
+                expires_ms = await store.touch(session_id, extend)
         except UNREACHABLE:
             raise unavailable() from None
         if expires_ms is None:  # it ended meanwhile
             self._end_here(session_id, "ended")
             raise unknown_session(session_id)
+        # Asked again: this process may have let go of it meanwhile (idle), or mirrored it.
+        mirror = self._mirrors.get(session_id)
         if mirror is None:
-            assert record is not None
             return (await self._mirror(session_id, record, expires_ms)).session
         mirror.expires_ms = expires_ms
         mirror.session.last_active = trio.current_time()
@@ -604,7 +602,7 @@ class BusSessions:
             last_active=trio.current_time(),
             cancel_scope=trio.CancelScope(),
         )
-        return _Mirror(session, node, expires_ms)
+        return _Mirror(session, node, record, expires_ms)
 
     def _rebuild(self, spec: SessionSpec, seed: int, start_ms: int) -> Source:
         return session_source(self._config, replace(spec, seed=seed, start_ms=start_ms))
@@ -617,15 +615,21 @@ class BusSessions:
                 # One session's node failing ends that session here (logged), never the
                 # others or the server; a later request mirrors it afresh.
                 logger.error("session node crashed", exc_info=True)
-        self._end_here(mirror.session.id, "crashed")
+        self._end_here(mirror.session.id, "crashed", only=mirror)
 
-    def _end_here(self, session_id: str, why: str) -> None:
-        """Stop serving the session in this process: its streams end cleanly."""
-        mirror = self._mirrors.pop(session_id, None)
-        if mirror is None:
+    def _end_here(self, session_id: str, why: str, *, only: _Mirror | None = None) -> None:
+        """Stop serving the session in this process: its streams end cleanly.
+
+        ``only``: if that is still its mirror (not a newer one made since)."""
+        mirror = self._mirrors.get(session_id)
+        if mirror is None or (only is not None and mirror is not only):
             return
+        del self._mirrors[session_id]
+        self._end_mirror(mirror, why)
+
+    def _end_mirror(self, mirror: _Mirror, why: str) -> None:
         end_streams(mirror.session)
-        logger.info("session %s here", why, extra={"session": session_id})
+        logger.info("session %s here", why, extra={"session": mirror.session.id})
 
     def _streams_elsewhere(self, session_id: str) -> int:
         mirror = self._mirrors.get(session_id)
@@ -673,6 +677,8 @@ class BusSessions:
         mirrors = dict(self._mirrors)
         existing = await store.existing(mirrors)
         for session_id, mirror in mirrors.items():
+            if self._mirrors.get(session_id) is not mirror:
+                continue  # ended, or ended and mirrored anew, while this sweep awaited
             if session_id not in existing:
                 self._end_here(session_id, "ended")
                 continue
@@ -691,8 +697,10 @@ class BusSessions:
                 and trio.current_time() - session.last_active > MIRROR_IDLE_S
             ):
                 # Nobody here uses it, and another process generates it: stop reading
-                # and trying its lease (given back, had it just been taken); the next
-                # request for it mirrors it again.
+                # and trying its lease (given back, had it just been taken). Out of the
+                # mirrors first, before any await: a request meanwhile mirrors it anew
+                # rather than open a stream on this one, which is ending.
+                del self._mirrors[session_id]
                 await mirror.node.resign()
-                self._end_here(session_id, "idle")
+                self._end_mirror(mirror, "idle")
         self._active = await store.count()

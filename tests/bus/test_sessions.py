@@ -17,6 +17,7 @@ from pytest_redis.executor import RedisExecutor
 from trio_websocket import ConnectionClosed
 
 from biomock.bus import sessions as bus_sessions
+from biomock.bus.node import BusNode
 from biomock.sample import format_time, parse_time
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
@@ -313,3 +314,36 @@ async def test_listing_sessions_describes_them_from_redis_without_serving_them(
         assert item == described[item["id"]]  # its clock as the server that runs it has it
     # Listing is not serving: no reader, lease or connection per session on the lister.
     assert after - before < len(made), (before, after)
+
+
+async def test_a_stream_opened_while_a_server_lets_go_of_the_session_goes_on(
+    bus_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bus_sessions, "MIRROR_IDLE_S", 0.5)
+    letting_go = trio.Event()
+    resign = BusNode.resign
+
+    async def slow_resign(node: BusNode) -> None:
+        if not letting_go.is_set():  # the first: the idle session's, on the follower
+            letting_go.set()
+            await trio.sleep(1)  # a slow Redis widens the moment
+        await resign(node)
+
+    monkeypatch.setattr(BusNode, "resign", slow_resign)
+    ended_early = False
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10))["id"]
+                assert (await b.get(f"/api/sessions/{session}")).status_code == 200
+                await letting_go.wait()  # the follower is letting go of its idle mirror
+                with trio.move_on_after(2.5):
+                    async with aconnect_sse(
+                        b, "GET", "/api/stream", params={"session": session}
+                    ) as es:
+                        es.response.raise_for_status()
+                        async for _ in es.aiter_sse():
+                            pass
+                    ended_early = True
+                assert (await b.get(f"/api/sessions/{session}")).status_code == 200
+    assert not ended_early, "the stream of a session that exists ended"
