@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 ID_PREFIX = "s_"
 ID_BYTES = 16
 """128 random bits from ``secrets``: an id cannot be guessed."""
+
+_ID_SHAPE = re.compile(re.escape(ID_PREFIX) + f"[A-Za-z0-9_-]{{{math.ceil(ID_BYTES * 4 / 3)}}}")
+"""A session id: the prefix, then ``ID_BYTES`` in URL-safe base64 without padding."""
 
 CLOSE_SHARE_S = 5.0
 """A deleted session's streams end within this; a write still blocked then is aborted."""
@@ -424,6 +428,12 @@ def end_streams(session: Session) -> None:
     session.simulation.stop()
     deadline = trio.current_time() + CLOSE_SHARE_S
     session.simulation.hub.close(deadline=deadline, reason="ended")
+
+
+def is_session_id(text: str) -> bool:
+    """Whether ``text`` has the shape of the ids :func:`new_session_id` makes (anything
+    else names no session, and is not looked up, nor made part of a Redis key)."""
+    return _ID_SHAPE.fullmatch(text) is not None
 
 
 def new_session_id() -> str:

@@ -63,6 +63,7 @@ from biomock.sessions import (
     describe,
     describe_spec,
     end_streams,
+    is_session_id,
     may_see,
     new_session_id,
     new_spec,
@@ -447,6 +448,8 @@ class BusSessions:
         Raises:
             ApiError: 404 ``not_found``; 503 ``unavailable`` when Redis cannot be reached.
         """
+        if not is_session_id(session_id):
+            raise unknown_session(session_id)
         store = self._serving()
         known = self._mirrors.get(session_id)
         record = None if known is None else known.record
@@ -510,6 +513,8 @@ class BusSessions:
         return items
 
     async def delete(self, session_id: str, principal: Principal | None) -> None:
+        if not is_session_id(session_id):
+            raise unknown_session(session_id)
         store = self._serving()
         mirror = self._mirrors.get(session_id)
         try:

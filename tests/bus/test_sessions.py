@@ -258,10 +258,19 @@ async def test_session_requests_are_refused_while_redis_is_down(
                     await client.get(f"/api/sessions/{session}"),
                     await client.get("/api/stream", params={"session": session}),
                     await client.post("/api/clock", params={"session": session}, json={}),
+                    await client.get("/api/sessions"),
+                    await client.delete(f"/api/sessions/{session}"),
                 ):
                     assert response.status_code == 503, response.text
                     assert response.json()["error"]["code"] == "unavailable"
                     assert response.headers["retry-after"]
+                # An id no session can have is not looked up: it is unknown, Redis or not.
+                for bad in ("x}:log", "s_" + "a" * 5000, "s_abc def"):
+                    assert_unknown_session(await client.get(f"/api/sessions/{bad}"))
+                    assert_unknown_session(
+                        await client.get("/api/history", params={"session": bad})
+                    )
+                    assert_unknown_session(await client.delete(f"/api/sessions/{bad}"))
             finally:
                 await trio.to_thread.run_sync(redis_server.start)
 
