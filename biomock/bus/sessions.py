@@ -425,22 +425,32 @@ class BusSessions:
         try:
             with trio.fail_after(COMMAND_S):
                 created = await store.create(session_id, record, expires_ms, self.limit)
-        except UNREACHABLE:
-            raise unavailable() from None
+        except BaseException as error:
+            # Redis may have run the script though its reply never came (too slow, the
+            # connection lost, the request cancelled): the client is told it failed, so
+            # the session must not hold a place until it expires.
+            await self._abandon(store, session_id)
+            if isinstance(error, UNREACHABLE):
+                raise unavailable() from None
+            raise
         if not created:
             raise too_many_sessions(self.limit)
+        try:
+            mirror = await self._mirror(session_id, record, expires_ms)
+        except BaseException:
+            await self._abandon(store, session_id)  # not served (Redis went away, ...)
+            raise
         self._counts.created += 1
         logger.info("session created on the bus", extra={"session": session_id})
-        try:
-            return (await self._mirror(session_id, record, expires_ms)).session
-        except BaseException:
-            # Not served (Redis went away, the request was cancelled): the client gets an
-            # error and will create another; this one must not hold a place until it expires.
-            with trio.move_on_after(COMMAND_S) as scope, contextlib.suppress(*UNREACHABLE):
-                scope.shield = True
-                await store.end(session_id, "abandoned")
-            self._end_here(session_id, "abandoned")
-            raise
+        return mirror.session
+
+    async def _abandon(self, store: SessionStore, session_id: str) -> None:
+        """End a session whose creation failed, here and in Redis (best effort, bounded,
+        even in a cancelled request)."""
+        with trio.move_on_after(COMMAND_S) as scope, contextlib.suppress(*UNREACHABLE):
+            scope.shield = True
+            await store.end(session_id, "abandoned")
+        self._end_here(session_id, "abandoned")
 
     async def get(self, session_id: str, principal: Principal | None) -> Session:
         """The session, mirrored here; a request for it, which moves its expiry.

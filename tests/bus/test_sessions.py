@@ -356,3 +356,29 @@ async def test_a_stream_opened_while_a_server_lets_go_of_the_session_goes_on(
                     ended_early = True
                 assert (await b.get(f"/api/sessions/{session}")).status_code == 200
     assert not ended_early, "the stream of a session that exists ended"
+
+
+async def test_a_create_whose_answer_from_redis_comes_too_late_leaves_no_session(
+    bus_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bus_sessions, "COMMAND_S", 0.5)
+    create_in_redis = bus_sessions.SessionStore.create
+
+    async def late(store: bus_sessions.SessionStore, *args: object, **kwargs: object) -> bool:
+        created = await create_in_redis(store, *args, **kwargs)  # type: ignore[arg-type]
+        await trio.sleep(1)  # the reply is slow to come back
+        return created
+
+    monkeypatch.setattr(bus_sessions.SessionStore, "create", late)
+    with trio.fail_after(30):
+        async with serving(bus=bus_url, max_sessions=1, **FAST) as server:
+            async with server.client() as client:
+                await wait_for(lambda: _ready(client))
+                refused = await client.post("/api/sessions", json={"paused": True})
+                assert refused.status_code == 503, refused.text
+                assert refused.json()["error"]["code"] == "unavailable"
+                listed = (await client.get("/api/sessions")).json()["items"]
+    assert listed == []  # the client was told it failed: nothing holds the only place
+    with redis.Redis.from_url(bus_url) as redis_client:
+        assert redis_client.hlen("biomock:sessions") == 0
+        assert redis_client.keys("biomock:{*") == []
