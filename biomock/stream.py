@@ -181,7 +181,6 @@ class StreamRoute:
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
                 nursery.start_soon(_watch_disconnect, receive, pumping)
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
