@@ -37,7 +37,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.fanout.client_conn import Conn, ProtocolError, Window
 from benchmarks.fanout.ws_conn import WsConn, upgrade_request
@@ -104,6 +104,19 @@ _IN = select.EPOLLIN
 _OUT = select.EPOLLOUT
 
 
+class _Opening(NamedTuple):
+    """A subscriber waiting for its turn to connect."""
+
+    conn: Conn
+    request: bytes
+    late: bool
+    limited: bool
+    rcvbuf: int | None
+    on_open: Callable[[], None] | None
+    started: float
+    """When it was asked for: its connect time includes its wait for a turn."""
+
+
 class Link:
     """One socket of a worker's loop and where it is in its life."""
 
@@ -117,6 +130,7 @@ class Link:
         *,
         late: bool,
         limited: bool,
+        started: float,
         on_open: Callable[[], None] | None = None,
     ) -> None:
         self.conn = conn
@@ -126,7 +140,7 @@ class Link:
         self.limited = limited
         self.on_open = on_open
         self.state = _CONNECTING
-        self.started = time.perf_counter()
+        self.started = started
 
 
 class Client:
@@ -151,8 +165,9 @@ class Client:
         self.failed = 0
         self.failures: dict[str, int] = {}
         self.links: dict[int, Link] = {}
-        self.queued: deque[Link] = deque()
+        self.queued: deque[_Opening] = deque()
         self.opening = 0
+        self.draining = False
         self.commands: deque[Any] = deque()
         self.epoll = select.epoll()
         self.epoll.register(pipe.fileno(), _IN)
@@ -184,47 +199,65 @@ class Client:
         rcvbuf: int | None = None,
         on_open: Callable[[], None] | None = None,
     ) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        opening = _Opening(conn, request, late, limited, rcvbuf, on_open, time.perf_counter())
+        if limited and self.opening >= self.args.connect_concurrency:
+            self.queued.append(opening)  # no socket (no descriptor) until its turn
+        else:
+            self._connect(opening)
+
+    def _connect(self, opening: _Opening) -> None:
+        conn, request, late, limited, rcvbuf, on_open, started = opening
+        if limited:
+            self.opening += 1
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as error:  # out of descriptors, say
+            self._failed(conn, error, counted=not late and on_open is None)
+            self._opened_or_failed(limited)
+            return
         sock.setblocking(False)
         if rcvbuf is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        link = Link(conn, sock, request, late=late, limited=limited, on_open=on_open)
-        if limited and self.opening >= self.args.connect_concurrency:
-            self.queued.append(link)
-        else:
-            self._connect(link)
-
-    def _connect(self, link: Link) -> None:
-        if link.limited:
-            self.opening += 1
-        link.started = time.perf_counter()
-        error = link.sock.connect_ex(self.address)
+        link = Link(
+            conn, sock, request, late=late, limited=limited, started=started, on_open=on_open
+        )
+        error = sock.connect_ex(self.address)
         if error not in (0, errno.EINPROGRESS):
             self._refused(link, OSError(error, os.strerror(error)))
             return
-        fd = link.sock.fileno()
+        fd = sock.fileno()
         self.links[fd] = link
         self.epoll.register(fd, _OUT)
 
-    def _opened_or_failed(self, link: Link) -> None:
-        if link.limited:
-            self.opening -= 1
+    def _opened_or_failed(self, limited: bool) -> None:
+        """A connect ended (opened or failed): the next queued one may start."""
+        if not limited:
+            return
+        self.opening -= 1
+        if self.draining:
+            return  # the loop below, further up the stack, goes on
+        self.draining = True
+        try:
             while self.queued and self.opening < self.args.connect_concurrency:
                 self._connect(self.queued.popleft())
+        finally:
+            self.draining = False
+
+    def _failed(self, conn: Conn, error: Exception, *, counted: bool) -> None:
+        conn.closed = True
+        conn.error = str(error)
+        if counted:
+            self.failed += 1
+            reason = type(error).__name__ + ": " + str(error)[:60]
+            self.failures[reason] = self.failures.get(reason, 0) + 1
 
     def _refused(self, link: Link, error: Exception) -> None:
         fd = link.sock.fileno()
         if self.links.pop(fd, None) is not None:
             self.epoll.unregister(fd)
         link.sock.close()
-        conn = link.conn
-        conn.closed = True
-        conn.error = str(error)
-        if not link.late and link.on_open is None:
-            self.failed += 1
-            reason = type(error).__name__ + ": " + str(error)[:60]
-            self.failures[reason] = self.failures.get(reason, 0) + 1
-        self._opened_or_failed(link)
+        self._failed(link.conn, error, counted=not link.late and link.on_open is None)
+        self._opened_or_failed(link.limited)
 
     def _writable(self, link: Link) -> None:
         """The connect finished: send the request."""
@@ -271,7 +304,7 @@ class Client:
             return
         conn = link.conn
         conn.connect_s = time.perf_counter() - link.started
-        self._opened_or_failed(link)
+        self._opened_or_failed(link.limited)
         if link.on_open is not None:  # the stalled client: never read again
             link.state = _HELD
             self.epoll.unregister(sock.fileno())
