@@ -109,3 +109,20 @@ async def test_the_watch_outlives_an_idle_spell(autojump_clock: trio.abc.Clock) 
             await trio.sleep(10)
             nursery.cancel_scope.cancel()
     assert aborts.at == {"a": again + 5.0}
+
+
+async def test_a_later_write_with_a_shorter_timeout_is_cut_first(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The watch sleeps until the earliest deadline, and a new write can bring it forward."""
+    aborts = Aborts()
+    watch = StallWatch(Closing())
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            start = trio.current_time()
+            nursery.start_soon(blocked_write, watch.watchdog(20.0, aborts.of("long")), 100.0)
+            await trio.sleep(1)
+            nursery.start_soon(blocked_write, watch.watchdog(3.0, aborts.of("short")), 100.0)
+            await trio.sleep(30)
+            nursery.cancel_scope.cancel()
+    assert aborts.at == {"short": start + 1 + 3.0, "long": start + 20.0}
