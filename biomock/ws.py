@@ -161,7 +161,6 @@ async def serve_ws(
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(connection.read, receive, nursery.cancel_scope)
-            nursery.start_soon(watchdog.run)
             reason = await connection.run(params)
             nursery.cancel_scope.cancel()
     finally:
