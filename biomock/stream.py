@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 
 import trio
@@ -129,6 +129,7 @@ class StreamRoute:
                 older: Sequence[tuple[int, Sample]] = ()
                 if older_of is not None and resume is not None:
                     older = await older_of(resume)
+                await hub.encode_ahead(asked.filter, last_event_id=resume, history=asked.history)
                 sub = stack.enter_context(
                     hub.subscribe(
                         asked.filter, last_event_id=resume, history=asked.history, older=older
@@ -249,9 +250,16 @@ class _Sse(Transport):
         self.direct = direct
 
     async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
-        initial = sub.initial if replay else sub.head
-        await self.write(initial)
-        return len(initial)
+        """The head, then the replay in slices of about :data:`REPLAY_SLICE_BYTES`
+        with a checkpoint between them: a replay of a whole buffer is megabytes, and
+        joining, framing and writing them at once would hold up every other stream."""
+        sent = 0
+        for chunk in replay_slices(sub.head, sub.frames if replay else ()):
+            if sent:
+                await trio.lowlevel.checkpoint()
+            await self.write(chunk)
+            sent += len(chunk)
+        return sent
 
     async def write(self, chunk: bytes) -> None:
         direct = self._direct
@@ -277,6 +285,24 @@ class _Sse(Transport):
 
     def written_while_idle(self) -> float:
         return -math.inf if self._direct is None else self._direct.last_write
+
+
+REPLAY_SLICE_BYTES = 256 * 1024
+"""About how much of a replay one write of the first bytes carries."""
+
+
+def replay_slices(head: bytes, frames: Sequence[bytes]) -> Iterator[bytes]:
+    """``head`` and ``frames`` joined into chunks of about :data:`REPLAY_SLICE_BYTES`
+    (the first always begins with ``head``; one chunk when they are smaller)."""
+    part, size = [head], len(head)
+    for frame in frames:
+        part.append(frame)
+        size += len(frame)
+        if size >= REPLAY_SLICE_BYTES:
+            yield b"".join(part)
+            part, size = [], 0
+    if part:
+        yield b"".join(part)
 
 
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
