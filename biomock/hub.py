@@ -33,6 +33,7 @@ from biomock.filter import Filter
 from biomock.records import Faults, Record, dumps
 from biomock.sample import Sample
 from biomock.subscription import Shared, Subscription, Take
+from biomock.watchdog import StallWatch
 
 __all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "Subscription"]
 
@@ -114,6 +115,10 @@ class Closing:
         self.event.set()
 
 
+ENCODE_SLICE = 256
+"""Records :meth:`Hub.encode_ahead` encodes between two checkpoints (~2.5 ms of work)."""
+
+
 class Hub:
     """Numbers, buffers and fans out samples.
 
@@ -146,6 +151,8 @@ class Hub:
         self.listeners: list[Callable[[Sequence[Record]], None]] = []
         self.counters = HubCounters()
         self.closing = Closing()
+        self.stalls = StallWatch(self.closing)
+        """Watches every stream's writes for a stall (``biomock.watchdog``)."""
         self.timer: Callable[[], float] = time.perf_counter
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
@@ -239,10 +246,10 @@ class Hub:
 
         The subscription's ``reset`` says why the resume point cannot be honoured, if
         so, and its ``replay`` holds what is sent first: the replay (resume) or the
-        newest ``history`` matching samples; its ``initial`` bytes are all that as
-        Server-Sent Events, after the ``retry:`` field. ``older``: numbered samples
-        from just before the buffer (the shared bus keeps more than the buffer),
-        replayed first when they reach back to the resume point.
+        newest ``history`` matching samples; its ``frames`` are those as Server-Sent
+        Events, sent after its ``head`` (the ``retry:`` field and any ``reset``).
+        ``older``: numbered samples from just before the buffer (the shared bus keeps
+        more than the buffer), replayed first when they reach back to the resume point.
 
         Raises:
             TooManySubscribers: the configured limit is reached.
@@ -280,8 +287,7 @@ class Hub:
             self._shared,
             filter,
             cursor,
-            head + b"".join(frames),
-            len(frames),
+            frames,
             head=head,
             reset=reset,
             replay=replay,
@@ -297,6 +303,35 @@ class Hub:
             subscription.close()
             if changed is not None:
                 changed()
+
+    async def encode_ahead(
+        self, filter: Filter, *, last_event_id: int | None = None, history: int = 0
+    ) -> None:
+        """Encode now, a slice at a time, what :meth:`subscribe` would send first.
+
+        :meth:`subscribe` is one synchronous step (nothing is published while it places
+        the subscriber), and it encodes every record of the replay or ``history`` that
+        was not yet encoded in the filter's format: up to a whole buffer, ~10 µs a
+        record, a tenth of a second in which no other subscriber is written to. Called
+        first, this encodes the same records with a checkpoint every
+        :data:`ENCODE_SLICE` (encodings are kept on the records), so ``subscribe`` then
+        only looks them up. Records published meanwhile are left to ``subscribe``.
+        """
+        if last_event_id is not None:
+            records = self.buffer.after(last_event_id)
+        elif history > 0:
+            records = self.buffer.after(-1)
+            records.reverse()
+        else:
+            return
+        fmt, found = filter.format, 0
+        for done, record in enumerate(records, 1):
+            if filter.matches(record.sample) and record.frame(fmt):
+                found += 1
+                if last_event_id is None and found >= history:
+                    break
+            if done % ENCODE_SLICE == 0:
+                await trio.lowlevel.checkpoint()
 
     def _before_buffer(
         self, older: Sequence[tuple[int, Sample]], last_event_id: int

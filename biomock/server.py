@@ -115,6 +115,10 @@ def hypercorn_config(config: Config, sock: socket.socket) -> HypercornConfig:
     hc.graceful_timeout = config.graceful_timeout_s
     hc.read_timeout = None  # a stream's client never sends anything after its request
     hc.accesslog = None
+    # No "server: hypercorn-h11" on every response: nothing reads it, and each
+    # response (a stream's head among them) builds and validates it. (Date stays:
+    # HTTP requires it of a server with a clock.)
+    hc.include_server_header = False
     hc.errorlog = logging.getLogger("hypercorn.error")
     return hc
 

@@ -7,9 +7,10 @@ waits for wake-ups from the hub and writes everything new as one chunk.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 
 import trio
@@ -20,8 +21,8 @@ from biomock.asgi import header, send_error
 from biomock.auth import stream_deadline
 from biomock.errors import ApiError, HubClosed, TooManySubscribers
 from biomock.hub import Hub, StopReason, Subscription
-from biomock.logs import log_request
-from biomock.params import query_args, stream_request
+from biomock.logs import log_request, may_hold_secrets
+from biomock.params import StreamRequest, query_args, stream_request
 from biomock.sample import Sample
 from biomock.sessions import session_id_of
 from biomock.simulation import Simulation
@@ -116,11 +117,11 @@ class StreamRoute:
                     admit = (lambda: None) if bus is None else bus.admit
                     older_of = None if bus is None else bus.older
                 admit()
-                asked = stream_request(
-                    query_args(scope["query_string"]),
+                asked = _asked(
+                    scope["query_string"],
                     header(scope, b"last-event-id"),
                     subjects,
-                    capacity=hub.buffer.capacity,
+                    hub.buffer.capacity,
                 )
                 if (injected := faults.refusal(asked.faults, self.fault_counts)) is not None:
                     raise injected
@@ -128,6 +129,7 @@ class StreamRoute:
                 older: Sequence[tuple[int, Sample]] = ()
                 if older_of is not None and resume is not None:
                     older = await older_of(resume)
+                await hub.encode_ahead(asked.filter, last_event_id=resume, history=asked.history)
                 sub = stack.enter_context(
                     hub.subscribe(
                         asked.filter, last_event_id=resume, history=asked.history, older=older
@@ -184,7 +186,6 @@ class StreamRoute:
         reason: StopReason | Retarget = "disconnected"
         direct: fastpath.DirectDelivery | None = None
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(watchdog.run)
             with trio.CancelScope() as pumping:
                 nursery.start_soon(_watch_disconnect, receive, pumping)
                 start = {"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS}
@@ -249,9 +250,16 @@ class _Sse(Transport):
         self.direct = direct
 
     async def write_initial(self, sub: Subscription, *, replay: bool = True) -> int:
-        initial = sub.initial if replay else sub.head
-        await self.write(initial)
-        return len(initial)
+        """The head, then the replay in slices of about :data:`REPLAY_SLICE_BYTES`
+        with a checkpoint between them: a replay of a whole buffer is megabytes, and
+        joining, framing and writing them at once would hold up every other stream."""
+        sent = 0
+        for chunk in replay_slices(sub.head, sub.frames if replay else ()):
+            if sent:
+                await trio.lowlevel.checkpoint()
+            await self.write(chunk)
+            sent += len(chunk)
+        return sent
 
     async def write(self, chunk: bytes) -> None:
         direct = self._direct
@@ -279,12 +287,48 @@ class _Sse(Transport):
         return -math.inf if self._direct is None else self._direct.last_write
 
 
+REPLAY_SLICE_BYTES = 256 * 1024
+"""About how much of a replay one write of the first bytes carries."""
+
+
+def replay_slices(head: bytes, frames: Sequence[bytes]) -> Iterator[bytes]:
+    """``head`` and ``frames`` joined into chunks of about :data:`REPLAY_SLICE_BYTES`
+    (the first always begins with ``head``; one chunk when they are smaller)."""
+    part, size = [head], len(head)
+    for frame in frames:
+        part.append(frame)
+        size += len(frame)
+        if size >= REPLAY_SLICE_BYTES:
+            yield b"".join(part)
+            part, size = [], 0
+    if part:
+        yield b"".join(part)
+
+
 async def _watch_disconnect(receive: ASGIReceiveCallable, scope: trio.CancelScope) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             scope.cancel()
             return
+
+
+def _asked(
+    query: bytes, last_event_id: str | None, subjects: Sequence[str], capacity: int
+) -> StreamRequest:
+    """The validated request, from a small cache: most clients of one server ask the
+    same few ways, and validating costs a connection more than the cache. A query that
+    may hold a credential is never kept."""
+    if may_hold_secrets(query.decode("latin-1")):
+        return stream_request(query_args(query), last_event_id, subjects, capacity=capacity)
+    return _validated(query, last_event_id, tuple(subjects), capacity)
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(
+    query: bytes, last_event_id: str | None, subjects: tuple[str, ...], capacity: int
+) -> StreamRequest:
+    return stream_request(query_args(query), last_event_id, subjects, capacity=capacity)
 
 
 def _target(scope: HTTPScope) -> str:

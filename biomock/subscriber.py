@@ -210,7 +210,7 @@ def open_watchdog(hub: Hub, server_send: Any, timeout_s: float) -> StallWatchdog
     Hypercorn passed it), able to abort its socket where that can be found."""
     sock = fastpath.connection_socket(server_send)
     abort = None if sock is None else partial(abort_socket, sock)
-    return StallWatchdog(timeout_s, hub.closing, abort)
+    return hub.stalls.watchdog(timeout_s, abort)
 
 
 def settle(hub: Hub, reason: StopReason, watchdog: StallWatchdog) -> StopReason:

@@ -164,9 +164,8 @@ class Subscription:
         "direct",
         "failed",
         "filter",
+        "frames",
         "head",
-        "initial",
-        "initial_events",
         "replay",
         "reset",
         "taken_last_id",
@@ -178,19 +177,17 @@ class Subscription:
         shared: Shared,
         filter: Filter,
         cursor: int,
-        initial: bytes,
-        initial_events: int,
+        frames: Sequence[bytes] = (),
         *,
         head: bytes = b"",
         reset: dict[str, Any] | None = None,
         replay: Sequence[Record] = (),
     ) -> None:
         self.filter = filter
-        self.initial = initial
-        """The first bytes of an SSE stream: retry, reset and replay."""
         self.head = head
-        """:attr:`initial` without the replay: the retry field and the reset event."""
-        self.initial_events = initial_events
+        """The first bytes of an SSE stream before any sample: retry and reset."""
+        self.frames = frames
+        """The replay's (or ``history``'s) samples as SSE events, in order."""
         self.reset = reset
         """Why the resume point could not be honoured (API.md's ``reset``), if so."""
         self.replay = replay
@@ -208,6 +205,11 @@ class Subscription:
         self._token = shared.acquire_token(filter)
         self._closed = False
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
+
+    @property
+    def initial(self) -> bytes:
+        """The first bytes of an SSE stream: :attr:`head`, then :attr:`frames`."""
+        return b"".join([self.head, *self.frames])
 
     @property
     def cursor(self) -> int:

@@ -161,7 +161,6 @@ async def serve_ws(
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(connection.read, receive, nursery.cancel_scope)
-            nursery.start_soon(watchdog.run)
             reason = await connection.run(params)
             nursery.cancel_scope.cancel()
     finally:
@@ -206,6 +205,8 @@ class _Connection(Transport):
             if not accepted and resume is not None and self.context.older is not None:
                 # Only before the first subscription: a retarget stays one synchronous step.
                 older = await self.context.older(resume)
+            if not accepted:
+                await hub.encode_ahead(params.filter, last_event_id=resume, history=params.history)
             try:
                 with hub.subscribe(
                     params.filter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -14,7 +15,7 @@ from biomock.buffer import RingBuffer
 from biomock.errors import HubClosed, SubscriberLagged, TooManySubscribers
 from biomock.filter import Filter
 from biomock.formats import FORMATS
-from biomock.hub import Hub, Record, Subscription
+from biomock.hub import ENCODE_SLICE, Hub, Record, Subscription
 from biomock.records import Faults
 from biomock.sample import Sample
 from biomock.subscription import Shared
@@ -251,11 +252,62 @@ def test_filter_tokens_live_as_long_as_their_subscriptions() -> None:
     more are let go, so clients asking for ever new filters cannot grow the hub."""
     shared = Shared(RingBuffer(10), Faults())
     steps = Filter(types=frozenset({"steps"}))
-    first = Subscription(shared, steps, 0, b"", 0)
-    same = Subscription(shared, Filter(types=frozenset({"steps"})), 0, b"", 0)
-    other = Subscription(shared, Filter(), 0, b"", 0)
+    first = Subscription(shared, steps, 0)
+    same = Subscription(shared, Filter(types=frozenset({"steps"})), 0)
+    other = Subscription(shared, Filter(), 0)
     assert len(shared.filters) == 2
     for sub in (first, same, other):
         sub.close()
         sub.close()  # the hub may close a subscription twice (shutdown, then its exit)
     assert shared.filters == {}
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["history", "resume"])
+async def test_a_whole_buffer_sent_first_is_encoded_in_slices_with_others_running_between(
+    monkeypatch: pytest.MonkeyPatch, resume: bool
+) -> None:
+    """A client asking for 10,000 samples of history (or resuming that far back) in a
+    format nobody encoded yet must not hold the server for the tenth of a second their
+    encoding takes: the route encodes them ahead in slices, and ``subscribe`` then only
+    looks them up; what the client gets is byte for byte what it got before."""
+    fmt = "openmhealth"
+    encode = FORMATS[fmt]
+    encoded = Counter[int]()
+
+    def counting(id: int, sample: Sample) -> Any:
+        encoded[id] += 1
+        return encode(id, sample)
+
+    def full_hub() -> Hub:
+        hub = make_hub(capacity=10_000)
+        hub.publish(samples(10_000))
+        return hub
+
+    wanted = Filter(format=fmt)
+    asked: dict[str, Any] = {"last_event_id": BASE + 2} if resume else {"history": 10_000}
+    with trio.fail_after(30):
+        with full_hub().subscribe(wanted, **asked) as plain:
+            expected = plain.initial
+        monkeypatch.setitem(FORMATS, fmt, counting)
+        hub = full_hub()
+        passes = 0
+
+        async def other_task() -> None:
+            nonlocal passes
+            while True:
+                passes += 1
+                await trio.lowlevel.checkpoint()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(other_task)
+            await trio.lowlevel.checkpoint()
+            before = passes
+            await hub.encode_ahead(wanted, **asked)
+            nursery.cancel_scope.cancel()
+        count = 9_998 if resume else 10_000
+        assert (len(encoded), max(encoded.values())) == (count, 1)
+        assert passes - before >= count // ENCODE_SLICE - 1
+        with hub.subscribe(wanted, **asked) as sub:
+            assert sum(encoded.values()) == count  # nothing left to encode
+            assert len(sub.frames) == count
+            assert sub.initial == expected

@@ -11,7 +11,7 @@ import pytest
 import trio
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from biomock import fastpath
+from biomock import fastpath, stream
 from biomock.formats import FORMATS
 from biomock.sample import Sample
 from tests.serving import ID_BASE, TickSource, serving
@@ -220,6 +220,40 @@ async def test_history_parameter_sends_newest_matching_first(
     assert ids(events) == [ID_BASE + 5, ID_BASE + 7, ID_BASE + 9]
     assert waited < 0.5  # history arrives at once, before any live sample
     assert stats["delivered"] == 3
+
+
+async def test_a_history_of_megabytes_arrives_whole_and_in_order(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Thousands of samples of history, in a format encoded only for this client, go
+    out in slices (so other streams are written to between them); the client gets
+    exactly the newest ones /api/history lists, in order, then the live ones."""
+    source = TickSource(period_ms=10, pad=400)
+    with trio.fail_after(60):
+        async with serving(source=source) as server, server.client() as client:
+            await trio.sleep(30.5)
+            params = {"format": "openmhealth", "history": "3000"}
+            events = await read_events(client, 3002, params=params)
+            listed = (
+                await client.get("/api/history", params={"format": "openmhealth", "limit": 3000})
+            ).json()["items"]
+    got = [json.loads(e.data) for e in events]
+    assert got[:3000] == listed
+    assert sum(len(e.data) for e in events[:3000]) > 4 * stream.REPLAY_SLICE_BYTES
+    newest = int(events[2999].id)
+    assert ids(events[3000:]) == [newest + 1, newest + 2]
+
+
+def test_a_replay_is_cut_into_slices_of_whole_events() -> None:
+    frames = [b"id: %d\ndata: %s\n\n" % (i, b"x" * 1000) for i in range(1000)]
+    head = b"retry: 3000\n\n"
+    slices = list(stream.replay_slices(head, frames))
+    assert b"".join(slices) == head + b"".join(frames)
+    assert slices[0].startswith(head)
+    assert len(slices) == -(-len(b"".join(slices)) // stream.REPLAY_SLICE_BYTES)
+    assert all(s.endswith(b"\n\n") and s.count(b"data: ") for s in slices)
+    assert max(map(len, slices)) < stream.REPLAY_SLICE_BYTES + 1100
+    assert list(stream.replay_slices(head, [])) == [head]
 
 
 async def test_bad_parameters_are_400_json(autojump_clock: trio.abc.Clock) -> None:

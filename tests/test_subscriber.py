@@ -63,7 +63,7 @@ def make_hub(capacity: int = 100) -> Hub:
 
 
 def watchdog(hub: Hub) -> StallWatchdog:
-    return StallWatchdog(60, hub.closing, None)
+    return hub.stalls.watchdog(60, None)
 
 
 async def test_any_framing_resumes_takes_and_heartbeats(autojump_clock: trio.abc.Clock) -> None:

@@ -1,4 +1,4 @@
-"""The load client: N SSE (or WebSocket) subscribers on raw trio sockets, checking all they get.
+"""The load client: N SSE (or WebSocket) subscribers on one epoll loop per process, checking all.
 
 Each connection sends one HTTP/1.1 GET (with ``--ws``, a WebSocket upgrade), decodes
 the chunked body into SSE events (or the frames into messages) and, for every
@@ -6,8 +6,9 @@ sample, checks the id against the previous one (a gap or a duplicate is counted)
 and measures publish-to-receive latency (:mod:`benchmarks.fanout.client_conn`).
 Only 127.0.0.1 is ever contacted, and the run is bounded in time and count.
 
-The subscribers are shared among ``--procs`` worker processes (each a trio loop of
-its own, pinned round-robin to ``--cpus``), so that a run with 10,000 subscribers
+The subscribers are shared among ``--procs`` worker processes (each one
+``select.epoll`` loop over non-blocking sockets, no task per subscriber, pinned
+round-robin to ``--cpus``), so that a run with 10,000 subscribers
 measures the server rather than one Python process decoding everything; the
 coordinator (this process) walks them through the phases: connect all (bounded by
 ``--connect-timeout``), warm up, a measurement window in which the server's CPU
@@ -21,29 +22,28 @@ Run: ``python -m benchmarks.fanout.client --port 8000 --n 2000 --server-pid PID 
 from __future__ import annotations
 
 import argparse
+import errno
 import http.client
 import json
+import math
 import multiprocessing
 import os
 import resource
+import select
 import socket
 import sys
 import time
 from array import array
+from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
-
-import trio
+from typing import Any, NamedTuple
 
 from benchmarks.fanout.client_conn import Conn, ProtocolError, Window
 from benchmarks.fanout.ws_conn import WsConn, upgrade_request
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 RECV_SIZE = 32768
-
-
-_NO_LIMIT = trio.CapacityLimiter(1_000_000)
-"""Late joiners connect at once, not behind the initial connection storm."""
 
 
 def read_cpu_s(pid: int) -> float:
@@ -96,9 +96,67 @@ def percentile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+_CONNECTING, _HEAD, _STREAM, _HELD = 0, 1, 2, 3
+"""A link's states: connect in progress; request sent, reading the response head;
+reading the stream; connected and never read again (the stalled client)."""
+
+_IN = select.EPOLLIN
+_OUT = select.EPOLLOUT
+
+
+class _Opening(NamedTuple):
+    """A subscriber waiting for its turn to connect."""
+
+    conn: Conn
+    request: bytes
+    late: bool
+    limited: bool
+    rcvbuf: int | None
+    on_open: Callable[[], None] | None
+    started: float
+    """When it was asked for: its connect time includes its wait for a turn."""
+
+
+class Link:
+    """One socket of a worker's loop and where it is in its life."""
+
+    __slots__ = ("conn", "late", "limited", "on_open", "request", "sock", "started", "state")
+
+    def __init__(
+        self,
+        conn: Conn,
+        sock: socket.socket,
+        request: bytes,
+        *,
+        late: bool,
+        limited: bool,
+        started: float,
+        on_open: Callable[[], None] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.sock = sock
+        self.request = request
+        self.late = late
+        self.limited = limited
+        self.on_open = on_open
+        self.state = _CONNECTING
+        self.started = started
+
+
 class Client:
-    def __init__(self, args: argparse.Namespace) -> None:
+    """One worker's subscribers, all on one ``select.epoll`` loop.
+
+    No task per subscriber: each socket is non-blocking and registered with the one
+    epoll; a ready socket is read once (level-triggered) and its bytes go straight to
+    its :class:`Conn`. Connects are non-blocking, at most ``--connect-concurrency``
+    (this worker's share) between the connect and the response head; the late joiners
+    are not held behind that limit. The coordinator's pipe is one more descriptor in
+    the same epoll.
+    """
+
+    def __init__(self, args: argparse.Namespace, pipe: Connection) -> None:
         self.args = args
+        self.pipe = pipe
         self.window = Window()
         self.window.light = args.light
         self.conns: list[Conn] = []
@@ -106,8 +164,14 @@ class Client:
         self.connected = 0
         self.failed = 0
         self.failures: dict[str, int] = {}
-        self.settled = trio.Event()
-        self.limiter = trio.CapacityLimiter(args.connect_concurrency)
+        self.links: dict[int, Link] = {}
+        self.queued: deque[_Opening] = deque()
+        self.opening = 0
+        self.draining = False
+        self.commands: deque[Any] = deque()
+        self.epoll = select.epoll()
+        self.epoll.register(pipe.fileno(), _IN)
+        self.address = ("127.0.0.1", args.port)
         host = f"127.0.0.1:{args.port}"
         self.conn_type = WsConn if args.ws else Conn
         self.request = (
@@ -118,101 +182,211 @@ class Client:
             ).encode()
         )
 
-    def _fail(self, reason: str) -> None:
-        self.failed += 1
-        self.failures[reason] = self.failures.get(reason, 0) + 1
-        self._check_settled()
+    # The connection's life
 
-    def _check_settled(self) -> None:
-        if self.connected + self.failed >= self.args.n:
-            self.settled.set()
+    def subscribe(self, *, late: bool = False) -> None:
+        conn = self.conn_type(self.window)
+        (self.late if late else self.conns).append(conn)
+        self._start(conn, self.request, late=late, limited=not late)
 
-    async def _open(
-        self, conn: Conn, request: bytes, rcvbuf: int | None = None, limited: bool = True
-    ) -> trio.socket.SocketType:
-        started = time.perf_counter()
-        async with self.limiter if limited else _NO_LIMIT:
-            sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            if rcvbuf is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            try:
-                await sock.connect(("127.0.0.1", self.args.port))
-                await sock.send(request)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = await sock.recv(RECV_SIZE)
-                    if not data:
-                        raise ProtocolError("closed before the response headers")
-                    head += data
-            except BaseException:
-                sock.close()
-                raise
-        header, rest = head.split(b"\r\n\r\n", 1)
+    def _start(
+        self,
+        conn: Conn,
+        request: bytes,
+        *,
+        late: bool,
+        limited: bool,
+        rcvbuf: int | None = None,
+        on_open: Callable[[], None] | None = None,
+    ) -> None:
+        opening = _Opening(conn, request, late, limited, rcvbuf, on_open, time.perf_counter())
+        if limited and self.opening >= self.args.connect_concurrency:
+            self.queued.append(opening)  # no socket (no descriptor) until its turn
+        else:
+            self._connect(opening)
+
+    def _connect(self, opening: _Opening) -> None:
+        conn, request, late, limited, rcvbuf, on_open, started = opening
+        if limited:
+            self.opening += 1
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as error:  # out of descriptors, say
+            self._failed(conn, error, counted=not late and on_open is None)
+            self._opened_or_failed(limited)
+            return
+        sock.setblocking(False)
+        if rcvbuf is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        link = Link(
+            conn, sock, request, late=late, limited=limited, started=started, on_open=on_open
+        )
+        error = sock.connect_ex(self.address)
+        if error not in (0, errno.EINPROGRESS):
+            self._refused(link, OSError(error, os.strerror(error)))
+            return
+        fd = sock.fileno()
+        self.links[fd] = link
+        self.epoll.register(fd, _OUT)
+
+    def _opened_or_failed(self, limited: bool) -> None:
+        """A connect ended (opened or failed): the next queued one may start."""
+        if not limited:
+            return
+        self.opening -= 1
+        if self.draining:
+            return  # the loop below, further up the stack, goes on
+        self.draining = True
+        try:
+            while self.queued and self.opening < self.args.connect_concurrency:
+                self._connect(self.queued.popleft())
+        finally:
+            self.draining = False
+
+    def _failed(self, conn: Conn, error: Exception, *, counted: bool) -> None:
+        conn.closed = True
+        conn.error = str(error)
+        if counted:
+            self.failed += 1
+            reason = type(error).__name__ + ": " + str(error)[:60]
+            self.failures[reason] = self.failures.get(reason, 0) + 1
+
+    def _refused(self, link: Link, error: Exception) -> None:
+        fd = link.sock.fileno()
+        if self.links.pop(fd, None) is not None:
+            self.epoll.unregister(fd)
+        link.sock.close()
+        self._failed(link.conn, error, counted=not link.late and link.on_open is None)
+        self._opened_or_failed(link.limited)
+
+    def _writable(self, link: Link) -> None:
+        """The connect finished: send the request."""
+        sock = link.sock
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            self._refused(link, OSError(error, os.strerror(error)))
+            return
+        try:
+            sent = sock.send(link.request)
+        except OSError as exc:
+            self._refused(link, exc)
+            return
+        if sent != len(link.request):
+            self._refused(link, ProtocolError("request not sent whole"))
+            return
+        link.state = _HEAD
+        self.epoll.modify(sock.fileno(), _IN)
+
+    def _head(self, link: Link) -> None:
+        """Read the response head; the stream starts after it."""
+        sock = link.sock
+        try:
+            data = sock.recv(RECV_SIZE)
+        except OSError as exc:
+            self._refused(link, exc)
+            return
+        if not data:
+            self._refused(link, ProtocolError("closed before the response headers"))
+            return
+        pending = link.conn.pending + data
+        if b"\r\n\r\n" not in pending:
+            link.conn.pending = pending
+            return
+        link.conn.pending = b""
+        header, rest = pending.split(b"\r\n\r\n", 1)
         status = header.split(b"\r\n", 1)[0]
         expected = b" 101 " if self.args.ws else b" 200 "
         if expected not in status + b" ":
-            sock.close()
-            raise ProtocolError(status.decode(errors="replace"))
+            self._refused(link, ProtocolError(status.decode(errors="replace")))
+            return
         if not self.args.ws and b"transfer-encoding: chunked" not in header.lower():
-            sock.close()
-            raise ProtocolError("response is not chunked")
-        conn.connect_s = time.perf_counter() - started
-        if rest:
-            conn.feed(rest, time.time())
-        return sock
-
-    async def _read(self, conn: Conn, sock: trio.socket.SocketType) -> None:
-        try:
-            while not conn.ended:
-                data = await sock.recv(RECV_SIZE)
-                if not data:
-                    break
-                conn.feed(data, time.time())
-                if self.window.open:
-                    self.window.reads += 1
-            conn.closed = True
-        except OSError as error:
-            conn.closed = True
-            conn.error = type(error).__name__
-        except ProtocolError as error:
-            conn.closed = True
-            conn.error = str(error)
-        finally:
-            sock.close()
-
-    async def subscriber(self, late: bool = False) -> None:
-        conn = self.conn_type(self.window)
-        (self.late if late else self.conns).append(conn)
-        try:
-            sock = await self._open(conn, self.request, limited=not late)
-        except (OSError, ProtocolError) as error:
-            conn.closed = True
-            conn.error = str(error)
-            if not late:
-                self._fail(type(error).__name__ + ": " + str(error)[:60])
+            self._refused(link, ProtocolError("response is not chunked"))
             return
-        if not late:
+        conn = link.conn
+        conn.connect_s = time.perf_counter() - link.started
+        self._opened_or_failed(link.limited)
+        if link.on_open is not None:  # the stalled client: never read again
+            link.state = _HELD
+            self.epoll.unregister(sock.fileno())
+            link.on_open()
+            return
+        link.state = _STREAM
+        if not link.late:
             self.connected += 1
-            self._check_settled()
-        await self._read(conn, sock)
+        if rest:
+            self._feed(link, rest)
 
-    async def stalled(self, status: dict[str, Any]) -> None:
-        """A subscriber that reads its headers and then never reads again."""
-        conn = self.conn_type(Window())
-        path = self.args.stall_path or self.args.path
-        request = self.request.replace(self.args.path.encode(), path.encode(), 1)
+    def _feed(self, link: Link, data: bytes) -> None:
+        conn = link.conn
         try:
-            sock = await self._open(conn, request, rcvbuf=4096)
-        except (OSError, ProtocolError) as error:
-            status["error"] = str(error)
+            conn.feed(data, time.time())
+        except ProtocolError as error:
+            conn.error = str(error)
+            self._close(link)
             return
-        status["connected"] = True
-        try:
-            await trio.sleep_forever()
-        finally:
-            sock.close()
+        if conn.ended:
+            self._close(link)
 
-    async def serve(self, pipe: Connection, index: int) -> None:
+    def _readable(self, link: Link) -> None:
+        try:
+            data = link.sock.recv(RECV_SIZE)
+        except OSError as error:
+            link.conn.error = type(error).__name__
+            self._close(link)
+            return
+        if not data:
+            self._close(link)
+            return
+        if self.window.open:
+            self.window.reads += 1
+        self._feed(link, data)
+
+    def _close(self, link: Link) -> None:
+        link.conn.closed = True
+        fd = link.sock.fileno()
+        if self.links.pop(fd, None) is not None and link.state != _HELD:
+            self.epoll.unregister(fd)
+        link.sock.close()
+
+    # The loop
+
+    def poll(self, timeout: float) -> None:
+        """Handle what is ready within ``timeout`` seconds (commands are queued)."""
+        pipe_fd = self.pipe.fileno()
+        links = self.links
+        for fd, events in self.epoll.poll(timeout, 4096):
+            if fd == pipe_fd:
+                while self.pipe.poll():
+                    self.commands.append(self.pipe.recv())
+                continue
+            link = links.get(fd)
+            if link is None:
+                continue
+            state = link.state
+            if state == _STREAM:
+                self._readable(link)
+            elif state == _CONNECTING:
+                if events & (_OUT | select.EPOLLERR | select.EPOLLHUP):
+                    self._writable(link)
+            elif state == _HEAD:
+                self._head(link)
+
+    def run_until(self, done: Callable[[], bool], timeout: float = math.inf) -> bool:
+        """Run the loop until ``done()`` or ``timeout``; returns ``done()``."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.poll(min(left, 0.05))
+        return True
+
+    def command(self) -> Any:
+        """The coordinator's next command, the loop running meanwhile."""
+        self.run_until(lambda: bool(self.commands))
+        return self.commands.popleft()
+
+    def serve(self, index: int) -> None:
         """One worker's part of the run, step by step as the coordinator says.
 
         Connect its share of the subscribers and report; on ``open``, count for the
@@ -221,90 +395,99 @@ class Client:
         ``drain``, wait until every connection reached the newest id of all workers,
         then report everything it counted.
         """
-        args = self.args
+        args, pipe = self.args, self.pipe
         stall: dict[str, Any] = {"connected": False}
+        t0 = time.perf_counter()
+        for _ in range(args.n):
+            self.subscribe()
+        self.run_until(lambda: self.connected + self.failed >= args.n, args.connect_timeout)
+        pipe.send(
+            {
+                "connect_all_s": time.perf_counter() - t0,
+                "connected": self.connected,
+                "failed": self.failed,
+                "failures": self.failures,
+                "connect_times": [c.connect_s for c in self.conns if c.connect_s is not None],
+            }
+        )
+        cmd = self.command()
+        assert cmd[0] == "open", cmd
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        self.window.open = True
+        if index == 0 and (args.late or args.stall):
+            self.run_until(lambda: bool(self.commands), cmd[1] / 2)
+            stall["at"] = time.time()
+            for _ in range(args.late):
+                self.subscribe(late=True)
+            if args.stall:
+                self._stall(stall)
+        cmd = self.command()
+        assert cmd[0] == "close", cmd
+        self.window.open = False
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        pipe.send(max((c.last_id or 0) for c in self.conns) if self.conns else 0)
+        cmd = self.command()
+        assert cmd[0] == "drain", cmd
+        newest = cmd[1]
+        started = time.monotonic()
 
-        async def command() -> Any:
-            return await trio.to_thread.run_sync(pipe.recv, abandon_on_cancel=True)
+        def caught_up() -> bool:
+            return not any(not c.closed and (c.last_id or 0) < newest for c in self.conns)
 
-        async with trio.open_nursery() as nursery:
-            t0 = time.perf_counter()
-            for _ in range(args.n):
-                nursery.start_soon(self.subscriber)
-            with trio.move_on_after(args.connect_timeout):
-                await self.settled.wait()
-            pipe.send(
-                {
-                    "connect_all_s": time.perf_counter() - t0,
-                    "connected": self.connected,
-                    "failed": self.failed,
-                    "failures": self.failures,
-                    "connect_times": [c.connect_s for c in self.conns if c.connect_s is not None],
-                }
-            )
-            cmd = await command()
-            assert cmd[0] == "open", cmd
-            usage0 = resource.getrusage(resource.RUSAGE_SELF)
-            self.window.open = True
-            if index == 0 and (args.late or args.stall):
-                await trio.sleep(cmd[1] / 2)
-                stall["at"] = time.time()
-                for _ in range(args.late):
-                    nursery.start_soon(self.subscriber, True)
-                if args.stall:
-                    nursery.start_soon(self.stalled, stall)
-            cmd = await command()
-            assert cmd[0] == "close", cmd
-            self.window.open = False
-            usage1 = resource.getrusage(resource.RUSAGE_SELF)
-            pipe.send(max((c.last_id or 0) for c in self.conns) if self.conns else 0)
-            cmd = await command()
-            assert cmd[0] == "drain", cmd
-            newest = cmd[1]
-            deadline = trio.current_time() + args.drain
-            while trio.current_time() < deadline:
-                behind = [c for c in self.conns if not c.closed and (c.last_id or 0) < newest]
-                if not behind:
-                    break
-                await trio.sleep(0.05)
-            live = [c for c in self.conns if c.connect_s is not None]
-            late_times = [c.connect_s for c in self.late if c.connect_s is not None]
-            pipe.send(
-                {
-                    "drain_s": args.drain - max(0.0, deadline - trio.current_time()),
-                    "client_cpu_s": usage1.ru_utime
-                    + usage1.ru_stime
-                    - usage0.ru_utime
-                    - usage0.ru_stime,
-                    "events_in_window": self.window.events,
-                    "reads_in_window": self.window.reads,
-                    "latencies": self.window.latencies,
-                    "published": self.window.published,
-                    "events": sum(c.events for c in live),
-                    "gaps": sum(c.gaps for c in live),
-                    "dups": sum(c.dups for c in live),
-                    "resets": sum(c.resets for c in live),
-                    "closed_by_server": sum(1 for c in live if c.closed and not c.error),
-                    "errors": sum(1 for c in live if c.error),
-                    "behind_at_end": sum(1 for c in live if (c.last_id or 0) < newest),
-                    "stall": stall,
-                    "late": {
-                        "opened": len(self.late),
-                        "times": late_times,
-                        "received": sum(1 for c in self.late if c.events),
-                    },
-                }
-            )
-            # The stalled client stays until the coordinator has seen it cut.
-            await command()
-            nursery.cancel_scope.cancel()
+        self.run_until(caught_up, args.drain)
+        drain_s = min(args.drain, time.monotonic() - started)
+        live = [c for c in self.conns if c.connect_s is not None]
+        late_times = [c.connect_s for c in self.late if c.connect_s is not None]
+        pipe.send(
+            {
+                "drain_s": drain_s,
+                "client_cpu_s": usage1.ru_utime
+                + usage1.ru_stime
+                - usage0.ru_utime
+                - usage0.ru_stime,
+                "events_in_window": self.window.events,
+                "reads_in_window": self.window.reads,
+                "latencies": self.window.latencies,
+                "published": self.window.published,
+                "events": sum(c.events for c in live),
+                "gaps": sum(c.gaps for c in live),
+                "dups": sum(c.dups for c in live),
+                "resets": sum(c.resets for c in live),
+                "closed_by_server": sum(1 for c in live if c.closed and not c.error),
+                "errors": sum(1 for c in live if c.error),
+                "behind_at_end": sum(1 for c in live if (c.last_id or 0) < newest),
+                "stall": stall,
+                "late": {
+                    "opened": len(self.late),
+                    "times": late_times,
+                    "received": sum(1 for c in self.late if c.events),
+                },
+            }
+        )
+        # The stalled client stays until the coordinator has seen it cut.
+        self.command()
+        for link in list(self.links.values()):
+            link.sock.close()
+        self.epoll.close()
+
+    def _stall(self, status: dict[str, Any]) -> None:
+        """Open a subscriber that reads its headers and then never reads again."""
+        path = self.args.stall_path or self.args.path
+        request = self.request.replace(self.args.path.encode(), path.encode(), 1)
+
+        def opened() -> None:
+            status["connected"] = True
+
+        self._start(
+            self.conn_type(Window()), request, late=True, limited=False, rcvbuf=4096, on_open=opened
+        )
 
 
 def _worker(args: argparse.Namespace, index: int, pipe: Connection) -> None:
     if args.cpus:
         cores = [int(c) for c in args.cpus.split(",")]
         os.sched_setaffinity(0, {cores[index % len(cores)]})
-    trio.run(Client(args).serve, pipe, index)
+    Client(args, pipe).serve(index)
 
 
 def fetch(port: int, path: str) -> bytes | None:

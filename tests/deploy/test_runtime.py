@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,6 +186,13 @@ def test_the_wheel_in_a_fresh_venv_serves_stream_dashboard_and_health(
     ids = [s["id"] for s in samples]
     assert ids[0] < ids[1] < ids[2]
     assert all(s["type"] and s["timestamp"].endswith("Z") for s in samples)
+
+    # The stream's end is logged as the client leaving, not as the shutdown that follows:
+    # wait for that line before signalling (the server notices the close asynchronously).
+    deadline = time.monotonic() + 10
+    while not any(json.loads(line).get("reason") == "disconnected" for line in server.log):
+        assert time.monotonic() < deadline, "no stream line with reason 'disconnected'"
+        time.sleep(0.05)
 
     # STOPSIGNAL SIGTERM: a clean, prompt exit.
     assert one(final_stage(), "STOPSIGNAL").value == ("SIGTERM",)
