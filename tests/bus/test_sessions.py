@@ -7,6 +7,7 @@ ids and bytes, one generator among them. Real clock (Redis keeps real time), bou
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from trio_websocket import ConnectionClosed
 
 from biomock.bus import sessions as bus_sessions
 from biomock.bus.node import BusNode
+from biomock.hub import Hub
 from biomock.sample import format_time, parse_time
 from tests.auth.helpers import SECRET, bearer, mint
 from tests.bus.helpers import wait_for
@@ -382,3 +384,39 @@ async def test_a_create_whose_answer_from_redis_comes_too_late_leaves_no_session
     with redis.Redis.from_url(bus_url) as redis_client:
         assert redis_client.hlen("biomock:sessions") == 0
         assert redis_client.keys("biomock:{*") == []
+
+
+async def test_a_crashing_session_node_ends_that_session_here_not_the_server(
+    bus_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_hub = bus_sessions.session_hub
+    crashed_once: list[bool] = []
+
+    def crashing_hub(*args: Any, **kwargs: Any) -> Hub:
+        hub = build_hub(*args, **kwargs)
+        publish = hub.publish_numbered
+
+        def publish_or_crash(*a: Any, **k: Any) -> Any:
+            if not crashed_once:  # the first session's first samples
+                crashed_once.append(True)
+                raise RuntimeError("a bug on the session's publish path")
+            return publish(*a, **k)
+
+        hub.publish_numbered = publish_or_crash  # type: ignore[method-assign]
+        return hub
+
+    monkeypatch.setattr(bus_sessions, "session_hub", crashing_hub)
+    with trio.fail_after(30):
+        async with serving(bus=bus_url, **FAST) as server, server.client() as client:
+            await wait_for(lambda: _ready(client))
+            session = (await create(client, subjects=["alice"], speed=10))["id"]
+
+            async def crashed() -> bool:
+                return any("session node crashed" in r.getMessage() for r in caplog.records)
+
+            await wait_for(crashed)
+            assert await _ready(client)
+            # The session is served afresh by the next request, and so is the default.
+            events = await session_events(client, session, 3)
+            assert len(events) == 3
+            assert len(await read_events(client, 2)) == 2
