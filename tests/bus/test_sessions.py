@@ -420,3 +420,24 @@ async def test_a_crashing_session_node_ends_that_session_here_not_the_server(
             events = await session_events(client, session, 3)
             assert len(events) == 3
             assert len(await read_events(client, 2)) == 2
+
+
+async def test_ended_sessions_give_their_redis_connections_back(bus_url: str) -> None:
+    with trio.fail_after(30):
+        async with serving(bus=bus_url, **FAST) as server, server.client() as client:
+            await wait_for(lambda: _ready(client))
+            warm = (await create(client, subjects=["alice"]))["id"]  # the registry's own
+            assert (await client.delete(f"/api/sessions/{warm}")).status_code == 204
+            await trio.sleep(0.5)
+            before = _clients(bus_url)
+            made = [(await create(client, subjects=["alice"]))["id"] for _ in range(5)]
+            for session in made:
+                assert len(await session_events(client, session, 1)) == 1
+            assert _clients(bus_url) >= before + len(made)
+            for session in made:
+                assert (await client.delete(f"/api/sessions/{session}")).status_code == 204
+
+            async def given_back() -> bool:
+                return _clients(bus_url) <= before
+
+            await wait_for(given_back, within_s=5)
