@@ -10,7 +10,9 @@ same :class:`~biomock.bus.node.BusNode` as the default one, under its own keys:
 - ``biomock:sessions:events``: a stream announcing each session's end (``ended``, with
   why), read by every process, so that its streams end everywhere at once.
 - ``biomock:{<id>}:...``: the session's log, lease, hashes, control stream and ``alive``
-  key (``biomock.bus.log``); the braces put one session's keys in one Redis Cluster slot.
+  key (``biomock.bus.log``), and ``streams``: a sorted set, process -> until when (wall
+  ms) it holds the session for the streams it has open on it. The braces put one
+  session's keys in one Redis Cluster slot.
 
 A process *mirrors* a session (builds its simulation and runs its node: a reader, and a
 candidate for its lease) from the first request for it that it serves: the creating
@@ -21,8 +23,11 @@ the bus" weighs this against the local sessions' laziness); a paused one publish
 nothing until its clock is stepped, and a step publishes the time it jumps over.
 
 Expiry: any request for a session moves its expiry to ``ttl_s`` from now, in Redis;
-every process with a stream open on it does so every ``SWEEP_S``. Every process sweeps
-the expired ones (one script ends each: registry, keys and the ``ended`` event at once).
+every process with a stream open on it does so every ``SWEEP_S``, and holds it
+(``streams``) until its next sweep is surely done, so that a TTL shorter than the time
+between two sweeps does not expire a session being streamed; the hold is given back at
+the first sweep after its last stream closed. Every process sweeps the expired ones that
+nobody holds (one script ends each: registry, keys and the ``ended`` event at once).
 Every key of a session has a Redis TTL a little beyond its expiry (``KEY_MARGIN_MS``),
 refreshed with it, so nothing leaks even if every process died.
 """
@@ -32,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -96,6 +102,10 @@ request, no stream): it costs a reader and a lease try per second while mirrored
 its leader then dies with no other process mirroring it, the next request for it, on
 any process, takes over (its samples of the time in between skipped, as at a failover)."""
 
+STREAM_HOLD_S = SWEEP_S + 4 * COMMAND_S
+"""How long a process's hold on a session it streams lasts unrenewed: past its next
+sweep even if this one and that one each take their longest (``2 * COMMAND_S``)."""
+
 READ_BLOCK_MS = 1000
 RETRY_S = 0.5
 
@@ -118,17 +128,27 @@ if ARGV[2] ~= '' and tonumber(ARGV[2]) > expires then
   expires = tonumber(ARGV[2])
   redis.call('ZADD', KEYS[1], string.format('%d', expires), ARGV[1])
 end
+if ARGV[4] ~= '' then
+  if ARGV[5] == '' then
+    redis.call('ZREM', KEYS[2], ARGV[4])
+  else
+    redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  end
+end
 local keep = string.format('%d', expires + tonumber(ARGV[3]))
 for i = 2, #KEYS do redis.call('PEXPIREAT', KEYS[i], keep) end
 return string.format('%d', expires)
 """
 """Move a session's expiry to ``ARGV[2]`` (unless later already; ``''``: keep it) and
-its keys' TTL after it; its expiry, or nil when it ended."""
+its keys' TTL after it; its expiry, or nil when it ended. With a holder ``ARGV[4]``:
+hold the session until ``ARGV[5]`` (in ``KEYS[2]``, its ``streams``), or give the
+hold back (``''``)."""
 
 _END = """
 if ARGV[4] ~= '' then
   local expires = redis.call('ZSCORE', KEYS[2], ARGV[1])
   if not expires or tonumber(expires) > tonumber(ARGV[4]) then return 0 end
+  if redis.call('ZCOUNT', KEYS[4], '(' .. ARGV[4], '+inf') > 0 then return 0 end
 end
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -136,8 +156,9 @@ for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[1], 'why', ARGV[2])
 return 1
 """
-"""End a session (if it is expired by ``ARGV[4]``, when given): out of the registry, its
-keys deleted, its end announced; 0 if it had ended already."""
+"""End a session (if it is expired by ``ARGV[4]``, when given, and no process holds it
+then: ``KEYS[4]``, its ``streams``): out of the registry, its keys deleted, its end
+announced; 0 if it had ended already."""
 
 
 def session_name(session_id: str) -> str:
@@ -146,9 +167,13 @@ def session_name(session_id: str) -> str:
 
 
 def session_keys(session_id: str, *, lease: bool = True) -> list[str]:
-    """Every key of the session's simulation (``alive`` first)."""
+    """Every key of the session (``alive`` first, ``streams`` second)."""
     prefix = key_prefix(session_name(session_id))
-    names = ["alive", *(n for n in KEY_NAMES if n != "alive" and (lease or n != "lease"))]
+    names = [
+        "alive",
+        "streams",
+        *(n for n in KEY_NAMES if n != "alive" and (lease or n != "lease")),
+    ]
     return [prefix + name for name in names]
 
 
@@ -283,21 +308,33 @@ class SessionStore:
     async def count(self) -> int:
         return int(await self._client.hlen(REGISTRY_KEY))
 
-    async def touch(self, session_id: str, expires_ms: int | None) -> int | None:
+    async def touch(
+        self,
+        session_id: str,
+        expires_ms: int | None,
+        *,
+        holder: str = "",
+        hold_until_ms: int | None = None,
+    ) -> int | None:
         """Move the expiry to ``expires_ms`` (``None``: keep it) and the keys' TTL after
-        it; the expiry, ``None`` when the session has ended."""
-        keys = [EXPIRY_KEY, *session_keys(session_id, lease=False)]
+        it; with ``holder``, hold the session until ``hold_until_ms`` (``None``: give the
+        hold back). The expiry, ``None`` when the session has ended."""
+        alive, streams, *others = session_keys(session_id, lease=False)
+        keys = [EXPIRY_KEY, streams, alive, *others]
         args: list[str | int] = [
             session_id,
             "" if expires_ms is None else expires_ms,
             KEY_MARGIN_MS,
+            holder,
+            "" if hold_until_ms is None else hold_until_ms,
         ]
         reply: Any = await self._touch(keys=keys, args=args)
         return None if reply is None else int(reply)
 
     async def end(self, session_id: str, why: str, *, expired_by: int | None = None) -> bool:
         """End the session everywhere; whether this call ended it."""
-        keys = [REGISTRY_KEY, EXPIRY_KEY, EVENTS_KEY, *session_keys(session_id)]
+        alive, streams, *others = session_keys(session_id)
+        keys = [REGISTRY_KEY, EXPIRY_KEY, EVENTS_KEY, streams, alive, *others]
         args: list[str | int] = [
             session_id,
             why,
@@ -345,6 +382,8 @@ class _Mirror:
     node: BusNode
     record: Record
     expires_ms: int
+    holding: bool = False
+    """Whether this process holds the session in Redis for its streams here."""
 
 
 class BusSessions:
@@ -375,6 +414,8 @@ class BusSessions:
         self._store: SessionStore | None = None
         self._nursery: trio.Nursery | None = None
         self._closed = False
+        self._holder = secrets.token_hex(8)
+        """This process, as it holds sessions it streams."""
         self._active = 0
         self._counts = SessionCounts()
 
@@ -702,11 +743,21 @@ class BusSessions:
                 session.last_active = trio.current_time()
                 # (The keys a leader writes meanwhile take the ``alive`` key's TTL.)
                 extend = now_ms + session.spec.ttl_s * 1000
-                expires_ms = await store.touch(session_id, extend)
+                hold_until_ms = now_ms + round(STREAM_HOLD_S * 1000)
+                mirror.holding = True
+                expires_ms = await store.touch(
+                    session_id, extend, holder=self._holder, hold_until_ms=hold_until_ms
+                )
                 if expires_ms is None:
                     self._end_here(session_id, "ended")
                 else:
                     mirror.expires_ms = expires_ms
+            elif mirror.holding:
+                # Its last stream here closed: it expires ``ttl_s`` after the last
+                # sweep that saw one, unless used again.
+                if await store.touch(session_id, None, holder=self._holder) is None:
+                    self._end_here(session_id, "ended")
+                mirror.holding = False
             elif (
                 not mirror.node.status.leader
                 and trio.current_time() - session.last_active > MIRROR_IDLE_S

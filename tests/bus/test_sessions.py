@@ -441,3 +441,26 @@ async def test_ended_sessions_give_their_redis_connections_back(bus_url: str) ->
                 return _clients(bus_url) <= before
 
             await wait_for(given_back, within_s=5)
+
+
+async def test_an_open_stream_keeps_a_session_of_the_shortest_ttl_alive(bus_url: str) -> None:
+    ended_early = False
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"], speed=10, ttl_s=1))["id"]
+                with trio.move_on_after(3.5):
+                    async with aconnect_sse(
+                        b, "GET", "/api/stream", params={"session": session}
+                    ) as es:
+                        es.response.raise_for_status()
+                        async for _ in es.aiter_sse():
+                            pass
+                    ended_early = True
+
+                async def expired() -> bool:  # asked of Redis: a request would be use
+                    with redis.Redis.from_url(bus_url) as client:
+                        return not client.hexists("biomock:sessions", session)
+
+                await wait_for(expired, within_s=6)  # once nothing streams it any more
+    assert not ended_early, "a session with a stream open expired"
