@@ -39,7 +39,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, NoReturn
 
@@ -59,6 +59,7 @@ from biomock.bus.node import BusNode
 from biomock.bus.status import unavailable
 from biomock.clock import SimClock
 from biomock.config import Config
+from biomock.errors import ApiError
 from biomock.models import SessionCreate
 from biomock.sessions import (
     Session,
@@ -105,6 +106,9 @@ any process, takes over (its samples of the time in between skipped, as at a fai
 STREAM_HOLD_S = SWEEP_S + 4 * COMMAND_S
 """How long a process's hold on a session it streams lasts unrenewed: past its next
 sweep even if this one and that one each take their longest (``2 * COMMAND_S``)."""
+
+_GONE = frozenset({"deleted", "expired", "ended", "abandoned"})
+"""Why a mirror ends when its session has ended (not only here)."""
 
 READ_BLOCK_MS = 1000
 RETRY_S = 0.5
@@ -384,6 +388,9 @@ class _Mirror:
     expires_ms: int
     holding: bool = False
     """Whether this process holds the session in Redis for its streams here."""
+    ended: trio.Event = field(default_factory=trio.Event)
+    why: str = ""
+    """Why it ended here, once ``ended`` is set."""
 
 
 class BusSessions:
@@ -478,8 +485,11 @@ class BusSessions:
             raise too_many_sessions(self.limit)
         try:
             mirror = await self._mirror(session_id, record, expires_ms)
-        except BaseException:
+        except BaseException as error:
             await self._abandon(store, session_id)  # not served (Redis went away, ...)
+            if isinstance(error, ApiError) and error.status == 404:
+                # Deleted (by a listing's reader) before its creation answered.
+                raise unavailable("the session ended while it was being created") from None
             raise
         self._counts.created += 1
         logger.info("session created on the bus", extra={"session": session_id})
@@ -627,7 +637,29 @@ class BusSessions:
         return mirror
 
     async def _wait_ready(self, mirror: _Mirror) -> None:
-        if not await mirror.node.wait_ready(COMMAND_S):
+        """Return once the mirror follows its session's log.
+
+        Raises:
+            ApiError: 404 if the session ended meanwhile (deleted or expired by any
+                process); 503 ``unavailable`` when it does not follow within
+                ``COMMAND_S`` or its node failed.
+        """
+        ready = False
+        async with trio.open_nursery() as nursery:
+
+            async def follow() -> None:
+                nonlocal ready
+                ready = await mirror.node.wait_ready(COMMAND_S)
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(follow)
+            await mirror.ended.wait()
+            nursery.cancel_scope.cancel()
+        if mirror.ended.is_set():
+            if mirror.why in _GONE:
+                raise unknown_session(mirror.session.id)
+            raise unavailable()
+        if not ready:
             raise unavailable()
 
     def _build(self, session_id: str, record: Record, expires_ms: int) -> _Mirror:
@@ -684,6 +716,8 @@ class BusSessions:
         self._end_mirror(mirror, why)
 
     def _end_mirror(self, mirror: _Mirror, why: str) -> None:
+        mirror.why = why
+        mirror.ended.set()
         end_streams(mirror.session)
         logger.info("session %s here", why, extra={"session": mirror.session.id})
 

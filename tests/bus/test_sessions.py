@@ -7,6 +7,8 @@ ids and bytes, one generator among them. Real clock (Redis keeps real time), bou
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 from pytest_redis.executor import RedisExecutor
 from trio_websocket import ConnectionClosed
 
+from biomock.bus import node as bus_node
 from biomock.bus import sessions as bus_sessions
 from biomock.bus.node import BusNode
 from biomock.hub import Hub
@@ -449,7 +452,7 @@ async def test_an_open_stream_keeps_a_session_of_the_shortest_ttl_alive(bus_url:
         async with two_replicas(bus_url) as (first, second):
             async with first.client() as a, second.client() as b:
                 session = (await create(a, subjects=["alice"], speed=10, ttl_s=1))["id"]
-                with trio.move_on_after(3.5):
+                with trio.move_on_after(2.5):
                     async with aconnect_sse(
                         b, "GET", "/api/stream", params={"session": session}
                     ) as es:
@@ -464,3 +467,34 @@ async def test_an_open_stream_keeps_a_session_of_the_shortest_ttl_alive(bus_url:
 
                 await wait_for(expired, within_s=6)  # once nothing streams it any more
     assert not ended_early, "a session with a stream open expired"
+
+
+async def test_a_session_deleted_while_another_server_starts_serving_it_is_a_404_there(
+    bus_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_log = bus_node.open_redis_log
+    slow: list[bool] = []
+
+    @asynccontextmanager
+    async def slow_open(url: str, **kwargs: Any) -> AsyncIterator[Any]:
+        if slow and kwargs.get("session"):
+            await trio.sleep(1)  # a slow Redis: the server is still joining the session
+        async with open_log(url, **kwargs) as log:
+            yield log
+
+    monkeypatch.setattr(bus_node, "open_redis_log", slow_open)
+    got: list[httpx.Response] = []
+    with trio.fail_after(30):
+        async with two_replicas(bus_url) as (first, second):
+            async with first.client() as a, second.client() as b:
+                session = (await create(a, subjects=["alice"]))["id"]
+                slow.append(True)
+
+                async def read() -> None:
+                    got.append(await b.get(f"/api/sessions/{session}"))
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(read)
+                    await trio.sleep(0.3)
+                    assert (await a.delete(f"/api/sessions/{session}")).status_code == 204
+    assert_unknown_session(got[0])
