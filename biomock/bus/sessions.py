@@ -801,6 +801,8 @@ class BusSessions:
                 # mirrors first, before any await: a request meanwhile mirrors it anew
                 # rather than open a stream on this one, which is ending.
                 del self._mirrors[session_id]
-                await mirror.node.resign()
-                self._end_mirror(mirror, "idle")
+                try:
+                    await mirror.node.resign()
+                finally:  # (even if the sweep runs out of time: it is let go of)
+                    self._end_mirror(mirror, "idle")
         self._active = await store.count()
