@@ -97,6 +97,9 @@ SWEEP_S = 1.0
 """How often each process expires sessions, refreshes those it streams and finds the
 ones that ended while it did not hear (a Redis that came back empty)."""
 
+IDLE_SWEEP_S = 5.0
+"""How often a process sweeps while no session exists on the bus."""
+
 MIRROR_IDLE_S = 60.0
 """A process lets go of a session that it neither generates nor served for this long (no
 request, no stream): it costs a reader and a lease try per second while mirrored. If
@@ -110,8 +113,19 @@ sweep even if this one and that one each take their longest (``2 * COMMAND_S``).
 _GONE = frozenset({"deleted", "expired", "ended", "abandoned"})
 """Why a mirror ends when its session has ended (not only here)."""
 
-READ_BLOCK_MS = 1000
+READ_BLOCK_MS = 5000
+"""How long one read of the ended sessions waits: it returns as soon as one ends, so
+this only sets how often an idle process asks again."""
 RETRY_S = 0.5
+
+_SURVEY = """
+local due = redis.call('ZRANGE', KEYS[1], 0, ARGV[1], 'BYSCORE', 'LIMIT', 0, 100)
+local present = {}
+for i = 2, #ARGV do present[i - 1] = redis.call('HEXISTS', KEYS[2], ARGV[i]) end
+return {due, redis.call('HLEN', KEYS[2]), present}
+"""
+"""A sweep's questions in one round trip: the sessions due to expire (up to 100), how
+many exist, and which of ``ARGV[2:]`` (the sessions this process serves) still do."""
 
 _CREATE = """
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
@@ -241,6 +255,18 @@ class Listed:
     """Its ``clock`` hash; empty before any process served it."""
 
 
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """A sweep's view of the registry (:meth:`SessionStore.survey`)."""
+
+    due: list[str]
+    """Sessions whose expiry has come (up to 100 a sweep)."""
+    count: int
+    """How many sessions exist on the bus."""
+    existing: set[str]
+    """Which of the sessions asked about still exist."""
+
+
 class SessionStore:
     """The registry's commands against Redis."""
 
@@ -249,6 +275,7 @@ class SessionStore:
         self._create = client.register_script(_CREATE)
         self._touch = client.register_script(_TOUCH)
         self._end = client.register_script(_END)
+        self._survey = client.register_script(_SURVEY)
 
     async def create(self, session_id: str, record: Record, expires_ms: int, limit: int) -> bool:
         """Register the session unless ``limit`` sessions exist; whether it was."""
@@ -301,16 +328,18 @@ class SessionStore:
             listed.append(Listed(session_id, records[session_id], int(expires), fields))
         return listed
 
-    async def existing(self, session_ids: Iterable[str]) -> set[str]:
-        """Which of ``session_ids`` are still registered."""
+    async def survey(self, now_ms: int, session_ids: Iterable[str]) -> Survey:
+        """What a sweep needs to know, in one command (a sweep runs every second in
+        every process, sessions or not)."""
         ids = list(session_ids)
-        if not ids:
-            return set()
-        values = await self._client.hmget(REGISTRY_KEY, ids)
-        return {i for i, value in zip(ids, values, strict=True) if value is not None}
-
-    async def count(self) -> int:
-        return int(await self._client.hlen(REGISTRY_KEY))
+        args: list[str | int] = [now_ms, *ids]
+        reply: Any = await self._survey(keys=[EXPIRY_KEY, REGISTRY_KEY], args=args)
+        due, count, present = reply
+        return Survey(
+            due=[_text(i) for i in due],
+            count=int(count),
+            existing={i for i, flag in zip(ids, present, strict=True) if int(flag)},
+        )
 
     async def touch(
         self,
@@ -346,13 +375,6 @@ class SessionStore:
             "" if expired_by is None else expired_by,
         ]
         return bool(await self._end(keys=keys, args=args))
-
-    async def due(self, now_ms: int) -> list[str]:
-        """Sessions whose expiry has come."""
-        found = await self._client.zrange(
-            EXPIRY_KEY, 0, now_ms, sortby=coredis.PureToken.BYSCORE, offset=0, count=100
-        )
-        return [i.decode() if isinstance(i, bytes) else str(i) for i in found]
 
     async def events_cursor(self) -> bytes:
         entries = await self._client.xrevrange(EVENTS_KEY, count=1)
@@ -747,7 +769,10 @@ class BusSessions:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await trio.sleep(SWEEP_S)
+            # With no session on the bus there is nothing to expire or hold; one created
+            # meanwhile is served, hence swept every second, by the process creating it.
+            busy = self._mirrors or self._active
+            await trio.sleep(SWEEP_S if busy else IDLE_SWEEP_S)
             try:
                 with trio.fail_after(COMMAND_S * 2):
                     await self._sweep()
@@ -760,12 +785,15 @@ class BusSessions:
         store = self._store
         assert store is not None
         now_ms = self._wall_clock()
-        for session_id in await store.due(now_ms):
+        mirrors = dict(self._mirrors)
+        survey = await store.survey(now_ms, mirrors)
+        active = survey.count
+        for session_id in survey.due:
             if await store.end(session_id, "expired", expired_by=now_ms):
+                active -= 1
                 self._counts.expired += 1
                 self._end_here(session_id, "expired")
-        mirrors = dict(self._mirrors)
-        existing = await store.existing(mirrors)
+        existing = survey.existing
         for session_id, mirror in mirrors.items():
             if self._mirrors.get(session_id) is not mirror:
                 continue  # ended, or ended and mirrored anew, while this sweep awaited
@@ -805,4 +833,4 @@ class BusSessions:
                     await mirror.node.resign()
                 finally:  # (even if the sweep runs out of time: it is let go of)
                     self._end_mirror(mirror, "idle")
-        self._active = await store.count()
+        self._active = active
