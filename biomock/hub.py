@@ -246,8 +246,8 @@ class Hub:
 
         The subscription's ``reset`` says why the resume point cannot be honoured, if
         so, and its ``replay`` holds what is sent first: the replay (resume) or the
-        newest ``history`` matching samples; its ``frames`` are those as Server-Sent
-        Events, sent after its ``head`` (the ``retry:`` field and any ``reset``).
+        newest ``history`` matching samples (each one the filter's format has), sent
+        after its ``head`` (the ``retry:`` field and any ``reset``).
         ``older``: numbered samples from just before the buffer (the shared bus keeps
         more than the buffer), replayed first when they reach back to the resume point.
 
@@ -278,7 +278,6 @@ class Hub:
                 if filter.matches(record.sample) and record.json(filter.format) is not None:
                     replay.append(record)
             cursor = max(cursor, buffer.newest_id or cursor)
-        frames = [frame for record in replay if (frame := record.frame(filter.format))]
         parts = [sse.retry(self.retry_ms)]
         if reset is not None:
             parts.append(sse.event(dumps(reset), name="reset"))
@@ -287,7 +286,6 @@ class Hub:
             self._shared,
             filter,
             cursor,
-            frames,
             head=head,
             reset=reset,
             replay=replay,
@@ -326,7 +324,7 @@ class Hub:
             return
         fmt, found = filter.format, 0
         for done, record in enumerate(records, 1):
-            if filter.matches(record.sample) and record.frame(fmt):
+            if filter.matches(record.sample) and record.json(fmt) is not None:
                 found += 1
                 if last_event_id is None and found >= history:
                     break

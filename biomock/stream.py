@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 
 import trio
@@ -254,7 +254,7 @@ class _Sse(Transport):
         with a checkpoint between them: a replay of a whole buffer is megabytes, and
         joining, framing and writing them at once would hold up every other stream."""
         sent = 0
-        for chunk in replay_slices(sub.head, sub.frames if replay else ()):
+        for chunk in replay_slices(sub.head, sub.frames() if replay else ()):
             if sent:
                 await trio.lowlevel.checkpoint()
             await self.write(chunk)
@@ -291,7 +291,7 @@ REPLAY_SLICE_BYTES = 256 * 1024
 """About how much of a replay one write of the first bytes carries."""
 
 
-def replay_slices(head: bytes, frames: Sequence[bytes]) -> Iterator[bytes]:
+def replay_slices(head: bytes, frames: Iterable[bytes]) -> Iterator[bytes]:
     """``head`` and ``frames`` joined into chunks of about :data:`REPLAY_SLICE_BYTES`
     (the first always begins with ``head``; one chunk when they are smaller)."""
     part, size = [head], len(head)

@@ -8,7 +8,7 @@ a cursor and a filter, and the first of them to take joins the chunk for all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,7 +164,6 @@ class Subscription:
         "direct",
         "failed",
         "filter",
-        "frames",
         "head",
         "replay",
         "reset",
@@ -177,7 +176,6 @@ class Subscription:
         shared: Shared,
         filter: Filter,
         cursor: int,
-        frames: Sequence[bytes] = (),
         *,
         head: bytes = b"",
         reset: dict[str, Any] | None = None,
@@ -186,8 +184,6 @@ class Subscription:
         self.filter = filter
         self.head = head
         """The first bytes of an SSE stream before any sample: retry and reset."""
-        self.frames = frames
-        """The replay's (or ``history``'s) samples as SSE events, in order."""
         self.reset = reset
         """Why the resume point could not be honoured (API.md's ``reset``), if so."""
         self.replay = replay
@@ -206,10 +202,16 @@ class Subscription:
         self._closed = False
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
 
+    def frames(self) -> Iterator[bytes]:
+        """:attr:`replay` as SSE events, framed as they are asked for (the SSE transport
+        writes them a slice at a time; a WebSocket never frames them)."""
+        fmt = self.filter.format
+        return (record.frame(fmt) for record in self.replay)
+
     @property
     def initial(self) -> bytes:
-        """The first bytes of an SSE stream: :attr:`head`, then :attr:`frames`."""
-        return b"".join([self.head, *self.frames])
+        """The first bytes of an SSE stream: :attr:`head`, then :meth:`frames`."""
+        return b"".join([self.head, *self.frames()])
 
     @property
     def cursor(self) -> int:

@@ -309,5 +309,5 @@ async def test_a_whole_buffer_sent_first_is_encoded_in_slices_with_others_runnin
         assert passes - before >= count // ENCODE_SLICE - 1
         with hub.subscribe(wanted, **asked) as sub:
             assert sum(encoded.values()) == count  # nothing left to encode
-            assert len(sub.frames) == count
+            assert len(list(sub.frames())) == count
             assert sub.initial == expected
