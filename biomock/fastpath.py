@@ -201,10 +201,14 @@ class DirectDelivery:
     """
 
     __slots__ = (
+        "_cohort",
+        "_cohort_written_at",
         "_deadline",
+        "_evicted",
         "_flushed_at",
         "_heartbeat_s",
         "_hub",
+        "_joined_at",
         "_last",
         "_push_after",
         "_silence",
@@ -226,6 +230,10 @@ class DirectDelivery:
         self._heartbeat_s = math.inf
         self._deadline = math.inf
         self._push_after = math.inf
+        self._cohort: Cohort | None = None
+        self._evicted = False
+        self._joined_at = 0.0
+        self._cohort_written_at = -math.inf
 
     def keep_quiet(self, silence: trio.CancelScope, heartbeat_s: float, deadline: float) -> None:
         """The task waits in ``silence``, whose deadline is when a keepalive is due.
@@ -240,12 +248,96 @@ class DirectDelivery:
         self._heartbeat_s = heartbeat_s
         self._deadline = deadline
         self._push_after = silence.deadline - heartbeat_s / 4
+        self._join()
+
+    def _join(self) -> None:
+        """Join the cohort of the subscribers idle at the newest id with this filter
+        (creating it), if this subscriber is there too and has nothing left to write."""
+        hub, sub = self._hub, self._sub
+        if self.pending is not None or self._cohort is not None or sub.failed is not None:
+            return
+        if sub.cursor != hub.next_id - 1:
+            return  # something to take first: the task is woken at once
+        key = (Cohort, sub.token)
+        cohort = hub.batch(key)
+        if isinstance(cohort, Cohort) and cohort.members:
+            if cohort.cursor != sub.cursor:
+                return  # (cohorts are always at the newest id: not expected)
+        else:
+            cohort = Cohort(hub, key, sub.cursor)
+            hub.add_batch(key, cohort)
+        cohort.add(self)
+        self._cohort = cohort
+        self._evicted = False
+        self._joined_at = trio.current_time()
+        hub.batched(sub, True)
+
+    def leave(self) -> None:
+        """Leave the cohort when the task wakes (whatever woke it): from then on the
+        hub's publish delivers to this subscriber on its own, and its cursor is where
+        the cohort's writes left it."""
+        cohort = self._cohort
+        if cohort is None:
+            return
+        self._cohort = None
+        if not self._evicted:
+            cohort.remove(self)
+            self._sub.advance(cohort.cursor)
+            written_at = cohort.last_write
+            if written_at >= self._joined_at:
+                self._cohort_written_at = max(self._cohort_written_at, written_at)
+        self._hub.batched(self._sub, False)
+
+    def evicted(
+        self,
+        take: Take | None,
+        data: bytes,
+        written: int | None,
+        cursor: int,
+        last_write: float,
+    ) -> None:
+        """Taken out of its cohort by a publish (the cohort has removed it): its cursor
+        is ``cursor``; ``take`` (``None`` after a lag) was written to it as ``data``,
+        ``written`` bytes of it (``None``: nothing, the socket is gone), and the rest
+        waits for the task, which is woken. ``last_write``: when the cohort last wrote
+        to its members before."""
+        self._evicted = True
+        if last_write >= self._joined_at:
+            self._cohort_written_at = max(self._cohort_written_at, last_write)
+        sub = self._sub
+        sub.advance(cursor)
+        if take is not None:
+            chunk = take.chunk
+            if written:
+                self.pending = Pending(
+                    data[written:], True, len(chunk), take.events, take.published_at
+                )
+            else:
+                self.pending = Pending(chunk, False, len(chunk), take.events, take.published_at)
+        sub.direct = None
+        sub.notify()  # only wakes the task: no direct delivery is set
+
+    @property
+    def socket(self) -> socket.socket | trio.socket.SocketType:
+        """The connection's socket, whose descriptor the writes go to."""
+        return self._socket
+
+    @property
+    def push_after(self) -> float:
+        """When a write should next move the keepalive on (see :meth:`keep_quiet`)."""
+        return self._push_after
+
+    @property
+    def subscription(self) -> Subscription:
+        """The subscription this delivery writes for."""
+        return self._sub
 
     @property
     def last_write(self) -> float:
-        """When this delivery last wrote (trio time)."""
+        """When this delivery, or its cohort while it was in it, last wrote (trio time)."""
         last = self._last
-        return self._flushed_at if last is None else max(self._flushed_at, last.framed_at)
+        own = self._flushed_at if last is None else max(self._flushed_at, last.framed_at)
+        return max(own, self._cohort_written_at)
 
     def __call__(self) -> bool:
         if self.pending is not None:
@@ -266,7 +358,7 @@ class DirectDelivery:
             take.direct_writes += 1
             self._last = take
             if take.framed_at >= self._push_after:
-                self._push_silence(take.framed_at)
+                self.push_silence(take.framed_at)
             return True
         if written:
             self.pending = Pending(data[written:], True, len(chunk), take.events, take.published_at)
@@ -279,11 +371,14 @@ class DirectDelivery:
         sub.direct = None
         return False
 
-    def _push_silence(self, written_at: float) -> None:
+    def push_silence(self, written_at: float) -> float:
+        """Move the keepalive on: something was written at ``written_at``. Returns
+        when it should next be moved (see :meth:`keep_quiet`)."""
         silence = self._silence
         if silence is not None:
             silence.deadline = min(written_at + self._heartbeat_s, self._deadline)
             self._push_after = written_at + self._heartbeat_s * 0.75
+        return self._push_after
 
     def write_nowait(self, data: bytes) -> int | None:
         """Write as much of ``data`` (framed bytes) as the socket takes right now.
@@ -349,3 +444,103 @@ class DirectDelivery:
             await send({"type": "http.response.body", "body": pending.data, "more_body": True})
         self._hub.count_write(pending.size, pending.events, pending.published_at)
         self._flushed_at = trio.current_time()
+
+
+class Cohort:
+    """The fast-path subscribers of one hub that are idle at the newest id with one
+    filter: their chunk is taken and framed once, and written to each socket in one
+    loop that touches nothing per subscriber but its socket (``biomock.hub.Batch``).
+
+    A subscriber joins when its task starts waiting with everything taken
+    (:meth:`DirectDelivery.keep_quiet`) and leaves when the task wakes
+    (:meth:`DirectDelivery.leave`). While it is a member its subscription's cursor is
+    not moved: the cohort's :attr:`cursor` is its cursor, and the subscription is
+    given it when it leaves. A write the socket does not take whole, a closed socket
+    or a lag takes the subscriber out at once (:meth:`DirectDelivery.evicted`): what
+    is left of the chunk waits for its task, which is woken, exactly as on the
+    one-by-one path.
+
+    Resource handling: owns nothing; the hub holds it while it has members.
+    """
+
+    __slots__ = ("_hub", "_key", "_push_after", "cursor", "last_write", "members")
+
+    def __init__(self, hub: Hub, key: Any, cursor: int) -> None:
+        self._hub = hub
+        self._key = key
+        self.cursor = cursor
+        """The id of the last record every member has taken."""
+        self.last_write = -math.inf
+        """When the cohort last wrote to its members (trio time)."""
+        self.members: dict[DirectDelivery, socket.socket | trio.socket.SocketType] = {}
+        self._push_after = math.inf
+
+    def add(self, delivery: DirectDelivery) -> None:
+        self.members[delivery] = delivery.socket
+        self._push_after = min(self._push_after, delivery.push_after)
+
+    def remove(self, delivery: DirectDelivery) -> None:
+        self.members.pop(delivery, None)
+        if not self.members:
+            self._hub.remove_batch(self._key, self)
+
+    def deliver(self) -> None:
+        """Take what is new for the members and write it to each (the hub's publish)."""
+        members = self.members
+        if not members:
+            return
+        cursor = self.cursor
+        first = next(iter(members)).subscription
+        first.advance(cursor)
+        try:
+            take = first.take_shared()
+        except SubscriberLagged:
+            self._evict(list(members), None, b"", cursor)
+            return
+        except Exception as error:  # never into the publishing task
+            self._hub.faults.report("subscriber", error, "a cohort's take failed")
+            self._evict(list(members), None, b"", cursor)
+            return
+        self.cursor = take.newest
+        chunk = take.chunk
+        if not chunk:
+            return
+        data = take.framed or _frame(take)
+        size = len(data)
+        write = os.write
+        short: list[tuple[DirectDelivery, int | None]] = []
+        for delivery, sock in members.items():
+            fd = sock.fileno()
+            if fd < 0:
+                short.append((delivery, None))
+                continue
+            try:
+                written: int | None = write(fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                written = None
+            if written != size:
+                short.append((delivery, written))
+        # Counted by the hub when the fan-out is done (Hub._count_direct_writes).
+        take.direct_writes += len(members) - len(short)
+        before = self.last_write
+        self.last_write = written_at = take.framed_at
+        for delivery, written in short:
+            del members[delivery]
+            delivery.evicted(take, data, written, take.newest, before)
+        if written_at >= self._push_after:
+            self._push_after = min(
+                (delivery.push_silence(written_at) for delivery in members), default=math.inf
+            )
+        if not members:
+            self._hub.remove_batch(self._key, self)
+
+    def _evict(
+        self, deliveries: list[DirectDelivery], take: Take | None, data: bytes, cursor: int
+    ) -> None:
+        for delivery in deliveries:
+            self.members.pop(delivery, None)
+            delivery.evicted(take, data, None, cursor, self.last_write)
+        if not self.members:
+            self._hub.remove_batch(self._key, self)

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import trio
 
@@ -35,7 +35,15 @@ from biomock.sample import Sample
 from biomock.subscription import Shared, Subscription, Take
 from biomock.watchdog import StallWatch
 
-__all__ = ["DROP_REASONS", "FANOUT_BUCKETS_S", "Hub", "Record", "StopReason", "Subscription"]
+__all__ = [
+    "DROP_REASONS",
+    "FANOUT_BUCKETS_S",
+    "Batch",
+    "Hub",
+    "Record",
+    "StopReason",
+    "Subscription",
+]
 
 FANOUT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds of the fan-out latency histogram: publish to the end of a subscriber's write."""
@@ -115,6 +123,17 @@ class Closing:
         self.event.set()
 
 
+class Batch(Protocol):
+    """Subscriptions that one object delivers to together on every publish.
+
+    The SSE fast path's cohorts (``biomock.fastpath.Cohort``): idle subscribers at the
+    same cursor with the same filter, whose chunk is taken once and written to each
+    socket in one loop. ``deliver`` runs in the publishing task and must never raise.
+    """
+
+    def deliver(self) -> None: ...
+
+
 ENCODE_SLICE = 256
 """Records :meth:`Hub.encode_ahead` encodes between two checkpoints (~2.5 ms of work)."""
 
@@ -157,6 +176,9 @@ class Hub:
         self._shared = Shared(RingBuffer(capacity), Faults())
         self._next_id = id_base + 1
         self._subscribers: set[Subscription] = set()
+        self._notified: set[Subscription] = set()
+        """The subscriptions publish wakes one by one: all but those in a batch."""
+        self._batches: dict[Any, Batch] = {}
         self._peers = peers
         self._on_subscribers_changed = on_subscribers_changed
 
@@ -185,6 +207,28 @@ class Hub:
         """How many subscriptions are open now."""
         return len(self._subscribers)
 
+    def batch(self, key: Any) -> Batch | None:
+        """The batch registered under ``key``, if any."""
+        return self._batches.get(key)
+
+    def add_batch(self, key: Any, batch: Batch) -> None:
+        """Deliver ``batch`` on every publish (replacing any batch under ``key``)."""
+        self._batches[key] = batch
+
+    def remove_batch(self, key: Any, batch: Batch) -> None:
+        """Stop delivering ``batch``, if it is still the one under ``key``."""
+        if self._batches.get(key) is batch:
+            del self._batches[key]
+
+    def batched(self, subscription: Subscription, batched: bool) -> None:
+        """Whether a batch delivers to ``subscription`` (publish then does not wake it)
+        or publish wakes it itself, as it does every subscription at first."""
+        if not batched:
+            if subscription in self._subscribers:
+                self._notified.add(subscription)
+        else:
+            self._notified.discard(subscription)
+
     def publish(self, samples: Sequence[Sample]) -> list[Record]:
         """Number, encode and buffer ``samples``, then wake every subscriber.
 
@@ -212,7 +256,13 @@ class Hub:
                 listener(records)
             except Exception as error:
                 shared.faults.report("listener", error, f"hub listener {listener!r} failed")
-        for subscription in self._subscribers:
+        if self._batches:
+            for batch in list(self._batches.values()):
+                try:
+                    batch.deliver()
+                except Exception as error:  # pragma: no cover - deliver contains its own
+                    shared.faults.report("subscriber", error, "a batch delivery failed")
+        for subscription in self._notified:
             subscription.notify()
         if takes.chunks:
             self._count_direct_writes(takes.chunks.values())
@@ -291,6 +341,7 @@ class Hub:
             replay=replay,
         )
         self._subscribers.add(subscription)
+        self._notified.add(subscription)
         changed = self._on_subscribers_changed
         if changed is not None:
             changed()
@@ -298,6 +349,7 @@ class Hub:
             yield subscription
         finally:
             self._subscribers.discard(subscription)
+            self._notified.discard(subscription)
             subscription.close()
             if changed is not None:
                 changed()

@@ -283,6 +283,10 @@ class _Sse(Transport):
         if self._direct is not None:
             self._direct.keep_quiet(silence, heartbeat_s, deadline)
 
+    def woken(self) -> None:
+        if self._direct is not None:
+            self._direct.leave()
+
     def written_while_idle(self) -> float:
         return -math.inf if self._direct is None else self._direct.last_write
 

@@ -92,6 +92,9 @@ class Transport:
         a client's messages must not pile up unread, or its close would go unseen)."""
         await trio.sleep_forever()
 
+    def woken(self) -> None:
+        """The pump's wait (begun with :meth:`waiting`) has ended, whatever ended it."""
+
     def written_while_idle(self) -> float:
         """When :attr:`direct` last wrote (trio time): that was not a silence."""
         return -math.inf
@@ -184,6 +187,7 @@ async def pump(
                 return hub.closing.reason
             finally:
                 sub.direct = None
+                transport.woken()
         if sub.failed is not None:
             return "error"
         if silence.cancelled_caught:

@@ -218,6 +218,18 @@ class Subscription:
         """The id of the last record this subscriber has taken (sent or filtered out)."""
         return self._cursor
 
+    @property
+    def token(self) -> int:
+        """The number that stands for this subscription's filter (equal filters, equal
+        numbers) while it is open."""
+        return self._token
+
+    def advance(self, cursor: int) -> None:
+        """Move the cursor on to ``cursor``: what a batch that delivered to this
+        subscription has taken for it (``biomock.hub.Batch``). Never moves it back."""
+        if cursor > self._cursor:
+            self._cursor = cursor
+
     def notify(self) -> None:
         """Wake the subscriber; a wake-up already pending covers this one too.
 

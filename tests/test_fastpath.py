@@ -67,14 +67,20 @@ class RawStream:
 
     @classmethod
     async def open(
-        cls, port: int, *, version: str = "1.1", headers: str = "", rcvbuf: int | None = None
+        cls,
+        port: int,
+        *,
+        version: str = "1.1",
+        headers: str = "",
+        rcvbuf: int | None = None,
+        target: str = "/api/stream",
     ) -> RawStream:
         sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         await sock.connect(("127.0.0.1", port))
         client = cls(trio.SocketStream(sock))
-        request = f"GET /api/stream HTTP/{version}\r\nHost: 127.0.0.1\r\n{headers}\r\n"
+        request = f"GET {target} HTTP/{version}\r\nHost: 127.0.0.1\r\n{headers}\r\n"
         await client.stream.send_all(request.encode())
         return client
 
@@ -130,8 +136,8 @@ class RawStream:
 
 class Counting:
     """Counts calls of the fast path's entry points: direct writes made by a publish
-    (``direct``), the stream task's own direct writes (``own``: its first bytes and
-    keepalives) and flushed remainders."""
+    (``direct``: one by one, or by a cohort to each of its members), the stream task's
+    own direct writes (``own``: its first bytes and keepalives) and flushed remainders."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.writes = 0
@@ -140,6 +146,15 @@ class Counting:
         write_nowait = fastpath.DirectDelivery.write_nowait
         write_chunk = fastpath.DirectDelivery.write_chunk
         flush = fastpath.DirectDelivery.flush
+        deliver = fastpath.Cohort.deliver
+
+        def counting_deliver(cohort: fastpath.Cohort) -> None:
+            members, before = len(cohort.members), cohort.last_write
+            deliver(cohort)
+            if cohort.last_write != before:
+                self.writes += members
+
+        monkeypatch.setattr(fastpath.Cohort, "deliver", counting_deliver)
 
         def counting_write(delivery: fastpath.DirectDelivery, data: bytes) -> int | None:
             self.writes += 1
@@ -342,11 +357,19 @@ async def test_lag_completes_a_half_written_chunk_first(counting: Counting) -> N
     assert hub.statistics().dropped == {"lagged": 1}
 
 
+class _Closed:
+    """A socket as the pre-write check sees it once Hypercorn has closed it."""
+
+    def fileno(self) -> int:
+        return -1
+
+
 async def test_a_failed_pre_write_check_sends_through_h11(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When the connection is not in a state to write directly, h11 frames the chunk."""
     monkeypatch.setattr(fastpath.DirectDelivery, "write_nowait", lambda self, data: None)
+    monkeypatch.setattr(fastpath.DirectDelivery, "socket", property(lambda self: _Closed()))
     with trio.fail_after(10):
         async with quiet_server() as (app, port):
             hub: Hub = app.state.hub
@@ -385,3 +408,134 @@ async def test_direct_writes_are_counted_once_per_publish(counting: Counting) ->
     assert after.bytes_sent - before.bytes_sent == sum(len(chunk) for chunk in chunks)
     assert sum(after.fanout_counts) - sum(before.fanout_counts) == 3
     assert after.fanout_sum_s > before.fanout_sum_s
+
+
+def mixed(n: int, *, start: int = 0) -> list[Sample]:
+    """``n`` heart-rate and ``n`` step samples, interleaved."""
+    samples = []
+    for i in range(start, start + n):
+        samples.append(Sample("heart_rate", i, WALL_MS + i, "count/min"))
+        samples.append(Sample("steps", i, WALL_MS + i, "count"))
+    return samples
+
+
+def cohorts(hub: Hub) -> list[fastpath.Cohort]:
+    """The hub's cohorts: one per filter of its idle fast-path subscribers."""
+    found: dict[int, fastpath.Cohort] = {}
+    for sub in hub.subscriptions():
+        batch = hub.batch((fastpath.Cohort, sub.token))
+        if isinstance(batch, fastpath.Cohort):
+            found[id(batch)] = batch
+    return list(found.values())
+
+
+async def test_idle_subscribers_are_written_as_one_cohort_per_filter(counting: Counting) -> None:
+    """Idle subscribers at the newest id with the same filter share one take and one
+    loop of writes; each gets exactly its samples, and after its task wakes (here for
+    keepalives) it goes on from where the cohort left it: no gap, no duplicate."""
+    with trio.fail_after(20):
+        async with quiet_server(heartbeat_s=0.3) as (app, port):
+            hub: Hub = app.state.hub
+            everything = [await RawStream.open(port) for _ in range(3)]
+            steps = [await RawStream.open(port, target="/api/stream?types=steps")]
+            for client in everything + steps:
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 4)
+            groups = cohorts(hub)
+            assert sorted(len(group.members) for group in groups) == [1, 3]
+            first = hub.next_id
+            hub.publish(mixed(3))
+            for client in everything:
+                assert await client.read_ids(6) == list(range(first, first + 6))
+            assert await steps[0].read_ids(3) == [first + 1, first + 3, first + 5]
+            # Long enough for each task to wake for a keepalive, leave and join again.
+            await trio.sleep(1.0)
+            await wait_idle(hub, 4)
+            second = hub.next_id
+            hub.publish(mixed(2, start=3))
+            for client in everything:
+                assert await client.read_ids(4) == list(range(second, second + 4))
+            assert await steps[0].read_ids(2) == [second + 1, second + 3]
+            hub.close()
+            for client in everything + steps:
+                assert await read_to_the_end(client) == []
+                await client.stream.aclose()
+    assert counting.direct == 8  # 4 subscribers, 2 publishes: all written by publish
+    assert counting.flushed == 0
+
+
+async def test_a_full_socket_leaves_the_cohort_and_the_others_go_on(counting: Counting) -> None:
+    """A member whose socket does not take a write whole leaves the cohort with the
+    rest of the chunk; the others keep being written by publish; it gets everything,
+    complete and in order, when it reads."""
+    with trio.fail_after(30):
+        async with quiet_server(buffer_size=20000) as (app, port):
+            hub: Hub = app.state.hub
+            slow = await RawStream.open(port, rcvbuf=4096)
+            fast = await RawStream.open(port)
+            for client in (slow, fast):
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 2)
+            assert [len(group.members) for group in cohorts(hub)] == [2]
+            first = hub.next_id
+            for i in range(20):
+                hub.publish(batch(10, pad=1000, start=i * 10))  # ~10 kB a publish
+                assert await fast.read_ids(10) == list(range(first + i * 10, first + i * 10 + 10))
+            assert await slow.read_ids(200) == list(range(first, first + 200))
+            for client in (slow, fast):
+                await client.stream.aclose()
+    assert counting.flushed > 0  # the slow one's rest went through its task
+
+
+async def test_a_cohort_behind_the_buffer_ends_every_member_as_lagged() -> None:
+    with trio.fail_after(10):
+        async with quiet_server(buffer_size=10) as (app, port):
+            hub: Hub = app.state.hub
+            clients = [await RawStream.open(port) for _ in range(2)]
+            for client in clients:
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 2)
+            assert [len(group.members) for group in cohorts(hub)] == [2]
+            hub.publish(batch(15))  # five of them leave the buffer before anyone took them
+            for client in clients:
+                assert await read_to_the_end(client) == []
+                await client.stream.aclose()
+            await wait_until(lambda: hub.statistics().subscribers == 0)
+    assert hub.statistics().dropped == {"lagged": 2}
+
+
+async def test_a_cohort_that_writes_keeps_its_members_tasks_asleep(
+    counting: Counting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the cohort writes at least every heartbeat, no member's task wakes for a
+    keepalive: the cohort moves every member's keepalive on, as a delivery does its own."""
+    waits = []
+    keep_quiet = fastpath.DirectDelivery.keep_quiet
+
+    def counting_waits(delivery: fastpath.DirectDelivery, *args: Any) -> None:
+        waits.append(delivery)
+        keep_quiet(delivery, *args)
+
+    monkeypatch.setattr(fastpath.DirectDelivery, "keep_quiet", counting_waits)
+    with trio.fail_after(20):
+        async with quiet_server(heartbeat_s=0.5) as (app, port):
+            hub: Hub = app.state.hub
+            clients = [await RawStream.open(port) for _ in range(3)]
+            for client in clients:
+                await client.read_head()
+                await client.read_chunk()
+            await wait_idle(hub, 3)
+            first = hub.next_id
+            for i in range(20):  # 2 s: four heartbeats
+                hub.publish(batch(1, start=i))
+                await trio.sleep(0.1)
+            for client in clients:
+                assert await client.read_ids(20) == list(range(first, first + 20))
+                assert b"keepalive" not in client.buffer
+                await client.stream.aclose()
+    assert counting.own == 3  # only each stream's first bytes: no keepalive was written
+    assert counting.direct == 60
+    assert len(waits) == 3  # each task began to wait once, and was never woken
