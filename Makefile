@@ -95,7 +95,7 @@ frontend-bench: $(FE_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest frontend-test
 
-# The fan-out comparison (about 25 minutes, the bus rows with a throwaway Redis included):
+# The fan-out comparison (about 22-26 minutes, the bus rows with a throwaway Redis included):
 # rewrites docs/performance.md's tables and docs/img/fanout.png.
 bench-fanout: $(STAMP) $(REDIS_SERVER)
 	$(BIN)/python -m benchmarks.fanout.run

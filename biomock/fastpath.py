@@ -9,7 +9,11 @@ Here the hub's publish frames each subscriber's new events as one HTTP/1.1
 chunk and hands it to the kernel with one non-blocking ``write``: no task wakes
 up unless the socket could not take everything, in which case the remainder
 goes to the subscriber's own task, which writes it through Hypercorn (and so
-waits, alone, for a slow client).
+waits, alone, for a slow client). Subscribers whose tasks wait with everything
+taken are grouped per filter (:class:`Cohort`): the chunk is taken and framed
+once and written to each of their sockets in one loop, so what a write costs
+beyond the system call is the loop's step, not a walk through each
+subscriber's objects.
 
 This reaches into Hypercorn's internals, so it is used only where every
 assumption holds, checked when a stream starts and again before each write:
