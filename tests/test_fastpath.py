@@ -429,6 +429,16 @@ def cohorts(hub: Hub) -> list[fastpath.Cohort]:
     return list(found.values())
 
 
+async def open_idle(hub: Hub, port: int, n: int, **options: Any) -> list[RawStream]:
+    """``n`` streams past their first bytes, each task waiting with the fast path on."""
+    clients = [await RawStream.open(port, **options) for _ in range(n)]
+    for client in clients:
+        await client.read_head()
+        await client.read_chunk()
+    await wait_idle(hub, len(hub.subscriptions()))
+    return clients
+
+
 async def test_idle_subscribers_are_written_as_one_cohort_per_filter(counting: Counting) -> None:
     """Idle subscribers at the newest id with the same filter share one take and one
     loop of writes; each gets exactly its samples, and after its task wakes (here for
@@ -436,12 +446,8 @@ async def test_idle_subscribers_are_written_as_one_cohort_per_filter(counting: C
     with trio.fail_after(20):
         async with quiet_server(heartbeat_s=0.3) as (app, port):
             hub: Hub = app.state.hub
-            everything = [await RawStream.open(port) for _ in range(3)]
-            steps = [await RawStream.open(port, target="/api/stream?types=steps")]
-            for client in everything + steps:
-                await client.read_head()
-                await client.read_chunk()
-            await wait_idle(hub, 4)
+            everything = await open_idle(hub, port, 3)
+            steps = await open_idle(hub, port, 1, target="/api/stream?types=steps")
             groups = cohorts(hub)
             assert sorted(len(group.members) for group in groups) == [1, 3]
             first = hub.next_id
@@ -472,12 +478,8 @@ async def test_a_full_socket_leaves_the_cohort_and_the_others_go_on(counting: Co
     with trio.fail_after(30):
         async with quiet_server(buffer_size=20000) as (app, port):
             hub: Hub = app.state.hub
-            slow = await RawStream.open(port, rcvbuf=4096)
-            fast = await RawStream.open(port)
-            for client in (slow, fast):
-                await client.read_head()
-                await client.read_chunk()
-            await wait_idle(hub, 2)
+            [slow] = await open_idle(hub, port, 1, rcvbuf=4096)
+            [fast] = await open_idle(hub, port, 1)
             assert [len(group.members) for group in cohorts(hub)] == [2]
             first = hub.next_id
             for i in range(20):
@@ -493,11 +495,7 @@ async def test_a_cohort_behind_the_buffer_ends_every_member_as_lagged() -> None:
     with trio.fail_after(10):
         async with quiet_server(buffer_size=10) as (app, port):
             hub: Hub = app.state.hub
-            clients = [await RawStream.open(port) for _ in range(2)]
-            for client in clients:
-                await client.read_head()
-                await client.read_chunk()
-            await wait_idle(hub, 2)
+            clients = await open_idle(hub, port, 2)
             assert [len(group.members) for group in cohorts(hub)] == [2]
             hub.publish(batch(15))  # five of them leave the buffer before anyone took them
             for client in clients:
@@ -523,11 +521,7 @@ async def test_a_cohort_that_writes_keeps_its_members_tasks_asleep(
     with trio.fail_after(20):
         async with quiet_server(heartbeat_s=0.5) as (app, port):
             hub: Hub = app.state.hub
-            clients = [await RawStream.open(port) for _ in range(3)]
-            for client in clients:
-                await client.read_head()
-                await client.read_chunk()
-            await wait_idle(hub, 3)
+            clients = await open_idle(hub, port, 3)
             first = hub.next_id
             for i in range(20):  # 2 s: four heartbeats
                 hub.publish(batch(1, start=i))
