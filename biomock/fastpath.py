@@ -311,13 +311,7 @@ class DirectDelivery:
         sub = self._sub
         sub.advance(cursor)
         if take is not None:
-            chunk = take.chunk
-            if written:
-                self.pending = Pending(
-                    data[written:], True, len(chunk), take.events, take.published_at
-                )
-            else:
-                self.pending = Pending(chunk, False, len(chunk), take.events, take.published_at)
+            self._keep_rest(take, data, written)
         sub.direct = None
         sub.notify()  # only wakes the task: no direct delivery is set
 
@@ -364,6 +358,12 @@ class DirectDelivery:
             if take.framed_at >= self._push_after:
                 self.push_silence(take.framed_at)
             return True
+        self._keep_rest(take, data, written)
+        return False
+
+    def _keep_rest(self, take: Take, data: bytes, written: int | None) -> None:
+        """Keep what a direct write of ``take`` (framed as ``data``) left for the task."""
+        chunk = take.chunk
         if written:
             self.pending = Pending(data[written:], True, len(chunk), take.events, take.published_at)
         else:
@@ -372,8 +372,7 @@ class DirectDelivery:
             self.pending = Pending(chunk, False, len(chunk), take.events, take.published_at)
         # Until the task has written the remainder, every publish must wake the task
         # instead of writing here.
-        sub.direct = None
-        return False
+        self._sub.direct = None
 
     def push_silence(self, written_at: float) -> float:
         """Move the keepalive on: something was written at ``written_at``. Returns
@@ -513,6 +512,8 @@ class Cohort:
         size = len(data)
         write = os.write
         short: list[tuple[DirectDelivery, int | None]] = []
+        # DirectDelivery.write_nowait, inlined: a method call per member is the kind of
+        # per-subscriber work the cohort exists to leave out.
         for delivery, sock in members.items():
             fd = sock.fileno()
             if fd < 0:

@@ -303,6 +303,17 @@ async def test_a_server_lets_go_of_a_session_it_does_not_use_and_serves_it_again
     assert common >= 6 and on_a[:common] == on_b[:common]
 
 
+async def stream_ends_within(client: httpx.AsyncClient, session: str, seconds: float) -> bool:
+    """Stream ``session`` for ``seconds``; whether the server ended the stream before."""
+    with trio.move_on_after(seconds):
+        async with aconnect_sse(client, "GET", "/api/stream", params={"session": session}) as es:
+            es.response.raise_for_status()
+            async for _ in es.aiter_sse():
+                pass
+        return True
+    return False
+
+
 def _clients(bus_url: str) -> int:
     with redis.Redis.from_url(bus_url) as client:
         return len(client.client_list())
@@ -344,21 +355,13 @@ async def test_a_stream_opened_while_a_server_lets_go_of_the_session_goes_on(
         await resign(node)
 
     monkeypatch.setattr(BusNode, "resign", slow_resign)
-    ended_early = False
     with trio.fail_after(30):
         async with two_replicas(bus_url) as (first, second):
             async with first.client() as a, second.client() as b:
                 session = (await create(a, subjects=["alice"], speed=10))["id"]
                 assert (await b.get(f"/api/sessions/{session}")).status_code == 200
                 await letting_go.wait()  # the follower is letting go of its idle mirror
-                with trio.move_on_after(2.5):
-                    async with aconnect_sse(
-                        b, "GET", "/api/stream", params={"session": session}
-                    ) as es:
-                        es.response.raise_for_status()
-                        async for _ in es.aiter_sse():
-                            pass
-                    ended_early = True
+                ended_early = await stream_ends_within(b, session, 2.5)
                 assert (await b.get(f"/api/sessions/{session}")).status_code == 200
     assert not ended_early, "the stream of a session that exists ended"
 
@@ -447,19 +450,11 @@ async def test_ended_sessions_give_their_redis_connections_back(bus_url: str) ->
 
 
 async def test_an_open_stream_keeps_a_session_of_the_shortest_ttl_alive(bus_url: str) -> None:
-    ended_early = False
     with trio.fail_after(30):
         async with two_replicas(bus_url) as (first, second):
             async with first.client() as a, second.client() as b:
                 session = (await create(a, subjects=["alice"], speed=10, ttl_s=1))["id"]
-                with trio.move_on_after(2.5):
-                    async with aconnect_sse(
-                        b, "GET", "/api/stream", params={"session": session}
-                    ) as es:
-                        es.response.raise_for_status()
-                        async for _ in es.aiter_sse():
-                            pass
-                    ended_early = True
+                ended_early = await stream_ends_within(b, session, 2.5)
 
                 async def expired() -> bool:  # asked of Redis: a request would be use
                     with redis.Redis.from_url(bus_url) as client:
